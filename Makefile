@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: AGPL-3.0-only
+# scitex-ssh: one Makefile for the library, the programs, the docs and the tests.
+
+VERSION   = 2.0.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share/scitex-ssh
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+SYSTEMDDIR  ?= $(PREFIX)/lib/systemd
+DESTDIR  ?=
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PKGS      = libbsd-overlay yaml-0.1
+PKGS_MCP  = jansson
+
+ifeq ($(SANITIZE),1)
+O        ?= build/san
+SANFLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+HARDEN_CPP =
+else
+O        ?= build/out
+SANFLAGS  =
+HARDEN_CPP = -D_FORTIFY_SOURCE=2
+endif
+
+# Warnings and hardening are forced; the user's CFLAGS are kept.
+XCFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+            -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+            $(HARDEN_CPP) -fstack-protector-strong -fPIE $(SANFLAGS) \
+            -DVERSION='"$(VERSION)"' -Ilib \
+            $(shell pkg-config --cflags $(PKGS) $(PKGS_MCP))
+XLDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
+LIBS      = $(shell pkg-config --libs $(PKGS))
+LIBS_MCP  = $(shell pkg-config --libs $(PKGS_MCP))
+
+PROGS     = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+LIBSRC    = $(wildcard lib/*.c)
+LIBOBJ    = $(patsubst lib/%.c,$(O)/lib/%.o,$(LIBSRC))
+LIBA      = $(O)/libscitexssh.a
+HDRS      = $(wildcard lib/*.h)
+UNITSRC   = $(wildcard tests/unit/*.c)
+UNITBIN   = $(patsubst tests/unit/%.c,$(O)/unit/%,$(UNITSRC))
+BINS      = $(addprefix $(O)/bin/,$(PROGS))
+MAN1      = $(wildcard man/man1/*.1)
+MAN5      = $(wildcard man/man5/*.5)
+MAN7      = $(wildcard man/man7/*.7)
+MAN8      = $(wildcard man/man8/*.8)
+MANS      = $(MAN1) $(MAN5) $(MAN7) $(MAN8)
+SHELLCODE = $(wildcard tests/lib/*.bash tests/run bench/*.sh .ci/run demo/*.sh) completions/bash/*
+
+.PHONY: all check install uninstall clean lint bench fuzz demo deps unit
+all: $(BINS)
+
+$(O)/lib/%.o: lib/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(O)/bin/%: cmd/%.c $(LIBA) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS) \
+	    $(if $(filter ssh-tunnel-mcp,$*),$(LIBS_MCP))
+
+$(O)/unit/%: tests/unit/%.c $(LIBA) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
+	    $(LIBS) $(LIBS_MCP) -lcmocka
+
+unit: $(UNITBIN)
+
+# The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
+check: all $(UNITBIN)
+	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
+
+lint:
+	mandoc -Tlint -W warning $(MANS)
+	shellcheck -x -s bash $(SHELLCODE)
+
+deps:
+	@sh .ci/deps
+
+demo: all
+	@tests/lib/demo.sh $(O)/bin
+
+bench: all
+	@O=$(O) bench/run
+
+FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZTIME ?= 60
+fuzz:
+	@mkdir -p build/fuzz
+	@set -e; for f in $(FUZZERS); do \
+	    clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -DVERSION='"$(VERSION)"' \
+	        $$(pkg-config --cflags $(PKGS) $(PKGS_MCP)) \
+	        -fsanitize=fuzzer,address,undefined -o build/fuzz/$$f \
+	        tests/fuzz/$$f.c $(LIBSRC) $(LIBS) $(LIBS_MCP); \
+	    mkdir -p build/fuzz/$$f.corpus; \
+	    echo "fuzz: $$f for $(FUZZTIME)s"; \
+	    build/fuzz/$$f -max_total_time=$(FUZZTIME) -timeout=5 \
+	        build/fuzz/$$f.corpus tests/fuzz/corpus/$$f 2>build/fuzz/$$f.log \
+	        || { tail -40 build/fuzz/$$f.log; exit 1; }; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/ssh_config.d \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	    $(DESTDIR)$(SYSTEMDDIR)/system $(DESTDIR)$(SYSTEMDDIR)/user
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	$(if $(MAN1),install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/)
+	$(if $(MAN5),install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(MAN7),install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
+	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	install -m 0644 ssh_config.d/*.conf $(DESTDIR)$(DATADIR)/ssh_config.d/
+	for f in completions/bash/*; do install -m 0644 $$f $(DESTDIR)$(BASHCOMPDIR)/; done
+	for f in completions/zsh/_*; do install -m 0644 $$f $(DESTDIR)$(ZSHCOMPDIR)/; done
+	for f in systemd/system/*; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(SYSTEMDDIR)/system/ || :; done
+	for f in systemd/user/*; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(SYSTEMDDIR)/user/ || :; done
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; done
+	for m in $(notdir $(MANS)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
+	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/system/ssh-tunnel@.service $(DESTDIR)$(SYSTEMDDIR)/user/ssh-tunnel@.service
+
+clean:
+	rm -rf build
