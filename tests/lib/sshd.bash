@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: AGPL-3.0-only
+# A throwaway OpenSSH server on a free loopback port: own host key, own
+# client key and authorized_keys, own config, all in one directory.
+#
+#   sshd_start DIR [KEYOPTS]   start one; KEYOPTS prefixes the authorized key
+#                              (e.g. 'restrict,command="..."'); extra
+#                              sshd_config lines come from $SSHD_EXTRA
+#   sshd_stop DIR              stop it (by its pid); the port stays recorded
+#   sshd_restart DIR           start it again on the same port
+#   sshd_stop_all              stop every sshd this test started (teardown)
+#
+# After sshd_start, DIR holds: port, pid, id_ed25519 (client key, also
+# authorized), known_hosts, ssh_config (Host "fixture" reaches the server)
+# and sshd.log. SSHD_PORT and SSHD_DIR name the last one started.
+
+SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
+
+# free_port: print a loopback TCP port nobody listens on.
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + RANDOM % 40000))
+		if ! ss -Hltn "sport = :$p" | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT.
+wait_port() {
+	local i n=$((${2:-10} * 20))
+	for ((i = 0; i < n; i++)); do
+		ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+_sshd_files() {
+	local dir=$1 keyopts=$2 user
+	user=$(id -un)
+	mkdir -p "$dir"
+	chmod 700 "$dir"
+	[ -f "$dir/host_ed25519" ] ||
+	    ssh-keygen -q -t ed25519 -N '' -C fixture-host -f "$dir/host_ed25519"
+	[ -f "$dir/id_ed25519" ] ||
+	    ssh-keygen -q -t ed25519 -N '' -C fixture-client -f "$dir/id_ed25519"
+	if [ -n "$keyopts" ]; then
+		printf '%s %s\n' "$keyopts" "$(cat "$dir/id_ed25519.pub")"
+	else
+		cat "$dir/id_ed25519.pub"
+	fi >"$dir/authorized_keys"
+	cat >"$dir/sshd_config" <<EOC
+Port $(cat "$dir/port")
+ListenAddress 127.0.0.1
+HostKey $dir/host_ed25519
+PidFile none
+AuthorizedKeysFile $dir/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowUsers $user
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel VERBOSE
+${SSHD_EXTRA:-}
+EOC
+	printf '[127.0.0.1]:%s %s\n' "$(cat "$dir/port")" \
+	    "$(cut -d' ' -f1-2 "$dir/host_ed25519.pub")" >"$dir/known_hosts"
+	cat >"$dir/ssh_config" <<EOC
+Host fixture
+	HostName 127.0.0.1
+	Port $(cat "$dir/port")
+	User $user
+	IdentityFile $dir/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile $dir/known_hosts
+	StrictHostKeyChecking yes
+	BatchMode yes
+	ControlMaster no
+	ControlPath none
+EOC
+}
+
+_sshd_launch() {
+	local dir=$1
+	[ "$(id -u)" -eq 0 ] && mkdir -p /run/sshd
+	"$SSHD_BIN" -D -e -f "$dir/sshd_config" 2>>"$dir/sshd.log" &
+	echo $! >"$dir/pid"
+	echo "$dir" >>"$BATS_TEST_TMPDIR/.sshd_dirs"
+	if ! wait_port "$(cat "$dir/port")" 10; then
+		echo "sshd_start: sshd did not listen; log:" >&2
+		cat "$dir/sshd.log" >&2
+		return 1
+	fi
+}
+
+sshd_start() {
+	local dir=$1 keyopts=${2:-} try
+	mkdir -p "$dir"
+	for try in 1 2 3; do
+		free_port >"$dir/port" || return 1
+		_sshd_files "$dir" "$keyopts"
+		if _sshd_launch "$dir"; then
+			SSHD_PORT=$(cat "$dir/port")
+			SSHD_DIR=$dir
+			export SSHD_PORT SSHD_DIR
+			return 0
+		fi
+		sshd_stop "$dir"
+	done
+	return 1
+}
+
+# _descendants PID: every process below PID (connection and session
+# children of sshd run in their own sessions, so a process group kill
+# would miss them).
+_descendants() {
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$c"
+		_descendants "$c"
+	done
+}
+
+# sshd_stop DIR: the listener and every connection it serves, as when the
+# bastion's sshd is killed or restarted.
+sshd_stop() {
+	local dir=$1 pid i all
+	[ -f "$dir/pid" ] || return 0
+	pid=$(cat "$dir/pid")
+	rm -f "$dir/pid"
+	all="$pid $(_descendants "$pid")"
+	# shellcheck disable=SC2086
+	kill $all 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		# shellcheck disable=SC2086
+		kill -0 $all 2>/dev/null || return 0
+		sleep 0.05
+	done
+	# shellcheck disable=SC2086
+	kill -9 $all 2>/dev/null
+	return 0
+}
+
+sshd_restart() {
+	_sshd_launch "$1"
+}
+
+sshd_stop_all() {
+	local d
+	[ -f "$BATS_TEST_TMPDIR/.sshd_dirs" ] || return 0
+	while read -r d; do
+		sshd_stop "$d"
+	done <"$BATS_TEST_TMPDIR/.sshd_dirs"
+	rm -f "$BATS_TEST_TMPDIR/.sshd_dirs"
+}
