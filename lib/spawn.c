@@ -150,11 +150,12 @@ spawn_capture(char *const argv[], struct capture *c, struct sxerr *e)
 
 /*
  * Start argv in its own session, detached from our terminal, with stdin
- * and stdout on /dev/null and stderr appended to errpath (or /dev/null).
+ * and stdout on /dev/null, stderr to errpath (or /dev/null), and passfd
+ * (unless -1) as its fd 3: how a lock is handed on.
  */
 int
-spawn_detached(char *const argv[], const char *errpath, pid_t *pid,
-    struct sxerr *e)
+spawn_detached(char *const argv[], const char *errpath, int passfd,
+    pid_t *pid, struct sxerr *e)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t a;
@@ -166,6 +167,8 @@ spawn_detached(char *const argv[], const char *errpath, pid_t *pid,
 	posix_spawn_file_actions_addopen(&fa, 2,
 	    errpath != NULL ? errpath : "/dev/null",
 	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+	if (passfd != -1)
+		posix_spawn_file_actions_adddup2(&fa, passfd, 3);
 	posix_spawnattr_init(&a);
 	spawn_sigdefaults(&a);
 	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSID |

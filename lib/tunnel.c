@@ -60,23 +60,6 @@ plain_value(const char *s)
 	return 1;
 }
 
-/* [A-Za-z0-9][A-Za-z0-9._-]{0,63}: also safe as a file and unit name. */
-int
-tunnel_valid_name(const char *s, struct sxerr *e)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!(isascii((unsigned char)s[i]) &&
-		    (isalnum((unsigned char)s[i]) ||
-		    (i > 0 && strchr("._-", s[i]) != NULL))))
-			break;
-	if (i == 0 || s[i] != '\0' || i > NAME_MAX_LEN)
-		return sxerr_set(e, EX_DATAERR, "%.80s: bad tunnel name "
-		    "(want [A-Za-z0-9][A-Za-z0-9._-]{0,63})", s);
-	return 0;
-}
-
 /* A host of a forward: "*" only as a bind address, else host_canon's. */
 static int
 fwd_host(const char *s, size_t len, int bind, char *out, size_t outsz,
@@ -347,7 +330,7 @@ tunnel_from_node(const char *name, const char *file, const struct cnode *m,
 	size_t i;
 
 	tunnel_init(t, name);
-	if (tunnel_valid_name(name, &sub) == -1)
+	if (host_valid_name(name, &sub) == -1)
 		return config_err(e, file, m, "%s", sub.msg);
 	if (m == NULL || m->type != CN_MAP)
 		return config_err(e, file, m, "tunnel %s: want a map of "
