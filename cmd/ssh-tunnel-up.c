@@ -104,8 +104,8 @@ gate(const struct config *cf)
 		    "hosts:\n  %s: {tunnels: allow}", host, p->searched, dflt,
 		    host);
 	}
-	errx(EX_NOPERM, "tunnels from %s: denied by %s; to allow, add under "
-	    "hosts: in %s:\n  %s: {tunnels: allow}", host, why, d.path, host);
+	errx(EX_NOPERM, "tunnels from %s: denied by %s; to allow, add first "
+	    "under hosts: in %s:\n  %s: {tunnels: allow}", host, why, d.path, host);
 }
 
 /* An absolute key path: ~/... is kept for the definition to expand. */
