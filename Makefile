@@ -33,7 +33,9 @@ XCFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
             -DVERSION='"$(VERSION)"' -Ilib \
             $(shell pkg-config --cflags $(PKGS) $(PKGS_MCP))
 XLDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
-LIBS      = $(shell pkg-config --libs $(PKGS))
+# libyaml and libbsd linked statically: fewer objects for the dynamic
+# linker to load and relocate on every ssh invocation (ssh-allow-check).
+LIBS      = -Wl,-Bstatic $(shell pkg-config --libs --static $(PKGS)) -Wl,-Bdynamic
 LIBS_MCP  = $(shell pkg-config --libs $(PKGS_MCP))
 
 PROGS     = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
