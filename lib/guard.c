@@ -279,7 +279,7 @@ guard_split(const char *s, size_t len, struct guard_cmd *cmd, struct sxerr *e)
 /*
  * Resolve path (relative to base) the way the kernel will, symlink by
  * symlink, into out. A tail that does not exist yet is taken as written
- * but may not contain "..".
+ * lexically ("missing/.." is where "missing" would be created).
  */
 static int
 resolve(const char *base, const char *path, char *out, struct sxerr *e)
@@ -287,7 +287,7 @@ resolve(const char *base, const char *path, char *out, struct sxerr *e)
 	char rest[PATH_MAX * 2], comp[NAME_MAX + 1], link[PATH_MAX];
 	char tmp[PATH_MAX * 2];
 	struct stat st;
-	size_t olen = 0, n;
+	size_t olen = 0, misslen = 0, n;
 	int links = 0, missing = 0;
 	ssize_t ll;
 	char *p, *q;
@@ -315,14 +315,14 @@ resolve(const char *base, const char *path, char *out, struct sxerr *e)
 		if (strcmp(comp, ".") == 0)
 			continue;
 		if (strcmp(comp, "..") == 0) {
-			if (missing)
-				return refuse(e, "\"..\" below a missing "
-				    "directory");
 			while (olen > 0 && out[olen - 1] != '/')
 				olen--;
 			if (olen > 0)
 				olen--;
 			out[olen] = '\0';
+			/* Back above the missing part: look at links again. */
+			if (missing && olen <= misslen)
+				missing = 0;
 			continue;
 		}
 		if (olen + 1 + strlen(comp) >= PATH_MAX)
@@ -335,6 +335,7 @@ resolve(const char *base, const char *path, char *out, struct sxerr *e)
 			if (errno != ENOENT)
 				return sxerr_errno(e, EX_NOPERM, "path");
 			missing = 1;
+			misslen = olen - strlen(comp) - 1;
 			continue;
 		}
 		if (S_ISLNK(st.st_mode)) {
