@@ -77,8 +77,16 @@ $(O)/unit/%: tests/unit/%.c $(LIBA) $(HDRS)
 
 unit: $(UNITBIN)
 
+# Test only, never installed: ssh-copy-guard with its path checks compiled
+# out, so that a test shows the Landlock layer stops escapes on its own.
+NOCHECK   = $(O)/test/ssh-copy-guard-nocheck
+$(NOCHECK): cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) -DGUARD_TEST_NOCHECK $(XLDFLAGS) $(LDFLAGS) \
+	    -o $@ cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(LIBS)
+
 # The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
-check: all $(UNITBIN)
+check: all $(UNITBIN) $(NOCHECK)
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
 
 lint:
