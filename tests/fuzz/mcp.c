@@ -20,6 +20,7 @@ int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static char conf[] = "/tmp/mcp-fuzz-XXXXXX";
+static char home[] = "/tmp/mcp-fuzz-home-XXXXXX";
 
 static const char policy[] =
     "default: {ssh: allow, tunnels: deny}\n"
@@ -31,10 +32,16 @@ static const char init[] =
     "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":"
     "{\"protocolVersion\":\"2025-06-18\"}}";
 
+static void
+cleanup(void)
+{
+	unlink(conf);
+	rmdir(home);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char home[] = "/tmp/mcp-fuzz-home-XXXXXX";
 	int fd;
 
 	/* No user's files in reach: a private HOME and XDG directories. */
@@ -49,6 +56,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    write(fd, policy, sizeof(policy) - 1) != sizeof(policy) - 1)
 		abort();
 	close(fd);
+	atexit(cleanup);
 	return 0;
 }
 

@@ -24,15 +24,22 @@ static const char policy_yaml[] =
     "  labbox: {tunnels: allow}\n"
     "  \"*.evil.example\": {ssh: deny}\n";
 
-/* Send one line; the parsed response, or NULL when none came. */
+/*
+ * Send one line, written with ' for " to spare the eye; the parsed
+ * response, or NULL when none came.
+ */
 static json_t *
-rpc(struct mcp *m, const char *line)
+rpc(struct mcp *m, const char *text)
 {
 	json_error_t jerr;
 	json_t *r;
-	char *out;
+	char *line, *out, *q;
 
+	line = strdup(text);
+	for (q = line; (q = strchr(q, '\'')) != NULL; q++)
+		*q = '"';
 	assert_int_equal(mcp_handle(m, line, strlen(line), &out), 0);
+	free(line);
 	if (out == NULL)
 		return NULL;
 	assert_null(strchr(out, '\n'));
@@ -73,13 +80,13 @@ ready(void)
 	json_t *r;
 
 	assert_non_null(m);
-	r = rpc(m, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\","
-	    "\"params\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
-	    "\"clientInfo\":{\"name\":\"unit\",\"version\":\"1\"}}}");
+	r = rpc(m, "{'jsonrpc':'2.0','id':0,'method':'initialize',"
+	    "'params':{'protocolVersion':'2025-06-18','capabilities':{},"
+	    "'clientInfo':{'name':'unit','version':'1'}}}");
 	assert_non_null(json_object_get(r, "result"));
 	json_decref(r);
-	assert_null(rpc(m, "{\"jsonrpc\":\"2.0\","
-	    "\"method\":\"notifications/initialized\"}"));
+	assert_null(rpc(m, "{'jsonrpc':'2.0',"
+	    "'method':'notifications/initialized'}"));
 	return m;
 }
 
@@ -103,9 +110,9 @@ test_negotiate(void **state)
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		m = mcp_new(NULL);
-		snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"id\":\"a\","
-		    "\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
-		    "\"%s\"}}", t[i].asked);
+		snprintf(line, sizeof(line), "{'jsonrpc':'2.0','id':'a',"
+		    "'method':'initialize','params':{'protocolVersion':"
+		    "'%s'}}", t[i].asked);
 		r = rpc(m, line);
 		res = json_object_get(r, "result");
 		assert_string_equal(json_string_value(json_object_get(res,
@@ -123,13 +130,13 @@ test_negotiate(void **state)
 		mcp_free(m);
 	}
 	m = mcp_new(NULL);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	    "\"initialize\",\"params\":{}}", -32602, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	    "\"initialize\",\"params\":{\"protocolVersion\":20250618}}",
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
+	    "'initialize','params':{}}", -32602, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
+	    "'initialize','params':{'protocolVersion':20250618}}",
 	    -32602, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	    "\"initialize\"}", -32602, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
+	    "'initialize'}", -32602, 0);
 	mcp_free(m);
 }
 
@@ -140,9 +147,9 @@ test_lifecycle(void **state)
 	json_t *r;
 
 	/* Before initialize: ping only. */
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	    "\"tools/list\"}", -32600, 0);
-	r = rpc(m, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
+	    "'tools/list'}", -32600, 0);
+	r = rpc(m, "{'jsonrpc':'2.0','id':2,'method':'ping'}");
 	assert_true(json_is_object(json_object_get(r, "result")));
 	assert_int_equal(json_object_size(json_object_get(r, "result")), 0);
 	assert_int_equal(json_integer_value(json_object_get(r, "id")), 2);
@@ -159,36 +166,36 @@ test_malformed(void **state)
 
 	expect_error(m, "{", -32700, 1);
 	expect_error(m, "not json", -32700, 1);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,"
-	    "\"method\":\"ping\"}", -32700, 1);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"p\\u0000\"}",
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'id':2,"
+	    "'method':'ping'}", -32700, 1);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'p\\u0000'}",
 	    -32700, 1);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}",
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'\xff'}",
 	    -32700, 1);
 	expect_error(m, "42", -32600, 1);
-	expect_error(m, "\"ping\"", -32600, 1);
+	expect_error(m, "'ping'", -32600, 1);
 	expect_error(m, "null", -32600, 1);
 	expect_error(m, "{}", -32600, 1);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}",
+	expect_error(m, "{'jsonrpc':'2.0','id':null,'method':'ping'}",
 	    -32600, 1);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}",
+	expect_error(m, "{'jsonrpc':'2.0','id':1.5,'method':'ping'}",
 	    -32600, 1);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"ping\"}",
+	expect_error(m, "{'jsonrpc':'2.0','id':[1],'method':'ping'}",
 	    -32600, 1);
-	expect_error(m, "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}",
+	expect_error(m, "{'jsonrpc':'1.0','id':1,'method':'ping'}",
 	    -32600, 0);
-	expect_error(m, "{\"id\":1,\"method\":\"ping\"}", -32600, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":7}",
+	expect_error(m, "{'id':1,'method':'ping'}", -32600, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':7}",
 	    -32600, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1}", -32600, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}",
+	expect_error(m, "{'jsonrpc':'2.0','id':1}", -32600, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'nope'}",
 	    -32601, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	    "\"resources/list\"}", -32601, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\","
-	    "\"params\":[]}", -32602, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
-	    "\"params\":{\"cursor\":\"x\"}}", -32602, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
+	    "'resources/list'}", -32601, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'ping',"
+	    "'params':[]}", -32602, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/list',"
+	    "'params':{'cursor':'x'}}", -32602, 0);
 
 	/* Nesting far past any sane message: refused, not recursed into. */
 	deep = malloc(200001);
@@ -208,15 +215,15 @@ test_silent(void **state)
 	struct mcp *m = ready();
 
 	/* Notifications are never answered, not even when wrong. */
-	assert_null(rpc(m, "{\"jsonrpc\":\"2.0\",\"method\":\"nope\"}"));
-	assert_null(rpc(m, "{\"jsonrpc\":\"2.0\",\"method\":"
-	    "\"notifications/cancelled\",\"params\":{\"requestId\":1}}"));
-	assert_null(rpc(m, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\","
-	    "\"params\":5}"));
+	assert_null(rpc(m, "{'jsonrpc':'2.0','method':'nope'}"));
+	assert_null(rpc(m, "{'jsonrpc':'2.0','method':"
+	    "'notifications/cancelled','params':{'requestId':1}}"));
+	assert_null(rpc(m, "{'jsonrpc':'2.0','method':'ping',"
+	    "'params':5}"));
 	/* Nor are responses: we never ask anything. */
-	assert_null(rpc(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}"));
-	assert_null(rpc(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":"
-	    "{\"code\":1,\"message\":\"x\"}}"));
+	assert_null(rpc(m, "{'jsonrpc':'2.0','id':1,'result':{}}"));
+	assert_null(rpc(m, "{'jsonrpc':'2.0','id':1,'error':"
+	    "{'code':1,'message':'x'}}"));
 	mcp_free(m);
 }
 
@@ -230,8 +237,8 @@ test_tools_list(void **state)
 	json_t *r, *tools, *t, *s;
 	size_t i;
 
-	r = rpc(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
-	    "\"params\":{}}");
+	r = rpc(m, "{'jsonrpc':'2.0','id':1,'method':'tools/list',"
+	    "'params':{}}");
 	tools = json_object_get(json_object_get(r, "result"), "tools");
 	assert_int_equal(json_array_size(tools), 4);
 	json_array_foreach(tools, i, t) {
@@ -256,8 +263,8 @@ call(struct mcp *m, const char *tool, const char *args)
 	char line[1024];
 	json_t *r, *res;
 
-	snprintf(line, sizeof(line), "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":"
-	    "\"tools/call\",\"params\":{\"name\":\"%s\",\"arguments\":%s}}",
+	snprintf(line, sizeof(line), "{'jsonrpc':'2.0','id':9,'method':"
+	    "'tools/call','params':{'name':'%s','arguments':%s}}",
 	    tool, args);
 	r = rpc(m, line);
 	assert_null(json_object_get(r, "error"));
@@ -318,34 +325,34 @@ test_allow_check(void **state)
 {
 	struct mcp *m = ready();
 
-	expect_decision(m, "{\"host\":\"LabBox.\",\"feature\":\"tunnels\"}",
+	expect_decision(m, "{'host':'LabBox.','feature':'tunnels'}",
 	    "labbox", "allow", "hosts: \"labbox\": tunnels: allow");
-	expect_decision(m, "{\"host\":\"other\",\"feature\":\"tunnels\"}",
+	expect_decision(m, "{'host':'other','feature':'tunnels'}",
 	    "other", "deny", "default: tunnels: deny");
-	expect_decision(m, "{\"host\":\"a.evil.example\"}", "a.evil.example",
+	expect_decision(m, "{'host':'a.evil.example'}", "a.evil.example",
 	    "deny", "*.evil.example");
-	expect_decision(m, "{\"host\":\"good.example\"}", "good.example",
+	expect_decision(m, "{'host':'good.example'}", "good.example",
 	    "allow", "default: ssh: allow");
-	expect_decision(m, "{\"host\":\"::FFFF:127.0.0.1\"}", "127.0.0.1",
+	expect_decision(m, "{'host':'::FFFF:127.0.0.1'}", "127.0.0.1",
 	    "allow", "default");
-	expect_decision(m, "{\"host\":\"x\",\"feature\":\"rsync\"}", "x",
+	expect_decision(m, "{'host':'x','feature':'rsync'}", "x",
 	    "deny", "neither");
 
 	expect_tool_error(m, "allow_check", "{}", "host: missing");
-	expect_tool_error(m, "allow_check", "{\"host\":5}",
+	expect_tool_error(m, "allow_check", "{'host':5}",
 	    "host: expected a string");
-	expect_tool_error(m, "allow_check", "{\"host\":\"\"}", "host: empty");
-	expect_tool_error(m, "allow_check", "{\"host\":\"a;reboot\"}",
+	expect_tool_error(m, "allow_check", "{'host':''}", "host: empty");
+	expect_tool_error(m, "allow_check", "{'host':'a;reboot'}",
 	    "not a valid host");
-	expect_tool_error(m, "allow_check", "{\"host\":\"-oProxyCommand=x\"}",
+	expect_tool_error(m, "allow_check", "{'host':'-oProxyCommand=x'}",
 	    "not a valid host");
-	expect_tool_error(m, "allow_check", "{\"host\":\"127.1\"}",
+	expect_tool_error(m, "allow_check", "{'host':'127.1'}",
 	    "not a valid host");
-	expect_tool_error(m, "allow_check", "{\"host\":\"a\",\"x\":1}",
+	expect_tool_error(m, "allow_check", "{'host':'a','x':1}",
 	    "x: unknown argument");
-	expect_tool_error(m, "allow_check", "{\"host\":\"a\",\"feature\":"
-	    "\"no way\"}", "feature");
-	expect_tool_error(m, "allow_check", "{\"host\":\"a\",\"feature\":"
+	expect_tool_error(m, "allow_check", "{'host':'a','feature':"
+	    "'no way'}", "feature");
+	expect_tool_error(m, "allow_check", "{'host':'a','feature':"
 	    "null}", "feature: expected a string");
 	mcp_free(m);
 }
@@ -357,39 +364,39 @@ test_tool_errors(void **state)
 	struct mcp *nofile;
 	json_t *r;
 
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"rm_rf\"}}", -32602, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{}}", -32602, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":[\"allow_check\"]}}", -32602, 0);
-	expect_error(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"allow_check\",\"arguments\":\"x\"}}",
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'rm_rf'}}", -32602, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{}}", -32602, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':['allow_check']}}", -32602, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'allow_check','arguments':'x'}}",
 	    -32602, 0);
 	/* No arguments at all: as {}. */
-	r = rpc(m, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"allow_check\"}}");
+	r = rpc(m, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'allow_check'}}");
 	assert_true(json_is_true(json_object_get(json_object_get(r, "result"),
 	    "isError")));
 	json_decref(r);
 
-	expect_tool_error(m, "tunnel_setup", "{\"name\":\"x\",\"port\":0}",
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','port':0}",
 	    "port: expected an integer from 1 to 65535");
-	expect_tool_error(m, "tunnel_setup", "{\"name\":\"x\",\"port\":\"22\"}",
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','port':'22'}",
 	    "port: expected an integer");
-	expect_tool_error(m, "tunnel_setup", "{\"name\":\"x\",\"forwards\":"
-	    "[\"R 1:a:2\",3]}", "forwards[1]: expected a string");
-	expect_tool_error(m, "tunnel_setup", "{\"name\":\"x\",\"backend\":"
-	    "\"launchd\"}", "backend: not one of");
-	expect_tool_error(m, "tunnel_setup", "{\"name\":\"x\",\"dry_run\":1}",
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','forwards':"
+	    "['R 1:a:2',3]}", "forwards[1]: expected a string");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','backend':"
+	    "'launchd'}", "backend: not one of");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':1}",
 	    "dry_run: expected true or false");
 
 	/* A missing config file is the tool's error, not the protocol's. */
 	nofile = mcp_new("/nonexistent/scitex-ssh.yaml");
-	r = rpc(nofile, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\","
-	    "\"params\":{\"protocolVersion\":\"2025-06-18\"}}");
+	r = rpc(nofile, "{'jsonrpc':'2.0','id':0,'method':"
+	    "'initialize','params':{'protocolVersion':'2025-06-18'}}");
 	json_decref(r);
-	expect_tool_error(nofile, "allow_check", "{\"host\":\"a\"}",
+	expect_tool_error(nofile, "allow_check", "{'host':'a'}",
 	    "/nonexistent/scitex-ssh.yaml");
 	mcp_free(nofile);
 	mcp_free(m);
@@ -401,9 +408,9 @@ test_batch(void **state)
 	struct mcp *m = ready();
 	json_t *r;
 
-	r = rpc(m, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"},"
-	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nope\"},3]");
+	r = rpc(m, "[{'jsonrpc':'2.0','id':1,'method':'ping'},"
+	    "{'jsonrpc':'2.0','method':'notifications/x'},"
+	    "{'jsonrpc':'2.0','id':2,'method':'nope'},3]");
 	assert_true(json_is_array(r));
 	assert_int_equal(json_array_size(r), 3);
 	assert_int_equal(json_integer_value(json_object_get(
@@ -411,11 +418,11 @@ test_batch(void **state)
 	assert_int_equal(errcode(json_array_get(r, 1)), -32601);
 	assert_int_equal(errcode(json_array_get(r, 2)), -32600);
 	json_decref(r);
-	assert_null(rpc(m, "[{\"jsonrpc\":\"2.0\",\"method\":\"a\"},"
-	    "{\"jsonrpc\":\"2.0\",\"method\":\"b\"}]"));
+	assert_null(rpc(m, "[{'jsonrpc':'2.0','method':'a'},"
+	    "{'jsonrpc':'2.0','method':'b'}]"));
 	expect_error(m, "[]", -32600, 1);
-	r = rpc(m, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
-	    "\"params\":{\"protocolVersion\":\"2025-03-26\"}}]");
+	r = rpc(m, "[{'jsonrpc':'2.0','id':1,'method':'initialize',"
+	    "'params':{'protocolVersion':'2025-03-26'}}]");
 	assert_int_equal(errcode(json_array_get(r, 0)), -32600);
 	json_decref(r);
 	mcp_free(m);
