@@ -12,6 +12,7 @@
 #include "config.h"
 #include "mcp.h"
 #include "out.h"
+#include "policy.h"
 #include "sxerr.h"
 
 static void __attribute__((noreturn))
@@ -70,6 +71,27 @@ sanitise_stdfd(void)
 	close(fd);
 }
 
+/*
+ * The policy is read anew on every call, so a broken file is only noted
+ * here, for whoever reads the client's log: the server still starts.
+ */
+static int
+check_config(const char *config, struct sxerr *e)
+{
+	struct config *cf;
+	struct policy *p;
+
+	if (config_open(config, &cf, e) == -1)
+		return -1;
+	if (policy_load(cf, &p, e) == -1) {
+		config_free(cf);
+		return -1;
+	}
+	policy_free(p);
+	config_free(cf);
+	return 0;
+}
+
 static void
 send_line(char *resp)
 {
@@ -85,7 +107,6 @@ int
 main(int argc, char *argv[])
 {
 	struct mcp_reader rd;
-	struct config *cf;
 	struct sxerr e;
 	struct mcp *m;
 	const char *config = NULL, *s, *note;
@@ -127,12 +148,8 @@ main(int argc, char *argv[])
 	if (argc != 0)
 		usage();
 
-	/* The policy is read on every call; a broken file is only noted. */
-	if (config_open(config, &cf, &e) == -1) {
-		if (!quiet)
-			warnx("%s", e.msg);
-	} else
-		config_free(cf);
+	if (check_config(config, &e) == -1 && !quiet)
+		warnx("%s", e.msg);
 	if (isatty(STDIN_FILENO) && !quiet)
 		warnx("reading JSON-RPC messages, one a line, on stdin; "
 		    "-h shows how to register with an MCP client");

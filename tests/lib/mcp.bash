@@ -7,7 +7,8 @@
 #   mcp_call ID TOOL ARGS   print a tools/call request (ARGS: JSON object)
 #   mcp_req ID METHOD [PARAMS]  print a request
 #   mcp_resp ID             from $output: the response with that id
-#   mcp_result ID FILTER    jq FILTER applied to that response's result
+#   mcp_result ID FILTER [JQARGS]  jq FILTER applied to that response's
+#                           result; fails when it yields false or null
 
 MCP_INIT='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bats","version":"1"}}}'
 MCP_READY='{"jsonrpc":"2.0","method":"notifications/initialized"}'
@@ -32,5 +33,7 @@ mcp_resp() {
 }
 
 mcp_result() {
-	mcp_resp "$1" | jq -er ".result | $2"
+	local id=$1 filter=$2
+	shift 2
+	mcp_resp "$id" | jq -er "$@" ".result | $filter"
 }
