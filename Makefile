@@ -96,7 +96,7 @@ lint:
 deps:
 	@sh .ci/deps
 
-demo: all
+demo:
 	@tests/lib/demo.sh $(O)/bin
 
 bench: all
