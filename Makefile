@@ -48,8 +48,9 @@ MAN1      = $(wildcard man/man1/*.1)
 MAN5      = $(wildcard man/man5/*.5)
 MAN7      = $(wildcard man/man7/*.7)
 MAN8      = $(wildcard man/man8/*.8)
-MANS      = $(MAN1) $(MAN5) $(MAN7) $(MAN8)
-SHELLCODE = $(wildcard tests/lib/*.bash tests/run bench/*.sh .ci/run demo/*.sh) completions/bash/*
+MANS      = $(strip $(MAN1) $(MAN5) $(MAN7) $(MAN8))
+SHELLCODE = $(wildcard tests/lib/*.bash tests/lib/*.sh tests/run bench/run bench/*.sh \
+            .ci/run .ci/deps completions/bash/*)
 
 .PHONY: all check install uninstall clean lint bench fuzz demo deps unit
 all: $(BINS)
@@ -79,8 +80,8 @@ check: all $(UNITBIN)
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
 
 lint:
-	mandoc -Tlint -W warning $(MANS)
-	shellcheck -x -s bash $(SHELLCODE)
+	$(if $(MANS),mandoc -Tlint -W warning $(MANS))
+	shellcheck -x $(SHELLCODE)
 
 deps:
 	@sh .ci/deps

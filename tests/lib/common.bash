@@ -3,6 +3,8 @@
 # private HOME, config and state so that no test sees the user's files or
 # another test's.
 
+bats_require_minimum_version 1.5.0
+
 TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${O:=build/out}"
 case $O in /*) BUILD=$O ;; *) BUILD=$TOP/$O ;; esac

@@ -99,9 +99,9 @@ _sshd_launch() {
 }
 
 sshd_start() {
-	local dir=$1 keyopts=${2:-} try
+	local dir=$1 keyopts=${2:-}
 	mkdir -p "$dir"
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		free_port >"$dir/port" || return 1
 		_sshd_files "$dir" "$keyopts"
 		if _sshd_launch "$dir"; then

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+/*
+ * ssh-allow-check: may FEATURE be used with HOST? As a Match exec hook it
+ * prints nothing on stdout and always exits normally; every non-zero status
+ * lands on the restrictive side of the shipped snippet.
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "host.h"
+#include "out.h"
+#include "policy.h"
+#include "relay.h"
+
+#define CONNECT_TIMEOUT_MS	10000
+
+static int quiet, verbose;
+
+static void
+usage(FILE *fp, int ex)
+{
+	fprintf(fp,
+	    "usage: ssh-allow-check [-qvx] [-F config] [-f feature] [--] host\n"
+	    "       ssh-allow-check [-Pv] [-F config] [-f feature] -W host:port\n"
+	    "       ssh-allow-check [-F config] [-f feature] -d [--] host\n"
+	    "       ssh-allow-check [-F config] -n\n");
+	exit(ex);
+}
+
+/* ssh runs ProxyCommand and Match exec with fds we cannot trust to be open. */
+static void
+sanitise_stdfd(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd <= 2)
+		fcntl(fd, F_SETFD, 0);
+	if (fd > 2)
+		close(fd);
+}
+
+/* Load config and policy; on failure print (unless silenced) and exit. */
+static struct policy *
+load_policy(const char *file, struct config **cfp, int ex_fail)
+{
+	struct policy *p;
+	struct sxerr e;
+
+	if (config_open(file, cfp, &e) == -1 ||
+	    policy_load(*cfp, &p, &e) == -1) {
+		if (ex_fail == EX_NOPERM)
+			errx(EX_NOPERM, "%s; refusing", e.msg);
+		errx(e.ex, "%s", e.msg);
+	}
+	return p;
+}
+
+static void
+tell(FILE *fp, const char *host, const struct policy *p,
+    const struct decision *d)
+{
+	char why[1024];
+
+	policy_explain(d, host, why, sizeof(why));
+	if (d->by == DEC_NOFILE)
+		fprintf(fp, "%s: %s: %s (looked in %s)\n", host, d->feature,
+		    why, p->searched);
+	else
+		fprintf(fp, "%s: %s: %s\n", host, d->feature, why);
+}
+
+/* The check: 0 allowed, 1 denied; -x on stdout, -v on stderr. */
+static int
+check(const char *file, const char *host, const char *feature, int explain)
+{
+	char canon[HOST_MAX + 1];
+	struct config *cf;
+	struct policy *p;
+	struct decision d;
+	struct sxerr e;
+
+	if (host_canon(host, canon, sizeof(canon), &e) == -1)
+		errx(EX_DATAERR, "%s", e.msg);
+	p = load_policy(file, &cf, EX_CONFIG);
+	policy_decide(p, canon, feature, &d);
+	if (explain)
+		tell(stdout, canon, p, &d);
+	if (verbose)
+		tell(stderr, canon, p, &d);
+	if (out_close(stdout) == -1)
+		err(EX_OSERR, "stdout");
+	return d.allow ? 0 : 1;
+}
+
+/* The refusing end of the snippet: say why, never connect, exit 77. */
+static void
+refuse(const char *file, const char *host, const char *feature)
+{
+	char canon[HOST_MAX + 1], why[1024];
+	struct config *cf;
+	struct policy *p;
+	struct decision d;
+	struct sxerr e;
+
+	if (host_canon(host, canon, sizeof(canon), &e) == -1)
+		errx(EX_NOPERM, "%s; refusing", e.msg);
+	p = load_policy(file, &cf, EX_NOPERM);
+	policy_decide(p, canon, feature, &d);
+	policy_explain(&d, canon, why, sizeof(why));
+	if (d.allow)
+		errx(EX_NOPERM, "%s: %s: the policy check did not answer "
+		    "\"allow\" when ssh asked (%s now); refusing", canon,
+		    feature, why);
+	if (d.by == DEC_NOFILE)
+		errx(EX_NOPERM, "%s: %s denied: no config file (looked in %s)",
+		    canon, feature, p->searched);
+	errx(EX_NOPERM, "%s: %s denied by %s", canon, feature, why);
+}
+
+/* -n: the whole file, every section, or 78 with file:line:col. */
+static int
+validate(const char *file)
+{
+	struct config *cf;
+	struct policy *p;
+	struct sxerr e;
+
+	p = load_policy(file, &cf, EX_CONFIG);
+	if (cf->path[0] == '\0')
+		errx(EX_CONFIG, "no config file (looked in %s)", cf->searched);
+	if (verbose)
+		fprintf(stderr, "%s: valid\n", cf->path);
+	(void)e;
+	policy_free(p);
+	config_free(cf);
+	return 0;
+}
+
+/* "host:port", "[v6]:port": split at the last colon. */
+static void
+split_hostport(char *arg, char **host, char **port)
+{
+	char *c = strrchr(arg, ':');
+
+	if (c == NULL || c == arg || c[1] == '\0')
+		errx(EX_DATAERR, "-W: expected host:port");
+	*c = '\0';
+	*port = c + 1;
+	*host = arg;
+	if (arg[0] == '[') {
+		size_t n = strlen(arg);
+		if (n < 3 || arg[n - 1] != ']')
+			errx(EX_DATAERR, "-W: expected [address]:port");
+		arg[n - 1] = '\0';
+		*host = arg + 1;
+	}
+}
+
+/* -W: decide, connect, then relay bytes or hand the socket to ssh. */
+static int
+gate(const char *file, char *hostport, const char *feature, int fdpass)
+{
+	char canon[HOST_MAX + 1], *host, *portstr;
+	struct config *cf;
+	struct policy *p;
+	struct decision d;
+	struct sxerr e;
+	int port, fd;
+
+	split_hostport(hostport, &host, &portstr);
+	if (host_canon(host, canon, sizeof(canon), &e) == -1 ||
+	    host_parse_port(portstr, &port, &e) == -1)
+		errx(EX_DATAERR, "%s", e.msg);
+	p = load_policy(file, &cf, EX_NOPERM);
+	policy_decide(p, canon, feature, &d);
+	if (verbose)
+		tell(stderr, canon, p, &d);
+	if (!d.allow) {
+		char why[1024];
+		policy_explain(&d, canon, why, sizeof(why));
+		errx(EX_NOPERM, "%s: %s denied by %s", canon, feature, why);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (relay_connect(canon, portstr, CONNECT_TIMEOUT_MS, &fd, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	if (fdpass) {
+		if (relay_sendfd(STDOUT_FILENO, fd, &e) == -1)
+			errx(e.ex, "%s", e.msg);
+		return 0;
+	}
+	if (relay_pump(fd, STDIN_FILENO, STDOUT_FILENO, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *file = NULL, *feature = "ssh", *dbg;
+	char *hostport = NULL;
+	int ch, deny = 0, fdpass = 0, validate_only = 0, explain = 0;
+	struct sxerr e;
+
+	sanitise_stdfd();
+	if ((dbg = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
+	    strcmp(dbg, "1") == 0)
+		verbose = 1;
+	while ((ch = getopt(argc, argv, "dF:f:hnPqVvW:x")) != -1) {
+		switch (ch) {
+		case 'd':
+			deny = 1;
+			break;
+		case 'F':
+			file = optarg;
+			break;
+		case 'f':
+			feature = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'n':
+			validate_only = 1;
+			break;
+		case 'P':
+			fdpass = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			verbose = 0;
+			break;
+		case 'V':
+			printf("ssh-allow-check scitex-ssh %s\n", VERSION);
+			return out_close(stdout) == -1 ? EX_OSERR : 0;
+		case 'v':
+			verbose = 1;
+			quiet = 0;
+			break;
+		case 'W':
+			hostport = optarg;
+			break;
+		case 'x':
+			explain = 1;
+			break;
+		case '?':
+		default:
+			usage(stderr, EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (policy_valid_feature(feature, &e) == -1)
+		errx(EX_DATAERR, "-f: %s", e.msg);
+	if (validate_only) {
+		if (argc != 0 || deny || fdpass || hostport || explain)
+			usage(stderr, EX_USAGE);
+		return validate(file);
+	}
+	if (hostport != NULL) {
+		if (argc != 0 || deny || explain)
+			usage(stderr, EX_USAGE);
+		return gate(file, hostport, feature, fdpass);
+	}
+	if (argc != 1 || fdpass)
+		usage(stderr, EX_USAGE);
+	if (deny)
+		refuse(file, argv[0], feature);
+	return check(file, argv[0], feature, explain);
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out.h"
+
+struct table {
+	size_t	  ncol, nrow;	/* nrow counts the header, row 0 */
+	char	**cell;
+	size_t	 *width;
+};
+
+struct table *
+table_new(size_t ncol, const char *const *heads)
+{
+	struct table *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->width = calloc(ncol, sizeof(*t->width))) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->ncol = ncol;
+	if (table_add(t, heads) == -1) {
+		table_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Append a row (cells copied; NULL shows as "-"). */
+int
+table_add(struct table *t, const char *const *cells)
+{
+	size_t i, n;
+	char **c;
+
+	if ((c = reallocarray(t->cell, (t->nrow + 1) * t->ncol,
+	    sizeof(*c))) == NULL)
+		return -1;
+	t->cell = c;
+	c += t->nrow * t->ncol;
+	for (i = 0; i < t->ncol; i++) {
+		const char *s = cells[i] == NULL ? "-" : cells[i];
+		if ((c[i] = strdup(s)) == NULL) {
+			while (i-- > 0)
+				free(c[i]);
+			return -1;
+		}
+		if ((n = strlen(s)) > t->width[i])
+			t->width[i] = n;
+	}
+	t->nrow++;
+	return 0;
+}
+
+/*
+ * Aligned columns (a terminal) or tab-separated (a pipe); the header is
+ * printed when asked.
+ */
+void
+table_print(const struct table *t, FILE *fp, int aligned, int header)
+{
+	size_t r, i;
+
+	for (r = header ? 0 : 1; r < t->nrow; r++) {
+		for (i = 0; i < t->ncol; i++) {
+			const char *s = t->cell[r * t->ncol + i];
+			if (i + 1 == t->ncol)
+				fprintf(fp, "%s\n", s);
+			else if (aligned)
+				fprintf(fp, "%-*s  ", (int)t->width[i], s);
+			else
+				fprintf(fp, "%s\t", s);
+		}
+	}
+}
+
+void
+table_free(struct table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nrow * t->ncol; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	free(t->width);
+	free(t);
+}
+
+/* A JSON string literal for s (null for NULL); control characters escaped. */
+void
+json_str(FILE *fp, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", fp);
+		return;
+	}
+	putc('"', fp);
+	for (; *s != '\0'; s++) {
+		unsigned char c = *s;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", fp);
+		else if (c == '\t')
+			fputs("\\t", fp);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			putc(c, fp);
+	}
+	putc('"', fp);
+}
+
+/* Flush and check: a full disk or a closed pipe is an error, not silence. */
+int
+out_close(FILE *fp)
+{
+	int bad = fflush(fp) == EOF || ferror(fp);
+
+	if (fclose(fp) == EOF)
+		bad = 1;
+	return bad ? -1 : 0;
+}

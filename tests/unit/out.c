@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "out.h"
+
+static char *
+render(const struct table *t, int aligned, int header)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	table_print(t, fp, aligned, header);
+	fclose(fp);
+	return buf;
+}
+
+static void
+test_table(void **state)
+{
+	const char *h[] = { "NAME", "STATE", "PORT" };
+	const char *r1[] = { "labbox", "up", "2222" };
+	const char *r2[] = { "x", NULL, "22" };
+	struct table *t;
+	char *s;
+
+	assert_non_null(t = table_new(3, h));
+	assert_int_equal(table_add(t, r1), 0);
+	assert_int_equal(table_add(t, r2), 0);
+	s = render(t, 1, 1);
+	assert_string_equal(s, "NAME    STATE  PORT\n"
+	    "labbox  up     2222\n"
+	    "x       -      22\n");
+	free(s);
+	s = render(t, 0, 0);
+	assert_string_equal(s, "labbox\tup\t2222\nx\t-\t22\n");
+	free(s);
+	s = render(t, 0, 1);
+	assert_string_equal(s, "NAME\tSTATE\tPORT\nlabbox\tup\t2222\nx\t-\t22\n");
+	free(s);
+	table_free(t);
+}
+
+static void
+test_json(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	json_str(fp, "a\"b\\c\n\t\x01\x7f" "d");
+	putc(' ', fp);
+	json_str(fp, NULL);
+	fclose(fp);
+	assert_string_equal(buf, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007fd\" null");
+	free(buf);
+}
+
+static void
+test_close(void **state)
+{
+	FILE *fp = fopen("/dev/full", "w");
+
+	assert_non_null(fp);
+	fputs("x", fp);
+	assert_int_equal(out_close(fp), -1);
+	assert_non_null(fp = fopen("/dev/null", "w"));
+	fputs("x", fp);
+	assert_int_equal(out_close(fp), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_close),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
