@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "unit.h"
 
 /*
@@ -106,21 +107,6 @@ static const char user_tmpl[] =
 
 #define UNIT_MAX	8192	/* an installed unit larger than this is not ours */
 
-/* The instance name must survive systemd's unit name rules untouched. */
-static int
-name_ok(const char *s)
-{
-	size_t i;
-
-	if (!isalnum((unsigned char)s[0]))
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= 64 || (!isalnum((unsigned char)s[i]) &&
-		    strchr("._-", s[i]) == NULL))
-			return 0;
-	return 1;
-}
-
 /*
  * The binary goes into ExecStart= as one word: absolute, and made only of
  * characters that systemd reads literally (no whitespace, quotes,
@@ -172,9 +158,8 @@ unit_instance(const char *name, char *buf, size_t sz, struct sxerr *e)
 {
 	int n;
 
-	if (!name_ok(name))
-		return sxerr_set(e, EX_DATAERR, "%s: not a valid tunnel name",
-		    name);
+	if (host_valid_name(name, e) == -1)
+		return -1;
 	n = snprintf(buf, sz, "ssh-tunnel@%s.service", name);
 	if (n < 0 || (size_t)n >= sz)
 		return sxerr_set(e, EX_SOFTWARE, "unit name: buffer too small");
