@@ -15,6 +15,7 @@ load ../lib/netns
 setup() {
 	common_setup
 	[ "$(id -u)" -eq 0 ] || skip "needs root (ip netns, iptables)"
+	[ -x "$BUILD/bin/ssh-tunnel-up" ] || skip "ssh-tunnel-up not built"
 	netns_create
 }
 
