@@ -35,18 +35,20 @@ score() {
 }
 
 # Documentation=man:ssh-tunnel-up(1) resolves once the page is in man/.
+# Called in this shell (not in $(...)), so that MANPATH reaches verify.
 manopt() {
 	if [ -f "$TOP/man/man1/ssh-tunnel-up.1" ]; then
 		export MANPATH=$TOP/man
+		MANOPT=()
 	else
-		echo --man=no
+		MANOPT=(--man=no)
 	fi
 }
 
 @test "system unit: systemd-analyze verify is clean" {
 	u=$(instance system labbox)
-	# shellcheck disable=SC2046
-	run systemd-analyze verify $(manopt) "$u"
+	manopt
+	run systemd-analyze verify "${MANOPT[@]}" "$u"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
@@ -54,8 +56,8 @@ manopt() {
 
 @test "user unit: systemd-analyze --user verify is clean" {
 	u=$(instance user labbox)
-	# shellcheck disable=SC2046
-	run systemd-analyze --user verify $(manopt) "$u"
+	manopt
+	run systemd-analyze --user verify "${MANOPT[@]}" "$u"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
