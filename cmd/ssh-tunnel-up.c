@@ -105,7 +105,8 @@ gate(const struct config *cf)
 		    host);
 	}
 	errx(EX_NOPERM, "tunnels from %s: denied by %s; to allow, add first "
-	    "under hosts: in %s:\n  %s: {tunnels: allow}", host, why, d.path, host);
+	    "under hosts: in %s:\n  %s: {tunnels: allow}", host, why,
+	    d.path, host);
 }
 
 /* An absolute key path: ~/... is kept for the definition to expand. */
@@ -461,16 +462,19 @@ supervise(const char *name)
 	if ((rc = backend_lookup(cf, name, &r, &e)) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (rc == 1)
-		errx(EX_CONFIG, "%s: no such tunnel (not in %s nor in tunnels.d)",
-		    name, cf->path[0] ? cf->path : "a config file");
-	if (backend_load(cf, &r, &t, &e) == -1 || tunnel_check_key(&t, &e) == -1)
+		errx(EX_CONFIG, "%s: no such tunnel (not in %s nor in "
+		    "tunnels.d)", name, cf->path[0] ? cf->path :
+		    "a config file");
+	if (backend_load(cf, &r, &t, &e) == -1 ||
+	    tunnel_check_key(&t, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	config_free(cf);
 	if (state_mkdir(r.pl.state, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (state_path(lock, sizeof(lock), r.pl.state, name, ".lock") == -1 ||
 	    state_path(pidf, sizeof(pidf), r.pl.state, name, ".pid") == -1 ||
-	    state_path(statef, sizeof(statef), r.pl.state, name, ".state") == -1)
+	    state_path(statef, sizeof(statef), r.pl.state, name,
+	    ".state") == -1)
 		errx(EX_CANTCREAT, "%s: path too long", r.pl.state);
 	fd = take_lock(lock, name);
 	if (state_pidfile_write(pidf, getpid(), &e) == -1)

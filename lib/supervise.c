@@ -121,7 +121,7 @@ struct sv {
 	size_t			 confirms;
 	int			 up;
 	const char		*reason;
-	long long		 started;	/* monotonic ms of the attempt */
+	long long		 started;	/* start of the attempt, ms */
 	long long		 retry_at;	/* -1: no wait pending */
 	int			 started_once;
 };
@@ -499,7 +499,8 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		logf_(&s, 1, "netlink: %s; network changes will not cut waits "
 		    "short", strerror(errno));
 	for (;;) {
-		if (s.ssh_pid == 0 && s.retry_at >= 0 && now_ms() >= s.retry_at &&
+		if (s.ssh_pid == 0 && s.retry_at >= 0 &&
+		    now_ms() >= s.retry_at &&
 		    start_ssh(&s, e) == -1) {
 			rc = -1;
 			break;
