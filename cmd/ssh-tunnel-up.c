@@ -502,7 +502,7 @@ main(int argc, char *argv[])
 	const char *mflag = NULL;
 	const struct backend *b;
 	struct places pl;
-	struct config *cf;
+	static struct config *cf;	/* reachable at exit(3) */
 	struct tref r;
 	struct sxerr e;
 	int ch, fg = 0, dry = 0, authkeys = 0, defining, rc;
@@ -593,10 +593,10 @@ main(int argc, char *argv[])
 	}
 
 	defining = o.nbastion > 0 || o.port != NULL;
-	cf = open_config();
 	if (defining)
 		define(&t, name, &o);
-	else {
+	cf = open_config();
+	if (!defining) {
 		if ((rc = backend_lookup(cf, name, &r, &e)) == -1)
 			errx(e.ex, "%s", e.msg);
 		if (rc == 1)
@@ -611,6 +611,7 @@ main(int argc, char *argv[])
 	if (authkeys) {
 		static char line[20000];
 
+		config_free(cf);
 		if (tunnel_authkeys(&t, line, sizeof(line), &e) == -1)
 			errx(e.ex, "%s", e.msg);
 		fputs(line, stdout);
@@ -627,8 +628,10 @@ main(int argc, char *argv[])
 		errx(e.ex, "no backend works here: %s", e.msg);
 	if (b->places(&pl, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	if (dry)
+	if (dry) {
+		config_free(cf);
 		return dry_run(&t, b, &pl);
+	}
 	gate(cf);
 	if (tunnel_check_key(&t, &e) == -1)
 		errx(e.ex, "%s", e.msg);
