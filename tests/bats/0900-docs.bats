@@ -9,12 +9,15 @@
 #   one "usage:" line of -h with its continuation lines.
 #   Page: the SYNOPSIS section rendered by mandoc -T ascii, wide enough
 #   that no form wraps, overstrike removed; each non-empty line is a form.
-#   Usage: the first line must start "usage: NAME "; a line that starts with
-#   blanks and then "NAME " begins the next form; any other line continues
-#   the form before it. The "usage:" prefix is dropped.
+#   Usage: the lines of -h up to the first empty one (a program may add a
+#   word of help after an empty line). The first line must start
+#   "usage: NAME "; a line that starts with blanks and then "NAME " begins
+#   the next form; any other line continues the form before it. The
+#   "usage:" prefix is dropped.
 #   Both sides: blanks at either end removed, every run of blanks made one
 #   space. The lists of forms must be equal, in order.
-# Layout of -h, checked apart from the words: no tab; a further form starts
+# An unknown option must print that same usage block on stderr, last.
+# Layout of the usage block, checked apart from the words: no tab; a further form starts
 # with exactly 7 spaces (the width of "usage: "); a continuation line is
 # indented to the first flag of its form, that is 8 + length(NAME) spaces.
 
@@ -44,6 +47,11 @@ built_pages() {
 		p=${p%.*}
 		[ -x "$BUILD/bin/$p" ] && echo "$f $p"
 	done
+}
+
+# usage_block: the usage lines of -h, up to the first empty line.
+usage_block() {
+	awk '/^[[:blank:]]*$/ { exit } { print }'
 }
 
 squeeze() {
@@ -122,7 +130,8 @@ report() {
 		n=$((n + 1))
 		out=$BATS_TEST_TMPDIR/$prog
 		rc=0
-		"$BUILD/bin/$prog" -h >"$out.1" 2>"$out.2" || rc=$?
+		"$BUILD/bin/$prog" -h >"$out.h" 2>"$out.2" || rc=$?
+		usage_block <"$out.h" >"$out.1"
 		[ $rc -eq 0 ] || bad+="$prog -h: exit $rc, want 0"$'\n'
 		[ -s "$out.2" ] && bad+="$prog -h: wrote on stderr: $(cat "$out.2")"$'\n'
 		synopsis_forms "$page" >"$out.syn"
@@ -156,7 +165,7 @@ report() {
 	while read -r page prog; do
 		n=$((n + 1))
 		out=$BATS_TEST_TMPDIR/$prog
-		"$BUILD/bin/$prog" -h >"$out.h" 2>/dev/null || :
+		"$BUILD/bin/$prog" -h 2>/dev/null | usage_block >"$out.h" || :
 		c=$(unused_flag "$out.h") || { bad+="$prog: no unused letter"$'\n'; continue; }
 		rc=0
 		"$BUILD/bin/$prog" "-$c" >"$out.1" 2>"$out.2" </dev/null || rc=$?
