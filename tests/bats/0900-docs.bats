@@ -262,3 +262,95 @@ report() {
 	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
 	[ "$n" -gt 0 ] || skip "no zsh completions yet"
 }
+
+# directives FILE: the lines of an ssh_config snippet that are not comments,
+# trimmed and squeezed, joined by "|".
+directives() {
+	grep -v '^[[:blank:]]*\(#\|$\)' "$1" | squeeze | paste -sd '|'
+}
+
+# doc_lines FILE: a README or a rendered page as trimmed, squeezed lines,
+# joined by "|", to find a snippet in.
+doc_lines() {
+	case $1 in
+	*.md) cat "$1" ;;
+	*) LC_ALL=C mandoc -T ascii -O width=1000 "$1" | sed 's/.\x08//g' ;;
+	esac | squeeze | grep -v '^$' | paste -sd '|'
+}
+
+@test "docs: the snippets quoted in README and the pages are the shipped ones" {
+	local f doc want bad='' n=0
+	for f in "$TOP"/ssh_config.d/*.conf; do
+		[ -e "$f" ] || continue
+		n=$((n + 1))
+		want=$(directives "$f")
+		for doc in "$TOP/README.md" "$TOP/man/man1/ssh-allow-check.1" \
+		    "$TOP/man/man7/scitex-ssh.7"; do
+			[ -e "$doc" ] || continue
+			case "|$(doc_lines "$doc")|" in
+			*"|$want|"*) ;;
+			*) bad+="${doc#"$TOP"/} does not quote ${f#"$TOP"/}: $want"$'\n' ;;
+			esac
+		done
+	done
+	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
+	[ "$n" -gt 0 ] || skip "no snippets yet"
+}
+
+# yaml_examples PAGE DIR: each literal block of the EXAMPLES of PAGE that
+# begins with a key at the left margin, into DIR/1.yaml, DIR/2.yaml, ...
+yaml_examples() {
+	awk -v dir="$2" '
+	/^\.Sh / { ex = ($0 == ".Sh EXAMPLES"); next }
+	ex && /^\.Bd -literal/ { inb = 1; n++; first = 1; next }
+	inb && /^\.Ed/ { inb = 0; close(f); next }
+	inb {
+		if (first && $0 !~ /^[a-z_]+:/) { inb = 0; next }
+		first = 0
+		gsub(/\\e/, "\\")
+		f = dir "/" n ".yaml"
+		print > f
+	}' "$1"
+}
+
+@test "docs: the YAML examples of scitex-ssh.yaml.5 and README are valid" {
+	local f page=$TOP/man/man5/scitex-ssh.yaml.5 bad='' n=0 out rc top
+	# ssh-tunnel-ls lists a tunnel whose definition is bad, with the
+	# error on stderr: any word there is a failure.
+	mkdir -p "$BATS_TEST_TMPDIR/ex"
+	yaml_examples "$page" "$BATS_TEST_TMPDIR/ex"
+	awk '/^    default:/ { on = 1 } on && /^[^ ]/ { exit } on' \
+	    "$TOP/README.md" | sed 's/^    //' >"$BATS_TEST_TMPDIR/ex/readme.yaml"
+	for f in "$BATS_TEST_TMPDIR"/ex/*.yaml; do
+		[ -s "$f" ] || continue
+		n=$((n + 1))
+		top=$(head -1 "$f")
+		case $top in
+		default:* | hosts:* | tunnels:* | copy:*)
+			rc=0
+			out=$(ssh-allow-check -n -F "$f" 2>&1) || rc=$?
+			[ $rc -eq 0 ] || bad+="ssh-allow-check -n: $out"$'\n'
+			if [ -x "$BUILD/bin/ssh-tunnel-ls" ]; then
+				rc=0
+				out=$(ssh-tunnel-ls -F "$f" 2>&1 >/dev/null) || rc=$?
+				[ $rc -ne 78 ] && [ -z "$out" ] ||
+				    bad+="ssh-tunnel-ls: $out"$'\n'
+			fi
+			;;
+		*)	# a tunnels.d drop-in
+			[ -x "$BUILD/bin/ssh-tunnel-ls" ] || continue
+			mkdir -p "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d"
+			cp "$f" "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/edge1.yaml"
+			rc=0
+			echo 'default: {ssh: allow}' >"$BATS_TEST_TMPDIR/min.yaml"
+			out=$(ssh-tunnel-ls -F "$BATS_TEST_TMPDIR/min.yaml" edge1 \
+			    2>&1 >/dev/null) || rc=$?
+			[ $rc -ne 78 ] && [ -z "$out" ] ||
+			    bad+="ssh-tunnel-ls (drop-in): $out"$'\n'
+			rm "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/edge1.yaml"
+			;;
+		esac
+	done
+	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
+	[ "$n" -ge 5 ]
+}
