@@ -354,3 +354,25 @@ yaml_examples() {
 	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
 	[ "$n" -ge 5 ]
 }
+
+@test "docs: what the pages say of the first policy example holds" {
+	mkdir -p "$BATS_TEST_TMPDIR/ex"
+	yaml_examples "$TOP/man/man5/scitex-ssh.yaml.5" "$BATS_TEST_TMPDIR/ex"
+	cp "$BATS_TEST_TMPDIR/ex/1.yaml" "$CONF"
+	# ssh-allow-check.1, EXAMPLES
+	run ssh-allow-check -x Node7.HPC.example.edu
+	[ "$status" -eq 0 ]
+	[ "$output" = "node7.hpc.example.edu: ssh: $CONF:6:30: hosts: \"*.hpc.example.edu\": ssh: allow" ]
+	run ssh-allow-check -f tunnels labbox
+	[ "$status" -eq 0 ]
+	# scitex-ssh.yaml.5, EXAMPLES: the third entry decides www.example.org
+	# and, since labbox's entry does not name ssh, labbox too.
+	run ssh-allow-check -x www.example.org
+	[ "$status" -eq 1 ]
+	[[ $output == *':7:'*'"!*.example.edu,*": ssh: deny' ]]
+	run ssh-allow-check -x labbox
+	[ "$status" -eq 1 ]
+	[[ $output == *':7:'*'"!*.example.edu,*": ssh: deny' ]]
+	run ssh-allow-check -f tunnels node7.hpc.example.edu
+	[ "$status" -eq 1 ]
+}
