@@ -376,3 +376,38 @@ yaml_examples() {
 	run ssh-allow-check -f tunnels node7.hpc.example.edu
 	[ "$status" -eq 1 ]
 }
+
+@test "docs: make install puts things where the docs say, and the README's Include works" {
+	local dest=$BATS_TEST_TMPDIR/dest f s inc
+	make -s -C "$TOP" O="$O" SANITIZE="${SANITIZE:-}" DESTDIR="$dest" \
+	    install >/dev/null
+	for f in "$TOP"/man/man*/*.[1-8]; do
+		s=${f##*.}
+		[ -f "$dest/usr/local/share/man/man$s/${f##*/}" ]
+	done
+	for f in "$TOP"/completions/bash/*; do
+		[ -f "$dest/usr/local/share/bash-completion/completions/${f##*/}" ]
+	done
+	for f in "$TOP"/completions/zsh/_*; do
+		[ -f "$dest/usr/local/share/zsh/site-functions/${f##*/}" ]
+	done
+	# The Include line of the README, first in ~/.ssh/config, as told.
+	inc=$(grep -m1 '^    Include /usr/local/share/scitex-ssh/ssh_config.d/' \
+	    "$TOP/README.md" | sed 's/^ *//')
+	[ -n "$inc" ]
+	{
+		echo "${inc/\/usr\/local/$dest/usr/local}"
+		printf 'Host *\n\tProxyCommand nc %%h %%p\n'
+	} >"$HOME/.ssh/config"
+	# ssh reads the passwd entry's home, not $HOME: name the file.
+	printf 'default: {ssh: allow}\nhosts: {blocked: {ssh: deny}}\n' >"$CONF"
+	run ssh -F "$HOME/.ssh/config" -G blocked </dev/null
+	[ "$status" -eq 0 ]
+	grep -qx 'proxycommand ssh-allow-check -d -- %n' <<<"$output"
+	run ssh -F "$HOME/.ssh/config" -G other </dev/null
+	grep -qx 'proxycommand nc %h %p' <<<"$output"
+	grep -qx 'batchmode no' <<<"$output"
+	SCITEX_SSH_BATCH=1 run ssh -F "$HOME/.ssh/config" -G other </dev/null
+	grep -qx 'batchmode yes' <<<"$output"
+	grep -qx 'clearallforwardings yes' <<<"$output"
+}
