@@ -76,7 +76,7 @@ expect_error(struct mcp *m, const char *line, int code, int null_id)
 static struct mcp *
 ready(void)
 {
-	struct mcp *m = mcp_new(conf);
+	struct mcp *m = mcp_new(conf, "/nonexistent");
 	json_t *r;
 
 	assert_non_null(m);
@@ -109,7 +109,7 @@ test_negotiate(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		m = mcp_new(NULL);
+		m = mcp_new(NULL, "/nonexistent");
 		snprintf(line, sizeof(line), "{'jsonrpc':'2.0','id':'a',"
 		    "'method':'initialize','params':{'protocolVersion':"
 		    "'%s'}}", t[i].asked);
@@ -129,7 +129,7 @@ test_negotiate(void **state)
 		expect_error(m, line, -32600, 0);
 		mcp_free(m);
 	}
-	m = mcp_new(NULL);
+	m = mcp_new(NULL, "/nonexistent");
 	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
 	    "'initialize','params':{}}", -32602, 0);
 	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
@@ -143,7 +143,7 @@ test_negotiate(void **state)
 static void
 test_lifecycle(void **state)
 {
-	struct mcp *m = mcp_new(NULL);
+	struct mcp *m = mcp_new(NULL, "/nonexistent");
 	json_t *r;
 
 	/* Before initialize: ping only. */
@@ -392,7 +392,7 @@ test_tool_errors(void **state)
 	    "dry_run: expected true or false");
 
 	/* A missing config file is the tool's error, not the protocol's. */
-	nofile = mcp_new("/nonexistent/scitex-ssh.yaml");
+	nofile = mcp_new("/nonexistent/scitex-ssh.yaml", "/nonexistent");
 	r = rpc(nofile, "{'jsonrpc':'2.0','id':0,'method':"
 	    "'initialize','params':{'protocolVersion':'2025-06-18'}}");
 	json_decref(r);
