@@ -391,6 +391,26 @@ test_tool_errors(void **state)
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':1}",
 	    "dry_run: expected true or false");
 
+	/* Arguments are checked before any program would run. */
+	expect_tool_error(m, "tunnel_status", "{'name':'a','port':1}",
+	    "give name or port, not both");
+	expect_tool_error(m, "tunnel_remove", "{}", "give name or port");
+	expect_tool_error(m, "tunnel_setup", "{'name':'-x'}",
+	    "not a valid tunnel name");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','key':'rel/key'}",
+	    "bad key path");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','ssh_options':"
+	    "['LocalCommand=id']}", "not allowed");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','forwards':"
+	    "['R 1:a:2','R 3:a:4']}", "forwards: one R forward");
+	/* The programs are not where this session was told: said so. */
+	expect_tool_error(m, "tunnel_status", "{}",
+	    "/nonexistent/ssh-tunnel-ls: No such file or directory");
+	expect_tool_error(m, "tunnel_remove", "{'port':2222}",
+	    "/nonexistent/ssh-tunnel-down");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':true}",
+	    "/nonexistent/ssh-tunnel-up");
+
 	/* A missing config file is the tool's error, not the protocol's. */
 	nofile = mcp_new("/nonexistent/scitex-ssh.yaml", "/nonexistent");
 	r = rpc(nofile, "{'jsonrpc':'2.0','id':0,'method':"
