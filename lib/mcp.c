@@ -21,7 +21,6 @@
 #define RPC_REQUEST	-32600
 #define RPC_METHOD	-32601
 #define RPC_PARAMS	-32602
-#define RPC_INTERNAL	-32603
 
 /* Newest first: the answer to a version we do not know is the first. */
 static const char *const versions[] = {
@@ -61,6 +60,27 @@ note(struct mcp *m, int iserr, const char *fmt, ...)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
 			*s = '?';
 	m->noteerr = iserr;
+}
+
+/*
+ * A JSON string for text that need not be UTF-8 (a path in a message, a
+ * program's output, a name cut short by %.100s): if it is not, every byte
+ * outside ASCII becomes '?'. NULL only when out of memory.
+ */
+static json_t *
+text(const char *s)
+{
+	json_t *j;
+	char *c, *p;
+
+	if ((j = json_string(s)) != NULL || (c = strdup(s)) == NULL)
+		return j;
+	for (p = c; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(c);
+	free(c);
+	return j;
 }
 
 /*
@@ -361,9 +381,9 @@ run_allow_check(struct mcp *m, json_t *args, json_t **res, struct sxerr *e)
 	}
 	policy_decide(p, host, feature, &d);
 	policy_explain(&d, host, why, sizeof(why));
-	*res = json_pack("{s:s, s:s, s:s, s:s}", "host", host,
+	*res = json_pack("{s:s, s:s, s:s, s:o}", "host", host,
 	    "feature", feature, "decision", d.allow ? "allow" : "deny",
-	    "rule", why);
+	    "rule", text(why));
 	policy_free(p);
 	config_free(cf);
 	if (*res == NULL)
@@ -476,7 +496,7 @@ run_failed(const struct run *r, struct sxerr *e)
 static json_t *
 str_or_null(const char *s)
 {
-	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+	return s != NULL && s[0] != '\0' ? text(s) : json_null();
 }
 
 /* ssh-tunnel-ls -j, with name or port (or neither): the array and rc. */
@@ -685,8 +705,8 @@ run_tunnel_setup(struct mcp *m, json_t *args, json_t **res,
 		rc = -1;
 	if (rc == 0) {
 		tun = json_incref(json_array_get(arr, 0));
-		*res = json_pack("{s:s, s:b, s:s, s:o, s:o}", "name", name,
-		    "dry_run", dry, "output", r.c.out,
+		*res = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", name,
+		    "dry_run", dry, "output", text(r.c.out),
 		    "tunnel", tun != NULL ? tun : json_null(),
 		    "messages", str_or_null(r.c.err));
 		if (*res == NULL)
@@ -698,12 +718,12 @@ run_tunnel_setup(struct mcp *m, json_t *args, json_t **res,
 }
 
 static json_t *
-text_result(const char *text, json_t *structured, int iserror)
+text_result(const char *msg, json_t *structured, int iserror)
 {
 	json_t *r;
 
-	r = json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text",
-	    "text", text, "isError", iserror);
+	r = json_pack("{s:[{s:s, s:o}], s:b}", "content", "type", "text",
+	    "text", text(msg), "isError", iserror);
 	if (r != NULL && structured != NULL &&
 	    json_object_set(r, "structuredContent", structured) == -1) {
 		json_decref(r);
@@ -722,7 +742,7 @@ tool_call(struct mcp *m, const struct tool *t, json_t *args)
 {
 	struct sxerr e = { EX_SOFTWARE, "" };
 	json_t *owned = NULL, *res = NULL, *out;
-	char *text;
+	char *dump;
 
 	if (args == NULL && (args = owned = json_object()) == NULL)
 		return NULL;
@@ -735,13 +755,13 @@ tool_call(struct mcp *m, const struct tool *t, json_t *args)
 	}
 	json_decref(owned);
 	/* The JSON as text too, for clients older than structuredContent. */
-	if ((text = json_dumps(res, JSON_COMPACT)) == NULL) {
+	if ((dump = json_dumps(res, JSON_COMPACT)) == NULL) {
 		json_decref(res);
 		return NULL;
 	}
-	out = text_result(text, res, 0);
+	out = text_result(dump, res, 0);
 	note(m, 0, "tools/call %s: ok", t->name);
-	free(text);
+	free(dump);
 	json_decref(res);
 	return out;
 }
@@ -811,9 +831,9 @@ rpc_error(struct mcp *m, json_t *id, int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	note(m, 1, "error %d: %s", code, msg);
-	return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0",
+	return json_pack("{s:s, s:O, s:{s:i, s:o}}", "jsonrpc", "2.0",
 	    "id", id != NULL ? id : null, "error", "code", code,
-	    "message", msg);
+	    "message", text(msg));
 }
 
 static int

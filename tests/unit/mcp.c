@@ -197,6 +197,16 @@ test_malformed(void **state)
 	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/list',"
 	    "'params':{'cursor':'x'}}", -32602, 0);
 
+	/* A name cut at 100 bytes inside a character is still answered. */
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\u00e9'}",
+	    -32601, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/call','params':"
+	    "{'name':'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\u00e9'}}",
+	    -32602, 0);
+
 	/* Nesting far past any sane message: refused, not recursed into. */
 	deep = malloc(200001);
 	for (i = 0; i < 100000; i++)
@@ -418,6 +428,14 @@ test_tool_errors(void **state)
 	json_decref(r);
 	expect_tool_error(nofile, "allow_check", "{'host':'a'}",
 	    "/nonexistent/scitex-ssh.yaml");
+	mcp_free(nofile);
+	/* A message quoting a path that is not UTF-8 is still JSON. */
+	nofile = mcp_new("/nonexistent/\xff.yaml", "/nonexistent");
+	r = rpc(nofile, "{'jsonrpc':'2.0','id':0,'method':"
+	    "'initialize','params':{'protocolVersion':'2025-06-18'}}");
+	json_decref(r);
+	expect_tool_error(nofile, "allow_check", "{'host':'a'}",
+	    "/nonexistent/?.yaml");
 	mcp_free(nofile);
 	mcp_free(m);
 }
