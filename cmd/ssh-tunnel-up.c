@@ -370,8 +370,11 @@ start(const struct tunnel *t, int defining, const struct backend *b,
 	bs.verbose = verbose;
 	bs.lockfd = fd;
 	bs.pl = pl;
+	bs.t = t;
 	if (b->start(&bs, &e) == -1)
 		errx(e.ex, "%s: backend %s: %s", t->name, b->name, e.msg);
+	if (bs.note[0] != '\0' && !quiet)
+		warnx("%s", bs.note);
 	close(fd);
 	return wait_up(t, pl, bs.pid, t0);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "sxerr.h"
+#include "tunnel.h"
 
 /*
  * The units scitex-ssh 1.0 wrote, autossh-tunnel-PORT.service, read back
@@ -38,5 +39,7 @@ int	legacy_list_dir(const char *, int, struct legacy **, size_t *,
 int	legacy_list(struct legacy **, size_t *, struct sxerr *);
 int	legacy_find(int, struct legacy *, struct sxerr *);
 int	legacy_unit_name(int, char *, size_t);
+int	legacy_tunnel(const struct legacy *, const char *, struct tunnel *,
+	    struct sxerr *);
 
 #endif

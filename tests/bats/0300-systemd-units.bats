@@ -90,7 +90,7 @@ manopt() {
 	grep -qx 'StartLimitIntervalSec=0' "$u"
 	grep -qx 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK' "$u"
 	grep -qx 'CapabilityBoundingSet=' "$u"
-	grep -q '^ExecStart=/[^ ]* -f -m systemd %i$' "$u"
+	grep -q '^ExecStart=/[^ ]* -f %i$' "$u"
 	# what systemd would run for this instance: %i is the tunnel name
 	run systemd-analyze verify --man=no "$u"
 	[ "$status" -eq 0 ]
