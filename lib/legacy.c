@@ -40,6 +40,17 @@ legacy_port(const char *name)
 	return (int)v;
 }
 
+/* PORT of the name ssh-tunnel-ls shows for a 1.0 unit, or -1. */
+int
+legacy_name(const char *name)
+{
+	char buf[64];
+
+	if (snprintf(buf, sizeof(buf), "%s.service", name) >= (int)sizeof(buf))
+		return -1;
+	return legacy_port(buf);
+}
+
 int
 legacy_unit_name(int port, char *buf, size_t sz)
 {
