@@ -31,17 +31,18 @@ usage(FILE *fp, int ex)
 }
 
 static void
-rm(const struct places *pl, const char *dir, const char *name,
-    const char *ext)
+rm(const char *dir, const char *name, const char *ext)
 {
 	char path[STATE_PATH];
 
-	if (state_path(path, sizeof(path), dir, name, ext) == 0 &&
-	    unlink(path) == -1 && errno != ENOENT)
+	if (state_path(path, sizeof(path), dir, name, ext) == -1)
+		return;
+	if (unlink(path) == 0) {
+		if (verbose)
+			fprintf(stderr, "%s: removed %s\n", getprogname(),
+			    path);
+	} else if (errno != ENOENT)
 		warn("%s", path);
-	if (verbose && access(path, F_OK) == -1)
-		fprintf(stderr, "%s: removed %s\n", getprogname(), path);
-	(void)pl;
 }
 
 /* Stop it, then remove its files under its lock. 0 done, 1 not done. */
@@ -75,11 +76,11 @@ down(const struct tref *r)
 		warnx("%s: defined in %s:%u; remove it there", r->name,
 		    r->path, r->line);
 	else
-		rm(&r->pl, r->pl.defs, r->name, ".yaml");
-	rm(&r->pl, r->pl.state, r->name, ".state");
-	rm(&r->pl, r->pl.state, r->name, ".pid");
-	rm(&r->pl, r->pl.state, r->name, ".log");
-	rm(&r->pl, r->pl.state, r->name, ".lock");
+		rm(r->pl.defs, r->name, ".yaml");
+	rm(r->pl.state, r->name, ".state");
+	rm(r->pl.state, r->name, ".pid");
+	rm(r->pl.state, r->name, ".log");
+	rm(r->pl.state, r->name, ".lock");
 	if (fd != -1)
 		close(fd);
 	return 0;

@@ -106,8 +106,8 @@ gate(const struct config *cf)
 		    "hosts:\n  %s: {tunnels: allow}", host, p->searched, dflt,
 		    host);
 	}
-	errx(EX_NOPERM, "tunnels from %s: denied by %s; to allow, add under "
-	    "hosts: in %s:\n  %s: {tunnels: allow}", host, why, d.path, host);
+	errx(EX_NOPERM, "tunnels from %s: denied by %s; to allow, add first "
+	    "under hosts: in %s:\n  %s: {tunnels: allow}", host, why, d.path, host);
 }
 
 /* An absolute key path: ~/... is kept for the definition to expand. */
@@ -263,12 +263,12 @@ sleep_ms(long ms)
 
 /*
  * Wait until the supervisor confirms the forward (0) or reports a first
- * failure (69, it keeps trying); a supervisor of ours that exits early
- * passes its status on.
+ * failure (69, it keeps trying), in an attempt numbered min_restarts or
+ * later; a supervisor of ours that exits early passes its status on.
  */
 static int
 wait_up(const struct tunnel *t, const struct places *pl, pid_t child,
-    time_t after)
+    unsigned min_restarts)
 {
 	char path[STATE_PATH];
 	struct tstate st;
@@ -286,7 +286,8 @@ wait_up(const struct tunnel *t, const struct places *pl, pid_t child,
 			errx(EX_SOFTWARE, "%s: the supervisor died; see "
 			    "%s/%s.log", t->name, pl->state, t->name);
 		}
-		if (state_read(path, &st, &e) == 0 && st.since >= after) {
+		if (state_read(path, &st, &e) == 0 &&
+		    st.restarts >= min_restarts) {
 			if (strcmp(st.state, "up") == 0) {
 				print_block(t, st.bastion);
 				return out_close(stdout) == -1 ? EX_OSERR : 0;
@@ -330,9 +331,9 @@ start(const struct tunnel *t, int defining, const struct backend *b,
 {
 	char path[STATE_PATH], self[PATH_MAX];
 	struct bstart bs;
+	struct tstate st;
 	struct sxerr e;
 	pid_t pid;
-	time_t t0 = time(NULL);
 	ssize_t n;
 	int fd, rc;
 
@@ -353,10 +354,13 @@ start(const struct tunnel *t, int defining, const struct backend *b,
 				    (long)pid);
 			return wait_up(t, pl, 0, 0);
 		}
+		if (state_path(path, sizeof(path), pl->state, t->name,
+		    ".state") == -1 || state_read(path, &st, &e) == -1)
+			memset(&st, 0, sizeof(st));
 		write_def(t, pl);
 		if (kill(pid, SIGHUP) == -1)
 			err(EX_OSERR, "kill %ld", (long)pid);
-		return wait_up(t, pl, 0, t0);
+		return wait_up(t, pl, 0, st.restarts + 1);
 	}
 	if (defining)
 		write_def(t, pl);
@@ -378,7 +382,7 @@ start(const struct tunnel *t, int defining, const struct backend *b,
 	if (bs.note[0] != '\0' && !quiet)
 		warnx("%s", bs.note);
 	close(fd);
-	return wait_up(t, pl, bs.pid, t0);
+	return wait_up(t, pl, bs.pid, 0);
 }
 
 /* The supervisor's messages: state changes always, ssh's lines with -v. */
