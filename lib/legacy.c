@@ -323,6 +323,8 @@ legacy_parse(const char *text, struct legacy *l, struct sxerr *e)
 		return sxerr_set(e, EX_DATAERR, "no ExecStart= in [Service]");
 	if (split(s, words, sizeof(words), w, &nw, e) == -1)
 		return -1;
+	if (nw == 0)
+		return sxerr_set(e, EX_DATAERR, "no ExecStart= in [Service]");
 	return parse_argv(l, w, nw, e);
 }
 

@@ -118,6 +118,7 @@ t_refused(void **st)
 	    "ExecStart=/usr/bin/autossh -N -R 1:h:2 -i\n",
 	    "ExecStart=/usr/bin/autossh -N -R '1:h:2 ' b\n",
 	    "ExecStart=\n",
+	    "ExecStart=\t \\\n  \n",
 	    "",
 	    NULL };
 	char text[1024];
