@@ -301,6 +301,25 @@ state_proc(pid_t pid, char *comm, size_t commsz, unsigned long long *start)
 	return 0;
 }
 
+/*
+ * 1 once the process pid that started at start has ended: gone, or a
+ * zombie waiting for whoever reaps it (it runs no more).
+ */
+int
+state_proc_gone(pid_t pid, unsigned long long start)
+{
+	char path[64], buf[2048], *r;
+	unsigned long long now;
+
+	if (state_proc(pid, NULL, 0, &now) == -1 || now != start)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (read_small(path, buf, sizeof(buf)) == -1 ||
+	    (r = strrchr(buf, ')')) == NULL)
+		return 1;
+	return r[1] == ' ' && (r[2] == 'Z' || r[2] == 'X');
+}
+
 /* "PID STARTTIME\n": enough to prove later that the pid is still ours. */
 int
 state_pidfile_write(const char *path, pid_t pid, struct sxerr *e)
