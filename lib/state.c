@@ -335,8 +335,9 @@ state_pidfile_write(const char *path, pid_t pid, struct sxerr *e)
 }
 
 /*
- * 1 when the pid file names a live process whose name is comm and whose
- * start time is the recorded one (a reused pid has another start time);
+ * 1 when the pid file names a live process (not a zombie) whose name is
+ * comm and whose start time is the recorded one (a reused pid has another
+ * start time);
  * 0 otherwise. *pid gets the recorded pid either way (0 when unreadable).
  */
 int
@@ -359,5 +360,6 @@ state_pidfile_proven(const char *path, const char *comm, pid_t *pid)
 	want = strtoull(sp, NULL, 10);
 	if (state_proc(*pid, name, sizeof(name), &have) == -1)
 		return 0;
-	return strcmp(name, comm) == 0 && have == want;
+	return strcmp(name, comm) == 0 && have == want &&
+	    !state_proc_gone(*pid, want);
 }
