@@ -33,7 +33,9 @@ XCFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
             -DVERSION='"$(VERSION)"' -Ilib \
             $(shell pkg-config --cflags $(PKGS) $(PKGS_MCP))
 XLDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
-LIBS      = $(shell pkg-config --libs $(PKGS))
+# libyaml and libbsd linked statically: fewer objects for the dynamic
+# linker to load and relocate on every ssh invocation (ssh-allow-check).
+LIBS      = -Wl,-Bstatic $(shell pkg-config --libs --static $(PKGS)) -Wl,-Bdynamic
 LIBS_MCP  = $(shell pkg-config --libs $(PKGS_MCP))
 
 PROGS     = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
@@ -75,8 +77,16 @@ $(O)/unit/%: tests/unit/%.c $(LIBA) $(HDRS)
 
 unit: $(UNITBIN)
 
+# Test only, never installed: ssh-copy-guard with its path checks compiled
+# out, so that a test shows the Landlock layer stops escapes on its own.
+NOCHECK   = $(O)/test/ssh-copy-guard-nocheck
+$(NOCHECK): cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) -DGUARD_TEST_NOCHECK $(XLDFLAGS) $(LDFLAGS) \
+	    -o $@ cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(LIBS)
+
 # The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
-check: all $(UNITBIN)
+check: all $(UNITBIN) $(NOCHECK)
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
 
 lint:
@@ -86,7 +96,7 @@ lint:
 deps:
 	@sh .ci/deps
 
-demo: all
+demo:
 	@tests/lib/demo.sh $(O)/bin
 
 bench: all
@@ -122,8 +132,12 @@ install: all
 	install -m 0644 ssh_config.d/*.conf $(DESTDIR)$(DATADIR)/ssh_config.d/
 	for f in completions/bash/*; do install -m 0644 $$f $(DESTDIR)$(BASHCOMPDIR)/; done
 	for f in completions/zsh/_*; do install -m 0644 $$f $(DESTDIR)$(ZSHCOMPDIR)/; done
-	for f in systemd/system/*; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(SYSTEMDDIR)/system/ || :; done
-	for f in systemd/user/*; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(SYSTEMDDIR)/user/ || :; done
+	for k in system user; do \
+	    sed 's|^ExecStart=/usr/local/bin/|ExecStart=$(BINDIR)/|' \
+	        systemd/$$k/ssh-tunnel@.service >$(O)/ssh-tunnel@.$$k && \
+	    install -m 0644 $(O)/ssh-tunnel@.$$k \
+	        $(DESTDIR)$(SYSTEMDDIR)/$$k/ssh-tunnel@.service || exit 1; \
+	done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; done

@@ -45,15 +45,14 @@ sanitise_stdfd(void)
 		close(fd);
 }
 
-/* Load config and policy; on failure print (unless silenced) and exit. */
+/* The policy, or exit: 78 for a config error, 77 at the refusing end. */
 static struct policy *
-load_policy(const char *file, struct config **cfp, int ex_fail)
+load_policy(const char *file, int ex_fail)
 {
 	struct policy *p;
 	struct sxerr e;
 
-	if (config_open(file, cfp, &e) == -1 ||
-	    policy_load(*cfp, &p, &e) == -1) {
+	if (policy_open(file, &p, &e) == -1) {
 		if (ex_fail == EX_NOPERM)
 			errx(EX_NOPERM, "%s; refusing", e.msg);
 		errx(e.ex, "%s", e.msg);
@@ -80,19 +79,19 @@ static int
 check(const char *file, const char *host, const char *feature, int explain)
 {
 	char canon[HOST_MAX + 1];
-	struct config *cf;
 	struct policy *p;
 	struct decision d;
 	struct sxerr e;
 
 	if (host_canon(host, canon, sizeof(canon), &e) == -1)
 		errx(EX_DATAERR, "%s", e.msg);
-	p = load_policy(file, &cf, EX_CONFIG);
+	p = load_policy(file, EX_CONFIG);
 	policy_decide(p, canon, feature, &d);
 	if (explain)
 		tell(stdout, canon, p, &d);
 	if (verbose)
 		tell(stderr, canon, p, &d);
+	policy_free(p);
 	if (out_close(stdout) == -1)
 		err(EX_OSERR, "stdout");
 	return d.allow ? 0 : 1;
@@ -103,14 +102,13 @@ static void
 refuse(const char *file, const char *host, const char *feature)
 {
 	char canon[HOST_MAX + 1], why[1024];
-	struct config *cf;
 	struct policy *p;
 	struct decision d;
 	struct sxerr e;
 
 	if (host_canon(host, canon, sizeof(canon), &e) == -1)
 		errx(EX_NOPERM, "%s; refusing", e.msg);
-	p = load_policy(file, &cf, EX_NOPERM);
+	p = load_policy(file, EX_NOPERM);
 	policy_decide(p, canon, feature, &d);
 	policy_explain(&d, canon, why, sizeof(why));
 	if (d.allow)
@@ -123,7 +121,7 @@ refuse(const char *file, const char *host, const char *feature)
 	errx(EX_NOPERM, "%s: %s denied by %s", canon, feature, why);
 }
 
-/* -n: the whole file, every section, or 78 with file:line:col. */
+/* -n: the whole file, parsed afresh, or 78 with file:line:col. */
 static int
 validate(const char *file)
 {
@@ -131,12 +129,12 @@ validate(const char *file)
 	struct policy *p;
 	struct sxerr e;
 
-	p = load_policy(file, &cf, EX_CONFIG);
+	if (config_open(file, &cf, &e) == -1 || policy_load(cf, &p, &e) == -1)
+		errx(e.ex, "%s", e.msg);
 	if (cf->path[0] == '\0')
 		errx(EX_CONFIG, "no config file (looked in %s)", cf->searched);
 	if (verbose)
 		fprintf(stderr, "%s: valid\n", cf->path);
-	(void)e;
 	policy_free(p);
 	config_free(cf);
 	return 0;
@@ -167,7 +165,6 @@ static int
 gate(const char *file, char *hostport, const char *feature, int fdpass)
 {
 	char canon[HOST_MAX + 1], *host, *portstr;
-	struct config *cf;
 	struct policy *p;
 	struct decision d;
 	struct sxerr e;
@@ -177,7 +174,7 @@ gate(const char *file, char *hostport, const char *feature, int fdpass)
 	if (host_canon(host, canon, sizeof(canon), &e) == -1 ||
 	    host_parse_port(portstr, &port, &e) == -1)
 		errx(EX_DATAERR, "%s", e.msg);
-	p = load_policy(file, &cf, EX_NOPERM);
+	p = load_policy(file, EX_NOPERM);
 	policy_decide(p, canon, feature, &d);
 	if (verbose)
 		tell(stderr, canon, p, &d);
@@ -186,6 +183,7 @@ gate(const char *file, char *hostport, const char *feature, int fdpass)
 		policy_explain(&d, canon, why, sizeof(why));
 		errx(EX_NOPERM, "%s: %s denied by %s", canon, feature, why);
 	}
+	policy_free(p);
 	signal(SIGPIPE, SIG_IGN);
 	if (relay_connect(canon, portstr, CONNECT_TIMEOUT_MS, &fd, &e) == -1)
 		errx(e.ex, "%s", e.msg);

@@ -29,6 +29,8 @@ struct config {
 	struct cnode	*root;		/* a map; NULL when no file */
 };
 
+int	 config_find(const char *, char *, size_t, char *, size_t,
+	    struct sxerr *);
 int	 config_open(const char *, struct config **, struct sxerr *);
 int	 config_load(const char *, struct config **, struct sxerr *);
 void	 config_free(struct config *);
@@ -41,5 +43,6 @@ int	 cnode_is_null(const struct cnode *);
 int	 config_err(struct sxerr *, const char *, const struct cnode *,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));
 int	 config_default_path(char *, size_t);
+const char *config_home(void);
 
 #endif

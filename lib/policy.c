@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "match.h"
+#include "pcache.h"
 #include "policy.h"
+
+#define PCACHE_KIND	"pol1"
 
 struct feat {
 	const char	*name;
@@ -35,38 +41,54 @@ policy_valid_feature(const char *f, struct sxerr *e)
 	    "64 of A-Z a-z 0-9 _ -");
 }
 
-/* A map feature -> allow|deny, pointing into the tree (kept alive). */
+/* A map feature -> allow|deny, appended to p->feat (strings in the tree). */
 static int
-load_feats(const char *path, const struct cnode *m, struct policy_rule *r,
+load_feats(struct policy *p, const struct cnode *m, struct policy_rule *r,
     struct sxerr *e)
 {
 	const struct cnode *k, *v;
+	struct feat *f;
 	size_t i;
 
+	r->feat = p->feat + p->nfeat;
 	if (cnode_is_null(m))
 		return 0;
 	if (m->type != CN_MAP)
-		return config_err(e, path, m, "expected a map of feature: "
+		return config_err(e, p->path, m, "expected a map of feature: "
 		    "allow|deny");
-	if ((r->feat = calloc(m->nkid / 2 + 1, sizeof(*r->feat))) == NULL)
-		return sxerr_errno(e, EX_OSERR, "policy");
 	for (i = 0; i + 1 < m->nkid; i += 2) {
 		k = m->kid[i];
 		v = m->kid[i + 1];
 		if (policy_valid_feature(k->str, NULL) == -1)
-			return config_err(e, path, k, "\"%s\" is not a valid "
-			    "feature name", k->str);
+			return config_err(e, p->path, k, "\"%s\" is not a "
+			    "valid feature name", k->str);
 		if (v->type != CN_SCALAR || (strcmp(v->str, "allow") != 0 &&
 		    strcmp(v->str, "deny") != 0))
-			return config_err(e, path, v, "%s: expected allow or "
-			    "deny", k->str);
-		r->feat[r->nfeat].name = k->str;
-		r->feat[r->nfeat].allow = v->str[0] == 'a';
-		r->feat[r->nfeat].line = v->line;
-		r->feat[r->nfeat].col = v->col;
+			return config_err(e, p->path, v, "%s: expected allow "
+			    "or deny", k->str);
+		f = &p->feat[p->nfeat++];
+		f->name = k->str;
+		f->allow = v->str[0] == 'a';
+		f->line = v->line;
+		f->col = v->col;
 		r->nfeat++;
 	}
 	return 0;
+}
+
+/* An upper bound on the features named anywhere, to size p->feat once. */
+static size_t
+count_feats(const struct cnode *dflt, const struct cnode *hosts)
+{
+	size_t n = 1, i;
+
+	if (dflt != NULL && dflt->type == CN_MAP)
+		n += dflt->nkid / 2;
+	if (hosts != NULL && hosts->type == CN_MAP)
+		for (i = 1; i < hosts->nkid; i += 2)
+			if (hosts->kid[i]->type == CN_MAP)
+				n += hosts->kid[i]->nkid / 2;
+	return n;
 }
 
 static int
@@ -88,7 +110,7 @@ load_hosts(struct policy *p, const struct cnode *h, struct sxerr *e)
 		if (match_list_check(k->str, &pe) == -1)
 			return config_err(e, p->path, k, "%s", pe.msg);
 		p->rule[p->nrule].pattern = k->str;
-		if (load_feats(p->path, h->kid[i + 1], &p->rule[p->nrule++],
+		if (load_feats(p, h->kid[i + 1], &p->rule[p->nrule++],
 		    e) == -1)
 			return -1;
 	}
@@ -103,6 +125,7 @@ load_hosts(struct policy *p, const struct cnode *h, struct sxerr *e)
 int
 policy_load(const struct config *cf, struct policy **pp, struct sxerr *e)
 {
+	const struct cnode *dflt, *hosts;
 	struct policy *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -110,13 +133,16 @@ policy_load(const struct config *cf, struct policy **pp, struct sxerr *e)
 	strlcpy(p->path, cf->path, sizeof(p->path));
 	strlcpy(p->searched, cf->searched, sizeof(p->searched));
 	if (cf->root != NULL) {
-		if ((p->dflt = calloc(1, sizeof(*p->dflt))) == NULL) {
+		dflt = cnode_get(cf->root, "default");
+		hosts = cnode_get(cf->root, "hosts");
+		if ((p->dflt = calloc(1, sizeof(*p->dflt))) == NULL ||
+		    (p->feat = calloc(count_feats(dflt, hosts),
+		    sizeof(*p->feat))) == NULL) {
 			policy_free(p);
 			return sxerr_errno(e, EX_OSERR, "policy");
 		}
-		if (load_feats(p->path, cnode_get(cf->root, "default"),
-		    p->dflt, e) == -1 ||
-		    load_hosts(p, cnode_get(cf->root, "hosts"), e) == -1) {
+		if (load_feats(p, dflt, p->dflt, e) == -1 ||
+		    load_hosts(p, hosts, e) == -1) {
 			policy_free(p);
 			return -1;
 		}
@@ -128,17 +154,207 @@ policy_load(const struct config *cf, struct policy **pp, struct sxerr *e)
 void
 policy_free(struct policy *p)
 {
-	size_t i;
-
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->nrule; i++)
-		free(p->rule[i].feat);
 	free(p->rule);
-	if (p->dflt != NULL)
-		free(p->dflt->feat);
 	free(p->dflt);
+	free(p->feat);
+	free(p->blob);
+	config_free(p->cf);
 	free(p);
+}
+
+/*
+ * The compiled policy: u32 counts, then per rule (default: first) its
+ * pattern and features; a string is a u32 length, the bytes and a NUL.
+ */
+struct flat {
+	char	*buf;
+	size_t	 len, cap;
+	int	 bad;
+};
+
+static void
+put(struct flat *f, const void *p, size_t n)
+{
+	char *b;
+
+	if (f->bad)
+		return;
+	if (f->len + n > f->cap) {
+		size_t cap = f->cap == 0 ? 4096 : f->cap;
+		while (cap < f->len + n)
+			cap *= 2;
+		if ((b = realloc(f->buf, cap)) == NULL) {
+			f->bad = 1;
+			return;
+		}
+		f->buf = b;
+		f->cap = cap;
+	}
+	memcpy(f->buf + f->len, p, n);
+	f->len += n;
+}
+
+static void
+put32(struct flat *f, uint32_t v)
+{
+	put(f, &v, sizeof(v));
+}
+
+static void
+putstr(struct flat *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	put32(f, n);
+	put(f, s, n + 1);
+}
+
+static void
+put_rule(struct flat *f, const struct policy_rule *r)
+{
+	size_t i;
+
+	put32(f, r->nfeat);
+	putstr(f, r->pattern == NULL ? "" : r->pattern);
+	for (i = 0; i < r->nfeat; i++) {
+		put32(f, r->feat[i].allow);
+		put32(f, r->feat[i].line);
+		put32(f, r->feat[i].col);
+		putstr(f, r->feat[i].name);
+	}
+}
+
+static int
+flatten(const struct policy *p, struct flat *f)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	put32(f, p->nrule);
+	put32(f, p->nfeat);
+	put_rule(f, p->dflt);
+	for (i = 0; i < p->nrule; i++)
+		put_rule(f, &p->rule[i]);
+	return f->bad ? -1 : 0;
+}
+
+struct cursor {
+	char	*p, *end;
+};
+
+static int
+get32(struct cursor *c, uint32_t *v)
+{
+	if ((size_t)(c->end - c->p) < sizeof(*v))
+		return -1;
+	memcpy(v, c->p, sizeof(*v));
+	c->p += sizeof(*v);
+	return 0;
+}
+
+static int
+getstr(struct cursor *c, const char **s)
+{
+	uint32_t n;
+
+	if (get32(c, &n) == -1 || (size_t)(c->end - c->p) < (size_t)n + 1 ||
+	    c->p[n] != '\0' || memchr(c->p, '\0', n) != NULL)
+		return -1;
+	*s = c->p;
+	c->p += n + 1;
+	return 0;
+}
+
+static int
+get_rule(struct cursor *c, struct policy *p, struct policy_rule *r,
+    uint32_t maxfeat)
+{
+	uint32_t n, i, allow;
+
+	if (get32(c, &n) == -1 || n > maxfeat - p->nfeat ||
+	    getstr(c, &r->pattern) == -1)
+		return -1;
+	r->feat = p->feat + p->nfeat;
+	for (i = 0; i < n; i++) {
+		struct feat *f = &p->feat[p->nfeat++];
+		if (get32(c, &allow) == -1 || get32(c, &f->line) == -1 ||
+		    get32(c, &f->col) == -1 || getstr(c, &f->name) == -1)
+			return -1;
+		f->allow = allow != 0;
+		r->nfeat++;
+	}
+	return 0;
+}
+
+/* Rebuild from a blob (which the policy then owns); -1 if it is not one. */
+static int
+unflatten(struct policy *p, char *blob, size_t len)
+{
+	struct cursor c = { blob, blob + len };
+	uint32_t nrule, nfeat, i;
+
+	if (get32(&c, &nrule) == -1 || get32(&c, &nfeat) == -1 ||
+	    nrule > len || nfeat > len ||
+	    (p->rule = calloc(nrule + 1, sizeof(*p->rule))) == NULL ||
+	    (p->dflt = calloc(1, sizeof(*p->dflt))) == NULL ||
+	    (p->feat = calloc(nfeat + 1, sizeof(*p->feat))) == NULL ||
+	    get_rule(&c, p, p->dflt, nfeat) == -1)
+		return -1;
+	for (i = 0; i < nrule; i++, p->nrule++)
+		if (get_rule(&c, p, &p->rule[i], nfeat) == -1)
+			return -1;
+	p->blob = blob;
+	return c.p == c.end ? 0 : -1;
+}
+
+/*
+ * The policy of the config file the search order finds. The compiled copy
+ * is used when it matches the file exactly; otherwise the file is parsed
+ * and checked in full, and the compiled copy refreshed.
+ */
+int
+policy_open(const char *flag, struct policy **pp, struct sxerr *e)
+{
+	char path[4096], searched[2048];
+	struct config *cf;
+	struct policy *p;
+	struct stat st;
+	struct flat f;
+	void *blob;
+	size_t len;
+	int have_st;
+
+	memset(&f, 0, sizeof(f));
+	if (config_find(flag, path, sizeof(path), searched, sizeof(searched),
+	    e) == -1)
+		return -1;
+	have_st = path[0] != '\0' && stat(path, &st) == 0 &&
+	    S_ISREG(st.st_mode);
+	if (have_st && pcache_get(PCACHE_KIND, path, &st, &blob, &len) == 0) {
+		if ((p = calloc(1, sizeof(*p))) != NULL &&
+		    unflatten(p, blob, len) == 0) {
+			strlcpy(p->path, path, sizeof(p->path));
+			*pp = p;
+			return 0;
+		}
+		if (p == NULL || p->blob == NULL)
+			free(blob);
+		policy_free(p);
+	}
+	if (config_open(flag, &cf, e) == -1)
+		return -1;
+	if (policy_load(cf, &p, e) == -1) {
+		config_free(cf);
+		return -1;
+	}
+	p->cf = cf;
+	if (have_st && p->dflt != NULL && flatten(p, &f) == 0)
+		pcache_put(PCACHE_KIND, path, &st, f.buf, f.len);
+	free(f.buf);
+	*pp = p;
+	return 0;
 }
 
 static const struct feat *

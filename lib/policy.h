@@ -10,6 +10,7 @@
 #define FEATURE_MAX	64
 
 struct policy_rule;
+struct feat;
 
 struct policy {
 	char		 path[4096];	/* "" when no file was found */
@@ -17,6 +18,10 @@ struct policy {
 	struct policy_rule *rule;	/* hosts:, in file order */
 	size_t		 nrule;
 	struct policy_rule *dflt;	/* default:, or NULL */
+	struct feat	*feat;		/* every rule's features, in order */
+	size_t		 nfeat;
+	struct config	*cf;		/* owned: strings point into it... */
+	void		*blob;		/* ...or into the compiled copy */
 };
 
 enum decision_by { DEC_RULE, DEC_DEFAULT, DEC_NONE, DEC_NOFILE };
@@ -30,6 +35,7 @@ struct decision {
 	unsigned	 line, col;	/* of the value that decided */
 };
 
+int	policy_open(const char *, struct policy **, struct sxerr *);
 int	policy_load(const struct config *, struct policy **, struct sxerr *);
 void	policy_free(struct policy *);
 int	policy_valid_feature(const char *, struct sxerr *);

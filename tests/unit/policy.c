@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -182,6 +183,74 @@ test_many_rules(void **state)
 	free(text);
 }
 
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/*
+ * The compiled copy decides exactly as the file does, and is dropped the
+ * moment the file changes (also within the same second) or is tampered
+ * with.
+ */
+static void
+test_compiled_copy(void **state)
+{
+	char dir[] = "/tmp/scitex-pcache-XXXXXX", path[300], cache[300];
+	struct policy *p;
+	struct sxerr e;
+	struct decision d;
+
+	assert_non_null(mkdtemp(dir));
+	setenv("XDG_CACHE_HOME", dir, 1);
+	snprintf(path, sizeof(path), "%s/c.yaml", dir);
+	write_file(path, design);
+	sleep(3);	/* only settled files are compiled */
+	assert_int_equal(policy_open(path, &p, &e), 0);
+	assert_non_null(p->cf);		/* parsed */
+	policy_free(p);
+	assert_int_equal(policy_open(path, &p, &e), 0);
+	assert_null(p->cf);		/* compiled copy */
+	assert_non_null(p->blob);
+	expect(p, "labbox", "tunnels", 1, DEC_RULE, 5);
+	expect(p, "labbox", "ssh", 0, DEC_RULE, 7);
+	expect(p, "www.example.edu", "ssh", 1, DEC_DEFAULT, 2);
+	expect(p, "labbox", "copy", 0, DEC_NONE, 0);
+	policy_decide(p, "n1.hpc.example.edu", "tunnels", &d);
+	assert_string_equal(d.pattern, "*.hpc.example.edu");
+	assert_string_equal(d.path, path);
+	policy_free(p);
+	/* changed at once: same size, same second; parsed again */
+	write_file(path, "default: {ssh: deny, tunnels: deny}\nhosts:\n"
+	    "  labbox: {tunnels: deny}\n");
+	assert_int_equal(policy_open(path, &p, &e), 0);
+	assert_non_null(p->cf);
+	expect(p, "labbox", "tunnels", 0, DEC_RULE, 3);
+	policy_free(p);
+	/* a broken file is an error even if a compiled copy exists */
+	write_file(path, "hosts: [\n");
+	assert_int_equal(policy_open(path, &p, &e), -1);
+	assert_int_equal(e.ex, EX_CONFIG);
+	/* a compiled copy others may write is not believed */
+	write_file(path, design);
+	sleep(3);
+	assert_int_equal(policy_open(path, &p, &e), 0);
+	policy_free(p);
+	snprintf(cache, sizeof(cache), "chmod 666 %s/scitex-ssh/pol1-*", dir);
+	assert_int_equal(system(cache), 0);
+	assert_int_equal(policy_open(path, &p, &e), 0);
+	assert_non_null(p->cf);
+	policy_free(p);
+	snprintf(cache, sizeof(cache), "rm -rf '%s'", dir);
+	assert_int_equal(system(cache), 0);
+	unsetenv("XDG_CACHE_HOME");
+}
+
 int
 main(void)
 {
@@ -193,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_case_and_explain),
 		cmocka_unit_test(test_features),
 		cmocka_unit_test(test_many_rules),
+		cmocka_unit_test(test_compiled_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

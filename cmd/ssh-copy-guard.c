@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <err.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "guard.h"
+#include "landlock.h"
+#include "out.h"
+#include "sxerr.h"
+
+extern char **environ;
+
+static int	 verbose, quiet;
+
+static void __attribute__((noreturn))
+usage(int ex)
+{
+	fprintf(ex == 0 ? stdout : stderr,
+	    "usage: ssh-copy-guard [-nqv] [-F config] [-r dir[:ro|:rw]] "
+	    "[-s sftp_server]\n");
+	exit(ex);
+}
+
+/* Keep fds 0-2 taken so that nothing we open lands on them. */
+static void
+sanitise_stdfd(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static void __attribute__((noreturn))
+refused(const struct sxerr *e)
+{
+	syslog(LOG_NOTICE, "refused: %s", e->msg);
+	errx(e->ex, "%s", e->msg);
+}
+
+/* Words for a human: quoted when they hold a blank, '?' for the rest. */
+static void
+print_argv(FILE *f, const struct guard_cmd *cmd)
+{
+	const char *s;
+	size_t i;
+
+	fprintf(f, "%s", cmd->prog);
+	for (i = 1; i < cmd->argc; i++) {
+		s = cmd->argv[i];
+		fputc(' ', f);
+		if (s[0] == '\0' || strpbrk(s, " \t'") != NULL)
+			fputc('\'', f);
+		for (; *s != '\0'; s++)
+			fputc(*s >= 0x20 && *s < 0x7f && *s != '\'' ? *s : '?',
+			    f);
+		if (cmd->argv[i][0] == '\0' ||
+		    strpbrk(cmd->argv[i], " \t'") != NULL)
+			fputc('\'', f);
+	}
+	fputc('\n', f);
+}
+
+static int
+env_safe(const char *v, const char *set)
+{
+	if (*v == '\0' || strlen(v) > 1024)
+		return 0;
+	for (; *v != '\0'; v++)
+		if (*v < 0x20 || *v == 0x7f ||
+		    (set != NULL && strchr(set, *v) == NULL))
+			return 0;
+	return 1;
+}
+
+/*
+ * The environment the copy program gets: a fixed PATH, who we are, the
+ * locale; nothing a loader, a shell or rsync would act on.
+ */
+static void
+scrub_env(char **env, size_t max)
+{
+	static char path[] = "PATH=/usr/bin:/bin";
+	static const char *keep[] = { "HOME", "USER", "LOGNAME", "LANG",
+	    "LC_ALL", "LC_CTYPE" };
+	static const char loc[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-";
+	char **ep;
+	size_t i, k, n = 0;
+
+	env[n++] = path;
+	for (ep = environ; *ep != NULL; ep++) {
+		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+			k = strlen(keep[i]);
+			if (strncmp(*ep, keep[i], k) == 0 && (*ep)[k] == '=')
+				break;
+		}
+		if (i == sizeof(keep) / sizeof(keep[0]) || n + 1 >= max ||
+		    !env_safe(*ep + k + 1, i < 3 ? NULL : loc))
+			continue;
+		env[n++] = *ep;
+	}
+	env[n] = NULL;
+}
+
+static void
+load_config(struct guard *g, const char *file, int have_roots)
+{
+	struct config *c = NULL;
+	struct sxerr e;
+
+	if (config_open(file, &c, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	if (guard_config(g, c, have_roots, &e) == -1) {
+		config_free(c);
+		errx(e.ex, "%s", e.msg);
+	}
+	config_free(c);
+}
+
+/* Landlock, or the reason there is none; exits when policy needs it. */
+static int
+confine(const struct guard *g, const struct guard_cmd *cmd)
+{
+	struct ll_rule rule[GUARD_RULES_MAX];
+	struct sxerr e;
+	size_t n;
+	int abi;
+
+	if (landlock_no_new_privs(&e) == -1)
+		errx(e.ex, "%s", e.msg);
+	abi = landlock_abi();
+	if (verbose)
+		warnx("landlock: ABI %d%s", abi, abi < 1 ? " (none)" : "");
+	if (abi < 1) {
+		if (g->require_landlock) {
+			sxerr_set(&e, EX_NOPERM, "Landlock is not available "
+			    "and copy.require_landlock is true");
+			refused(&e);
+		}
+		if (cmd->kind == GK_SFTP) {
+			sxerr_set(&e, EX_NOPERM, "sftp needs Landlock, which "
+			    "this kernel does not offer");
+			refused(&e);
+		}
+		if (!quiet)
+			warnx("Landlock not available: argument checks only");
+		return 0;
+	}
+	n = guard_rules(g, cmd, rule, GUARD_RULES_MAX);
+	if (landlock_confine(rule, n, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	return abi;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct guard g;
+	static struct guard_cmd cmd;
+	struct sxerr e;
+	char *env[16];
+	const char *conf = NULL, *oc, *v;
+	int ch, dry = 0, have_roots = 0;
+
+	sanitise_stdfd();
+	openlog("ssh-copy-guard", LOG_PID, LOG_AUTH);
+	guard_init(&g);
+	if ((v = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
+	    strcmp(v, "1") == 0)
+		verbose = 1;
+	while ((ch = getopt(argc, argv, "F:hnqr:s:Vv")) != -1) {
+		switch (ch) {
+		case 'F':
+			conf = optarg;
+			break;
+		case 'h':
+			usage(0);
+		case 'n':
+			dry = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			verbose = 0;
+			break;
+		case 'r':
+			if (guard_add_root(&g, optarg, &e) == -1)
+				errx(e.ex, "%s", e.msg);
+			have_roots = 1;
+			break;
+		case 's':
+			if (optarg[0] != '/' || strlcpy(g.sftp_server, optarg,
+			    sizeof(g.sftp_server)) >= sizeof(g.sftp_server))
+				errx(EX_USAGE, "-s: an absolute path");
+			break;
+		case 'V':
+			printf("ssh-copy-guard scitex-ssh %s\n", VERSION);
+			return out_close(stdout) == 0 ? 0 : EX_OSERR;
+		case 'v':
+			verbose = 1;
+			quiet = 0;
+			break;
+		case '?':
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0)
+		usage(EX_USAGE);
+#ifdef GUARD_TEST_NOCHECK
+	warnx("TEST BUILD: path checks are off, only Landlock confines");
+#endif
+	load_config(&g, conf, have_roots);
+	if (g.nroot == 0)
+		errx(EX_CONFIG, "no roots: give -r or a copy: section");
+
+	if ((oc = getenv("SSH_ORIGINAL_COMMAND")) == NULL) {
+		sxerr_set(&e, EX_NOPERM, "this key may only copy files "
+		    "(scp, sftp, rsync): no shell");
+		refused(&e);
+	}
+	if (guard_parse(&g, oc, strlen(oc), &cmd, &e) == -1)
+		refused(&e);
+	if (dry) {
+		print_argv(stdout, &cmd);
+		return out_close(stdout) == 0 ? 0 : EX_OSERR;
+	}
+	if (chdir(g.root[0].path) == -1)
+		err(EX_OSERR, "chdir %s", g.root[0].path);
+	confine(&g, &cmd);
+	if (verbose)
+		print_argv(stderr, &cmd);
+	scrub_env(env, sizeof(env) / sizeof(env[0]));
+	closelog();
+	execve(cmd.prog, (char *const *)cmd.argv, env);
+	err(EX_OSERR, "%s", cmd.prog);
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <err.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "mcp.h"
+#include "out.h"
+#include "policy.h"
+#include "sxerr.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-qv] [-F config]\n", getprogname());
+	exit(EX_USAGE);
+}
+
+/* The absolute path of this program; -1 when the kernel will not say. */
+static int
+self_path(char *buf, size_t sz)
+{
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", buf, sz - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The tunnel tools run ssh-tunnel-up, -ls and -down: those installed with
+ * this program, so that a build tree or a second installation uses its
+ * own; else whatever PATH finds.
+ */
+static const char *
+tools_dir(char *buf, size_t sz)
+{
+	char up[PATH_MAX + 16];
+	char *slash;
+
+	if (self_path(buf, sz) == -1 || (slash = strrchr(buf, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	snprintf(up, sizeof(up), "%s/ssh-tunnel-up", buf);
+	return access(up, X_OK) == 0 ? buf : NULL;
+}
+
+/*
+ * -h: the usage line, then what to paste into an MCP client's settings to
+ * run this very binary (clients start servers with a bare environment, so
+ * the absolute path is the one that works).
+ */
+static void __attribute__((noreturn))
+help(const char *config)
+{
+	char self[PATH_MAX];
+	const char *cmd = getprogname();
+	json_t *snip;
+
+	if (self_path(self, sizeof(self)) == 0)
+		cmd = self;
+	printf("usage: %s [-qv] [-F config]\n\n"
+	    "An MCP server on stdin and stdout. To register it with an MCP "
+	    "client, add to its\nsettings (mcpServers in .mcp.json, "
+	    "claude_desktop_config.json, and the like):\n\n", getprogname());
+	snip = json_pack("{s:{s:{s:s, s:[]}}}", "mcpServers", "scitex-ssh",
+	    "command", cmd, "args");
+	if (snip != NULL && config != NULL)
+		json_array_extend(json_object_get(json_object_get(
+		    json_object_get(snip, "mcpServers"), "scitex-ssh"),
+		    "args"), json_pack("[s, s]", "-F", config));
+	if (snip == NULL || json_dumpf(snip, stdout, JSON_INDENT(2)) == -1)
+		errx(EX_DATAERR, "%s: not valid UTF-8", cmd);
+	putchar('\n');
+	json_decref(snip);
+	if (out_close(stdout) == -1)
+		err(EX_OSERR, "stdout");
+	exit(0);
+}
+
+/* fds 0-2 open before anything else, so no file we open becomes one. */
+static void
+sanitise_stdfd(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd == -1)
+		err(EX_OSERR, "/dev/null");
+	close(fd);
+}
+
+/*
+ * The policy is read anew on every call, so a broken file is only noted
+ * here, for whoever reads the client's log: the server still starts.
+ */
+static int
+check_config(const char *config, struct sxerr *e)
+{
+	struct config *cf;
+	struct policy *p;
+
+	if (config_open(config, &cf, e) == -1)
+		return -1;
+	if (policy_load(cf, &p, e) == -1) {
+		config_free(cf);
+		return -1;
+	}
+	policy_free(p);
+	config_free(cf);
+	return 0;
+}
+
+static void
+send_line(char *resp)
+{
+	fputs(resp, stdout);
+	putchar('\n');
+	free(resp);
+	/* One message at a time: the client waits for it. */
+	if (fflush(stdout) == EOF || ferror(stdout))
+		err(EX_OSERR, "stdout");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct mcp_reader rd;
+	struct sxerr e;
+	struct mcp *m;
+	const char *config = NULL, *s, *note;
+	char dir[PATH_MAX], *line, *resp;
+	size_t len;
+	int ch, r, quiet = 0, verbose = 0, iserr;
+
+	sanitise_stdfd();
+	if ((s = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
+	    strcmp(s, "1") == 0)
+		verbose = 1;
+	while ((ch = getopt(argc, argv, "F:hqVv")) != -1) {
+		switch (ch) {
+		case 'F':
+			config = optarg;
+			break;
+		case 'h':
+			help(config);
+		case 'q':
+			quiet = 1;
+			verbose = 0;
+			break;
+		case 'V':
+			printf("%s scitex-ssh %s\n", getprogname(), VERSION);
+			if (out_close(stdout) == -1)
+				err(EX_OSERR, "stdout");
+			exit(0);
+		case 'v':
+			verbose = 1;
+			quiet = 0;
+			break;
+		case '?':
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0)
+		usage();
+
+	if (check_config(config, &e) == -1 && !quiet)
+		warnx("%s", e.msg);
+	if (isatty(STDIN_FILENO) && !quiet)
+		warnx("reading JSON-RPC messages, one a line, on stdin; "
+		    "-h shows how to register with an MCP client");
+	if ((m = mcp_new(config, tools_dir(dir, sizeof(dir)))) == NULL)
+		err(EX_OSERR, "mcp_new");
+	if (mcp_reader_init(&rd, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	while ((r = mcp_read(&rd, STDIN_FILENO, &line, &len, &e)) !=
+	    MCP_EOF) {
+		if (r == -1)
+			errx(e.ex, "%s", e.msg);
+		if (r == MCP_TOOLONG)
+			r = mcp_oversized(m, &resp);
+		else if (len == 0 || strspn(line, " \t") == len)
+			continue;	/* blank lines are no messages */
+		else
+			r = mcp_handle(m, line, len, &resp);
+		if (r == -1)
+			errx(EX_OSERR, "out of memory");
+		note = mcp_note(m, &iserr);
+		if (verbose || (iserr && !quiet))
+			warnx("%s", note);
+		if (resp != NULL)
+			send_line(resp);
+	}
+	mcp_reader_free(&rd);
+	mcp_free(m);
+	if (out_close(stdout) == -1)
+		err(EX_OSERR, "stdout");
+	return 0;
+}

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "spawn.h"
+#include "sysd.h"
+
+/* Backends systemd and user: lib/sysd.c, through these wrappers. */
+static int	daemon_stop(const struct places *, const char *, struct sxerr *);
+
+static int
+sd_available(struct sxerr *e)
+{
+	return sysd_available(UNIT_SYSTEM, e);
+}
+
+static int
+sd_start(struct bstart *b, struct sxerr *e)
+{
+	return sysd_start(UNIT_SYSTEM, b, e);
+}
+
+static int
+sd_stop(const struct places *pl, const char *name, struct sxerr *e)
+{
+	return sysd_stop(UNIT_SYSTEM, name, e);
+}
+
+static int
+sd_unit(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
+{
+	return sysd_unit(UNIT_SYSTEM, t, buf, sz, e);
+}
+
+static int
+us_available(struct sxerr *e)
+{
+	return sysd_available(UNIT_USER, e);
+}
+
+static int
+us_start(struct bstart *b, struct sxerr *e)
+{
+	return sysd_start(UNIT_USER, b, e);
+}
+
+/* A user tunnel may be run by the daemon: that is stopped too. */
+static int
+us_stop(const struct places *pl, const char *name, struct sxerr *e)
+{
+	int a, b;
+
+	if ((a = sysd_stop(UNIT_USER, name, e)) == -1 ||
+	    (b = daemon_stop(pl, name, e)) == -1)
+		return -1;
+	return a || b;
+}
+
+static int
+us_unit(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
+{
+	return sysd_unit(UNIT_USER, t, buf, sz, e);
+}
+
+/* Backend daemon: a detached supervisor with a pid file, nothing else. */
+static int
+daemon_available(struct sxerr *e)
+{
+	return 0;
+}
+
+static int
+daemon_start(struct bstart *b, struct sxerr *e)
+{
+	char log[STATE_PATH];
+	char *argv[10];
+	int n = 0;
+
+	if (state_path(log, sizeof(log), b->pl->state, b->name, ".log") == -1)
+		return sxerr_set(e, EX_CANTCREAT, "%s: path too long",
+		    b->pl->state);
+	argv[n++] = (char *)b->self;
+	argv[n++] = "-f";
+	if (b->verbose)
+		argv[n++] = "-v";
+	if (b->config != NULL) {
+		argv[n++] = "-F";
+		argv[n++] = (char *)b->config;
+	}
+	argv[n++] = "--";
+	argv[n++] = (char *)b->name;
+	argv[n] = NULL;
+	return spawn_detached(argv, log, b->lockfd, &b->pid, e);
+}
+
+/* 1 when NAME.pid names a live supervisor (name and start time agree). */
+int
+backend_supervisor(const struct places *pl, const char *name, pid_t *pid)
+{
+	char path[STATE_PATH];
+
+	*pid = 0;
+	if (state_path(path, sizeof(path), pl->state, name, ".pid") == -1)
+		return 0;
+	return state_pidfile_proven(path, SUPERVISOR_COMM, pid);
+}
+
+/*
+ * SIGTERM to the supervisor only once it is proven ours; it stops ssh and
+ * exits within 5 s. Returns 1 when one was running, 0 when none was.
+ */
+static int
+daemon_stop(const struct places *pl, const char *name, struct sxerr *e)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	pid_t pid, again;
+	int i;
+
+	if (!backend_supervisor(pl, name, &pid))
+		return 0;
+	if (kill(pid, SIGTERM) == -1)
+		return errno == ESRCH ? 0 :
+		    sxerr_errno(e, EX_NOPERM, "kill %ld", (long)pid);
+	for (i = 0; i < 160; i++) {
+		if (!backend_supervisor(pl, name, &again) || again != pid)
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	/* Its ssh dies with it (PR_SET_PDEATHSIG). */
+	if (backend_supervisor(pl, name, &again) && again == pid)
+		kill(pid, SIGKILL);
+	return 1;
+}
+
+static const struct backend backends[] = {
+	{ "systemd", sd_available, state_places_system, sd_start, sd_stop,
+	    sd_unit },
+	{ "user", us_available, state_places_user, us_start, us_stop,
+	    us_unit },
+	{ "daemon", daemon_available, state_places_user, daemon_start,
+	    daemon_stop, NULL },
+};
+#define NBACKEND (sizeof(backends) / sizeof(backends[0]))
+
+const struct backend *
+backend_find(const char *name, struct sxerr *e)
+{
+	size_t i;
+
+	for (i = 0; i < NBACKEND; i++)
+		if (strcmp(backends[i].name, name) == 0)
+			return &backends[i];
+	sxerr_set(e, EX_USAGE, "%.40s: no such backend (systemd, user, "
+	    "daemon)", name);
+	return NULL;
+}
+
+/* The first backend that works here. */
+const struct backend *
+backend_pick(struct sxerr *e)
+{
+	size_t i;
+
+	for (i = 0; i < NBACKEND; i++)
+		if (backends[i].available(e) == 0)
+			return &backends[i];
+	return NULL;
+}
+
+static int
+add_ref(struct tref **v, size_t *n, const struct tref *r, struct sxerr *e)
+{
+	struct tref *nv;
+
+	if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "tunnels");
+	nv[(*n)++] = *r;
+	*v = nv;
+	return 0;
+}
+
+static int
+have_ref(const struct tref *v, size_t n, const char *name,
+    const struct backend *b)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0 && v[i].b->places == b->places)
+			return 1;
+	return 0;
+}
+
+/* Every NAME.yaml with a valid NAME in one tunnels.d. */
+static int
+scan_defs(const struct backend *b, struct tref **v, size_t *n,
+    struct sxerr *e)
+{
+	struct tref r;
+	struct dirent *d;
+	struct sxerr ignore;
+	DIR *dir;
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	if (b->places(&r.pl, e) == -1)
+		return -1;
+	r.b = b;
+	if ((dir = opendir(r.pl.defs)) == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		len = strlen(d->d_name);
+		if (len <= 5 || len - 5 > NAME_MAX_LEN ||
+		    strcmp(d->d_name + len - 5, ".yaml") != 0)
+			continue;
+		memcpy(r.name, d->d_name, len - 5);
+		r.name[len - 5] = '\0';
+		if (host_valid_name(r.name, &ignore) == -1 ||
+		    have_ref(*v, *n, r.name, b) ||
+		    state_path(r.path, sizeof(r.path), r.pl.defs, r.name,
+		    ".yaml") == -1)
+			continue;
+		if (add_ref(v, n, &r, e) == -1) {
+			closedir(dir);
+			return -1;
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct tref *)a)->name,
+	    ((const struct tref *)b)->name);
+}
+
+/*
+ * Every defined tunnel, sorted by name: tunnels.d of the system and of
+ * the user, then the config file's tunnels: entries not already defined
+ * in the user's tunnels.d (a written definition overrides the file's).
+ */
+int
+backend_list(const struct config *cf, struct tref **vp, size_t *np,
+    struct sxerr *e)
+{
+	const struct backend *dmn = &backends[NBACKEND - 1];
+	const struct cnode *tn;
+	struct tref *v = NULL, r;
+	size_t n = 0, i;
+
+	if (scan_defs(&backends[0], &v, &n, e) == -1 ||
+	    scan_defs(dmn, &v, &n, e) == -1)
+		goto fail;
+	tn = cf != NULL && cf->root != NULL ? cnode_get(cf->root, "tunnels") :
+	    NULL;
+	if (tn != NULL && tn->type == CN_MAP) {
+		for (i = 0; i + 1 < tn->nkid; i += 2) {
+			memset(&r, 0, sizeof(r));
+			if (strlcpy(r.name, tn->kid[i]->str, sizeof(r.name)) >=
+			    sizeof(r.name) || have_ref(v, n, r.name, dmn))
+				continue;
+			r.b = dmn;
+			r.in_config = 1;
+			r.line = tn->kid[i]->line;
+			strlcpy(r.path, cf->path, sizeof(r.path));
+			if (dmn->places(&r.pl, e) == -1 ||
+			    add_ref(&v, &n, &r, e) == -1)
+				goto fail;
+		}
+	} else if (tn != NULL && !cnode_is_null(tn)) {
+		config_err(e, cf->path, tn, "tunnels: want a map of names");
+		goto fail;
+	}
+	for (i = 0; i < n; i++)	/* enabled under the user's manager */
+		if (v[i].b == dmn && sysd_enabled(UNIT_USER, v[i].name))
+			v[i].b = &backends[1];
+	if (n > 0)
+		qsort(v, n, sizeof(*v), by_name);
+	*vp = v;
+	*np = n;
+	return 0;
+ fail:
+	free(v);
+	return -1;
+}
+
+/* The definition named name (the user's before the system's); 1 if none. */
+int
+backend_lookup(const struct config *cf, const char *name, struct tref *r,
+    struct sxerr *e)
+{
+	struct tref *v;
+	size_t n, i;
+	int found = 0;
+
+	if (backend_list(cf, &v, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].name, name) != 0)
+			continue;
+		if (!found || v[i].b != &backends[0])
+			*r = v[i];
+		found = 1;
+	}
+	free(v);
+	return found ? 0 : 1;
+}
+
+int
+backend_load(const struct config *cf, const struct tref *r, struct tunnel *t,
+    struct sxerr *e)
+{
+	const struct cnode *tn;
+
+	if (!r->in_config)
+		return tunnel_load_file(r->path, r->name, t, e);
+	tn = cnode_get(cf->root, "tunnels");
+	return tunnel_from_node(r->name, cf->path, cnode_get(tn, r->name), t,
+	    e);
+}
+
+/*
+ * No supervisor runs: systemd's view, for its backends. 1 when it decided
+ * (systemd restarting the supervisor, or the unit failed).
+ */
+static int
+sysd_status(const struct tref *r, struct tstate *st)
+{
+	enum unit_kind k = r->b == &backends[0] ? UNIT_SYSTEM : UNIT_USER;
+	char inst[128], a[32];
+
+	if ((r->b != &backends[0] && r->b != &backends[1]) ||
+	    unit_instance(r->name, inst, sizeof(inst), NULL) == -1 ||
+	    sysd_active(k, inst, a, sizeof(a)) == -1)
+		return 0;
+	if (strcmp(a, "activating") == 0)
+		strlcpy(st->state, "backoff", sizeof(st->state));
+	else if (strcmp(a, "failed") == 0)
+		strlcpy(st->state, "failed", sizeof(st->state));
+	else
+		return 0;
+	if (st->reason[0] == '\0')
+		strlcpy(st->reason, "exited", sizeof(st->reason));
+	st->pid = st->ssh_pid = 0;
+	st->up_since = 0;
+	return 1;
+}
+
+/*
+ * The state as ssh-tunnel-ls shows it: the supervisor's table, unless no
+ * proven supervisor runs, in which case the tunnel is stopped (cleanly)
+ * or failed (its supervisor died without saying so).
+ */
+void
+backend_status(const struct tref *r, struct tstate *st)
+{
+	char path[STATE_PATH];
+	struct sxerr e;
+	pid_t pid;
+	int alive;
+
+	alive = backend_supervisor(&r->pl, r->name, &pid);
+	if (state_path(path, sizeof(path), r->pl.state, r->name,
+	    ".state") == -1 || state_read(path, st, &e) == -1) {
+		memset(st, 0, sizeof(*st));
+		strlcpy(st->state, alive ? "connecting" : "stopped",
+		    sizeof(st->state));
+		st->pid = alive ? pid : 0;
+		return;
+	}
+	if (alive)
+		return;
+	if (sysd_status(r, st))
+		return;
+	if (strcmp(st->state, "stopped") != 0) {
+		strlcpy(st->state, "failed", sizeof(st->state));
+		if (st->reason[0] == '\0')
+			strlcpy(st->reason, "exited", sizeof(st->reason));
+	}
+	st->pid = st->ssh_pid = 0;
+	st->up_since = 0;
+}

@@ -1,0 +1,888 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guard.h"
+
+#define MAXSYMLINKS	40
+
+/*
+ * A word from the client, fit for a one-line message: at most 60 bytes,
+ * anything outside printable ASCII shown as '?'.
+ */
+static const char *
+vis(const char *s, char *buf, size_t sz)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 4 < sz && i < 60; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (s[i] != '\0' && i + 4 <= sz) {
+		memcpy(buf + i, "...", 4);
+		return buf;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static int
+refuse(struct sxerr *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+refuse(struct sxerr *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	e->ex = EX_NOPERM;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void
+guard_init(struct guard *g)
+{
+	memset(g, 0, sizeof(*g));
+	strlcpy(g->sftp_server, GUARD_SFTP_SERVER, sizeof(g->sftp_server));
+}
+
+/* Is path p equal to or beneath directory d (both canonical)? */
+static int
+beneath(const char *p, const char *d)
+{
+	size_t n = strlen(d);
+
+	if (strcmp(d, "/") == 0)
+		return 1;
+	return strncmp(p, d, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
+static int
+add_root(struct guard *g, const char *dir, int rw, struct sxerr *e)
+{
+	struct guard_root *r;
+	struct stat st;
+	char real[PATH_MAX];
+	size_t i;
+
+	if (dir[0] != '/')
+		return sxerr_set(e, EX_USAGE, "root %s: not an absolute path",
+		    dir);
+	if (realpath(dir, real) == NULL)
+		return sxerr_errno(e, EX_CONFIG, "root %s", dir);
+	if (stat(real, &st) == -1)
+		return sxerr_errno(e, EX_CONFIG, "root %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return sxerr_set(e, EX_CONFIG, "root %s: not a directory",
+		    dir);
+	for (i = 0; i < g->nroot; i++)
+		if (strcmp(g->root[i].path, real) == 0)
+			return sxerr_set(e, EX_CONFIG, "root %s: given twice",
+			    dir);
+	/*
+	 * Landlock adds up nested rights, so a read-only root beneath a
+	 * writable one would be writable to the kernel layer: refused.
+	 */
+	for (i = 0; i < g->nroot; i++) {
+		const struct guard_root *o = &g->root[i];
+
+		if (rw == o->rw)
+			continue;
+		if (rw ? beneath(o->path, real) : beneath(real, o->path))
+			return sxerr_set(e, EX_CONFIG, "root %s: read-only root "
+			    "%s lies beneath read-write root %s", dir,
+			    rw ? o->path : real, rw ? real : o->path);
+	}
+	if (g->nroot == GUARD_ROOTS_MAX)
+		return sxerr_set(e, EX_CONFIG, "root %s: more than %d roots",
+		    dir, GUARD_ROOTS_MAX);
+	r = &g->root[g->nroot++];
+	strlcpy(r->path, real, sizeof(r->path));
+	r->rw = rw;
+	return 0;
+}
+
+/* "dir", "dir:ro" or "dir:rw" (read-only unless said otherwise). */
+int
+guard_add_root(struct guard *g, const char *spec, struct sxerr *e)
+{
+	char dir[PATH_MAX];
+	size_t n = strlen(spec);
+	int rw = 0;
+
+	if (n >= sizeof(dir))
+		return sxerr_set(e, EX_USAGE, "root: path too long");
+	strlcpy(dir, spec, sizeof(dir));
+	if (n > 3 && (strcmp(spec + n - 3, ":ro") == 0 ||
+	    strcmp(spec + n - 3, ":rw") == 0)) {
+		rw = spec[n - 1] == 'w';
+		dir[n - 3] = '\0';
+	}
+	return add_root(g, dir, rw, e);
+}
+
+static int
+config_root(struct guard *g, const struct config *c, const struct cnode *n,
+    struct sxerr *e)
+{
+	const struct cnode *p, *m;
+	struct sxerr sub;
+	size_t i;
+	int rw = 0;
+
+	if (n->type == CN_SCALAR) {
+		if (guard_add_root(g, n->str, &sub) == -1)
+			return config_err(e, c->path, n, "%s", sub.msg);
+		return 0;
+	}
+	if (n->type != CN_MAP)
+		return config_err(e, c->path, n, "%s", "a root is {path: DIR, mode: ro|rw}");
+	for (i = 0; i + 1 < n->nkid; i += 2) {
+		const char *k = n->kid[i]->str;
+
+		if (k == NULL || (strcmp(k, "path") != 0 &&
+		    strcmp(k, "mode") != 0))
+			return config_err(e, c->path, n->kid[i], "unknown key %s in a root",
+			    k == NULL ? "?" : k);
+	}
+	if ((p = cnode_get(n, "path")) == NULL || p->type != CN_SCALAR)
+		return config_err(e, c->path, n, "%s", "a root needs path: DIR");
+	if ((m = cnode_get(n, "mode")) != NULL) {
+		if (m->type != CN_SCALAR || (strcmp(m->str, "ro") != 0 &&
+		    strcmp(m->str, "rw") != 0))
+			return config_err(e, c->path, m, "%s", "mode is ro or rw");
+		rw = strcmp(m->str, "rw") == 0;
+	}
+	if (add_root(g, p->str, rw, &sub) == -1)
+		return config_err(e, c->path, p, "%s", sub.msg);
+	return 0;
+}
+
+/*
+ * The copy: section of the config file: roots (unless the command line
+ * gave some: skip_roots), require_landlock, sftp_server.
+ */
+int
+guard_config(struct guard *g, const struct config *c, int skip_roots,
+    struct sxerr *e)
+{
+	const struct cnode *s, *v;
+	size_t i;
+
+	if (c == NULL || c->root == NULL ||
+	    (s = cnode_get(c->root, "copy")) == NULL)
+		return 0;
+	if (s->type != CN_MAP)
+		return config_err(e, c->path, s, "%s", "copy: must be a map");
+	for (i = 0; i + 1 < s->nkid; i += 2) {
+		const struct cnode *k = s->kid[i];
+
+		v = s->kid[i + 1];
+		if (k->str == NULL)
+			return config_err(e, c->path, k, "%s", "copy: keys are names");
+		if (strcmp(k->str, "roots") == 0) {
+			size_t j;
+
+			if (v->type != CN_SEQ)
+				return config_err(e, c->path, v, "%s",
+				    "copy.roots: must be a list");
+			for (j = 0; !skip_roots && j < v->nkid; j++)
+				if (config_root(g, c, v->kid[j], e) == -1)
+					return -1;
+		} else if (strcmp(k->str, "require_landlock") == 0) {
+			if (v->type != CN_SCALAR || (strcmp(v->str, "true") != 0
+			    && strcmp(v->str, "false") != 0))
+				return config_err(e, c->path, v, "%s",
+				    "copy.require_landlock: true or false");
+			g->require_landlock = strcmp(v->str, "true") == 0;
+		} else if (strcmp(k->str, "sftp_server") == 0) {
+			if (v->type != CN_SCALAR || v->str[0] != '/' ||
+			    strlcpy(g->sftp_server, v->str,
+			    sizeof(g->sftp_server)) >= sizeof(g->sftp_server))
+				return config_err(e, c->path, v, "%s",
+				    "copy.sftp_server: an absolute path");
+		} else
+			return config_err(e, c->path, k, "unknown key copy.%s", k->str);
+	}
+	return 0;
+}
+
+/*
+ * Split a command line into words as sh(1) would, but without running
+ * anything: blanks separate, '...' and "..." quote, backslash escapes.
+ * Every construct that would make a shell expand, substitute, redirect,
+ * glob or run a second command is refused, as are control characters
+ * anywhere: what we execute is exactly what the client could see.
+ */
+int
+guard_split(const char *s, size_t len, struct guard_cmd *cmd, struct sxerr *e)
+{
+	char *o = cmd->buf;
+	size_t i;
+	int inword = 0;
+	unsigned char c;
+
+	cmd->nword = 0;
+	if (len > GUARD_CMD_MAX)
+		return refuse(e, "command line longer than %d bytes",
+		    GUARD_CMD_MAX);
+	if (memchr(s, '\0', len) != NULL)
+		return refuse(e, "NUL byte in the command line");
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == ' ' || c == '\t') {
+			if (inword) {
+				*o++ = '\0';
+				inword = 0;
+			}
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f)
+			return refuse(e, "control character 0x%02x in the "
+			    "command line", c);
+		if (!inword) {
+			if (cmd->nword == GUARD_WORDS_MAX)
+				return refuse(e, "more than %d words",
+				    GUARD_WORDS_MAX);
+			cmd->word[cmd->nword++] = o;
+			inword = 1;
+		}
+		if (c == '\\') {
+			if (++i == len)
+				return refuse(e, "trailing backslash");
+			c = s[i];
+			if (c < 0x20 || c == 0x7f)
+				return refuse(e, "control character 0x%02x in "
+				    "the command line", c);
+			*o++ = c;
+		} else if (c == '\'') {
+			for (i++; i < len && s[i] != '\''; i++) {
+				c = s[i];
+				if (c < 0x20 || c == 0x7f)
+					return refuse(e, "control character "
+					    "0x%02x in the command line", c);
+				*o++ = c;
+			}
+			if (i == len)
+				return refuse(e, "unterminated quote");
+		} else if (c == '"') {
+			for (i++; i < len && s[i] != '"'; i++) {
+				c = s[i];
+				if (c < 0x20 || c == 0x7f)
+					return refuse(e, "control character "
+					    "0x%02x in the command line", c);
+				if (c == '$' || c == '`')
+					return refuse(e, "shell expansion "
+					    "'%c' refused", c);
+				if (c == '\\' && i + 1 < len &&
+				    strchr("$`\"\\", s[i + 1]) != NULL)
+					c = s[++i];
+				*o++ = c;
+			}
+			if (i == len)
+				return refuse(e, "unterminated quote");
+		} else if (strchr("$`;|&<>(){}*?[]~#!", c) != NULL)
+			return refuse(e, "shell syntax '%c' refused", c);
+		else
+			*o++ = c;
+	}
+	if (inword)
+		*o++ = '\0';
+	return 0;
+}
+
+/*
+ * Resolve path (relative to base) the way the kernel will, symlink by
+ * symlink, into out. A tail that does not exist yet is taken as written
+ * lexically ("missing/.." is where "missing" would be created).
+ */
+static int
+resolve(const char *base, const char *path, char *out, struct sxerr *e)
+{
+	char rest[PATH_MAX * 2], comp[NAME_MAX + 1], link[PATH_MAX];
+	char tmp[PATH_MAX * 2];
+	struct stat st;
+	size_t olen = 0, misslen = 0, n;
+	int links = 0, missing = 0;
+	ssize_t ll;
+	char *p, *q;
+
+	if (path[0] == '/')
+		n = strlcpy(rest, path, sizeof(rest));
+	else
+		n = (size_t)snprintf(rest, sizeof(rest), "%s/%s", base, path);
+	if (n >= PATH_MAX)
+		return refuse(e, "path too long");
+	out[0] = '\0';
+	p = rest;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		if ((q = strchr(p, '/')) == NULL)
+			q = p + strlen(p);
+		if ((size_t)(q - p) > NAME_MAX)
+			return refuse(e, "path name component too long");
+		memcpy(comp, p, q - p);
+		comp[q - p] = '\0';
+		p = q;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			while (olen > 0 && out[olen - 1] != '/')
+				olen--;
+			if (olen > 0)
+				olen--;
+			out[olen] = '\0';
+			/* Back above the missing part: look at links again. */
+			if (missing && olen <= misslen)
+				missing = 0;
+			continue;
+		}
+		if (olen + 1 + strlen(comp) >= PATH_MAX)
+			return refuse(e, "path too long");
+		out[olen++] = '/';
+		olen += strlcpy(out + olen, comp, PATH_MAX - olen);
+		if (missing)
+			continue;
+		if (lstat(out, &st) == -1) {
+			if (errno != ENOENT)
+				return sxerr_errno(e, EX_NOPERM, "path");
+			missing = 1;
+			misslen = olen - strlen(comp) - 1;
+			continue;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (++links > MAXSYMLINKS)
+				return refuse(e, "too many symbolic links");
+			ll = readlink(out, link, sizeof(link) - 1);
+			if (ll == -1)
+				return sxerr_errno(e, EX_NOPERM, "readlink");
+			link[ll] = '\0';
+			if (strlen(link) + strlen(p) + 1 >= sizeof(tmp) / 2)
+				return refuse(e, "path too long");
+			snprintf(tmp, sizeof(tmp), "%s%s", link, p);
+			strlcpy(rest, tmp, sizeof(rest));
+			p = rest;
+			/* Drop the link itself; an absolute target restarts. */
+			if (link[0] == '/')
+				olen = 0;
+			else {
+				while (olen > 0 && out[olen - 1] != '/')
+					olen--;
+				if (olen > 0)
+					olen--;
+			}
+			out[olen] = '\0';
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode) && *p != '\0') {
+			/* Only trailing slashes may follow a non-directory. */
+			q = p;
+			while (*q == '/')
+				q++;
+			if (*q != '\0')
+				return refuse(e, "not a directory on the way");
+		}
+	}
+	if (olen == 0)
+		strlcpy(out, "/", PATH_MAX);
+	return 0;
+}
+
+/* The root holding path p (the deepest, when roots nest), or NULL. */
+static const struct guard_root *
+holder(const struct guard *g, const char *p)
+{
+	const struct guard_root *best = NULL;
+	size_t i, n, bn = 0;
+
+	for (i = 0; i < g->nroot; i++) {
+		const char *r = g->root[i].path;
+
+		if (!beneath(p, r))
+			continue;
+		n = strlen(r);
+		if (best == NULL || n >= bn) {
+			best = &g->root[i];
+			bn = n;
+		}
+	}
+	return best;
+}
+
+/*
+ * May the client name path (relative to base, or to the first root when
+ * base is NULL), for reading or, with write, for writing? 0 yes; -1 no
+ * with the reason, EX_NOPERM.
+ */
+int
+guard_path(const struct guard *g, const char *base, const char *path,
+    int write, struct sxerr *e)
+{
+	const struct guard_root *r;
+	char real[PATH_MAX], v[80];
+
+	if (g->nroot == 0)
+		return refuse(e, "no roots");
+	if (base == NULL)
+		base = g->root[0].path;
+	if (path[0] == '~')
+		return refuse(e, "%s: home directory paths are not supported",
+		    vis(path, v, sizeof(v)));
+	if (resolve(base, path, real, e) == -1) {
+		char m[sizeof(e->msg)];
+
+		strlcpy(m, e->msg, sizeof(m));
+		return refuse(e, "%s: %s", vis(path, v, sizeof(v)), m);
+	}
+	r = holder(g, real);
+#ifdef GUARD_TEST_NOCHECK
+	/* Test build only: leave escapes to the kernel layer. */
+	return 0;
+#endif
+	if (r == NULL)
+		return refuse(e, "%s: outside the copy roots",
+		    vis(path, v, sizeof(v)));
+	if (write && !r->rw)
+		return refuse(e, "%s: %s is read-only",
+		    vis(path, v, sizeof(v)), r->path);
+	return 0;
+}
+
+
+static int
+has_rw(const struct guard *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nroot; i++)
+		if (g->root[i].rw)
+			return 1;
+	return 0;
+}
+
+static void
+push(struct guard_cmd *cmd, const char *a)
+{
+	if (cmd->argc < sizeof(cmd->argv) / sizeof(cmd->argv[0]) - 1)
+		cmd->argv[cmd->argc++] = a;
+	cmd->argv[cmd->argc] = NULL;
+}
+
+/* Legacy scp: scp [-dprv] -f|-t [--] path ..., the server end only. */
+static int
+parse_scp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
+{
+	static const char *flag[] = { "-d", "-p", "-r", "-v" };
+	static const char fl[] = "dprv";
+	size_t i = 1, j;
+	int mode = 0, set = 0;
+	const char *w, *f;
+	char v[80];
+
+	for (; i < cmd->nword && cmd->word[i][0] == '-'; i++) {
+		w = cmd->word[i];
+		if (strcmp(w, "--") == 0) {
+			i++;
+			break;
+		}
+		if (w[1] == '\0')
+			return refuse(e, "scp: \"-\" is not a path");
+		for (j = 1; w[j] != '\0'; j++) {
+			if (w[j] == 'f' || w[j] == 't') {
+				if (mode != 0 && mode != w[j])
+					return refuse(e, "scp: both -f and -t");
+				mode = w[j];
+			} else if ((f = strchr(fl, w[j])) != NULL)
+				set |= 1 << (f - fl);
+			else
+				return refuse(e, "scp: option -%s refused",
+				    vis(w + j, v, 6));
+		}
+	}
+	if (mode == 0)
+		return refuse(e, "scp: only the server end (-f or -t) is "
+		    "allowed");
+	if (i == cmd->nword)
+		return refuse(e, "scp: no path");
+	if (mode == 't' && cmd->nword - i != 1)
+		return refuse(e, "scp -t: exactly one target");
+	cmd->kind = GK_SCP;
+	cmd->writes = mode == 't';
+	cmd->prog = GUARD_SCP;
+	push(cmd, "scp");
+	for (j = 0; j < 4; j++)
+		if (set & (1 << j))
+			push(cmd, flag[j]);
+	push(cmd, mode == 't' ? "-t" : "-f");
+	push(cmd, "--");
+	for (; i < cmd->nword; i++) {
+		if (guard_path(g, NULL, cmd->word[i], mode == 't', e) == -1)
+			return -1;
+		push(cmd, cmd->word[i]);
+	}
+	return 0;
+}
+
+static int
+alnum_word(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 32)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
+/*
+ * The sftp subsystem as sshd hands it to a forced command: the Subsystem
+ * line (a path ending in sftp-server, or internal-sftp) with at most the
+ * logging options. We run our own sftp-server: no symlink or hardlink
+ * requests, read-only when no root is writable.
+ */
+static int
+parse_sftp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
+{
+	size_t i;
+	const char *w, *val;
+	char v[80];
+
+	for (i = 1; i < cmd->nword; i++) {
+		w = cmd->word[i];
+		if (strcmp(w, "-e") == 0)
+			continue;
+		if (strncmp(w, "-l", 2) != 0 && strncmp(w, "-f", 2) != 0)
+			return refuse(e, "sftp-server: argument %s refused",
+			    vis(w, v, sizeof(v)));
+		val = w[2] != '\0' ? w + 2 :
+		    (i + 1 < cmd->nword ? cmd->word[++i] : "");
+		if (!alnum_word(val))
+			return refuse(e, "sftp-server: bad value for %.2s", w);
+	}
+	cmd->kind = GK_SFTP;
+	cmd->writes = has_rw(g);
+	cmd->prog = g->sftp_server;
+	push(cmd, "sftp-server");
+	for (i = 1; i < cmd->nword; i++)
+		push(cmd, cmd->word[i]);
+	if (!cmd->writes)
+		push(cmd, "-R");
+	push(cmd, "-P");
+	push(cmd, "symlink,hardlink");
+	return 0;
+}
+
+/*
+ * rsync --server: the long options a client may send, with what their
+ * value is. Anything that runs a program (--rsh), reads a config or a
+ * secret, talks to a daemon, writes a log or batch file, follows links
+ * out of the tree, or takes its arguments over the protocol (-s) is
+ * absent and so refused.
+ */
+enum rk { RK_FLAG, RK_VAL, RK_SUFFIX, RK_RPATH, RK_WPATH, RK_FILES,
+	RK_SENDER, RK_REMOVE };
+
+static const struct ropt {
+	const char	*name;
+	enum rk		 kind;
+} ropts[] = {
+	{ "append", RK_FLAG },		{ "backup-dir", RK_WPATH },
+	{ "block-size", RK_VAL },	{ "bwlimit", RK_VAL },
+	{ "checksum-choice", RK_VAL },	{ "checksum-seed", RK_VAL },
+	{ "compare-dest", RK_RPATH },	{ "compress-choice", RK_VAL },
+	{ "compress-level", RK_VAL },	{ "compress-threads", RK_VAL },
+	{ "copy-dest", RK_RPATH },	{ "delay-updates", RK_FLAG },
+	{ "delete", RK_FLAG },		{ "delete-after", RK_FLAG },
+	{ "delete-before", RK_FLAG },	{ "delete-delay", RK_FLAG },
+	{ "delete-during", RK_FLAG },	{ "delete-excluded", RK_FLAG },
+	{ "delete-missing-args", RK_FLAG }, { "dirs", RK_FLAG },
+	{ "existing", RK_FLAG },	{ "fake-super", RK_FLAG },
+	{ "files-from", RK_FILES },	{ "force", RK_FLAG },
+	{ "from0", RK_FLAG },		{ "fsync", RK_FLAG },
+	{ "fuzzy", RK_FLAG },		{ "group", RK_FLAG },
+	{ "groupmap", RK_VAL },		{ "hard-links", RK_FLAG },
+	{ "iconv", RK_VAL },		{ "ignore-errors", RK_FLAG },
+	{ "ignore-existing", RK_FLAG },	{ "ignore-missing-args", RK_FLAG },
+	{ "ignore-times", RK_FLAG },	{ "info", RK_VAL },
+	{ "inplace", RK_FLAG },		{ "link-dest", RK_RPATH },
+	{ "links", RK_FLAG },		{ "list-only", RK_FLAG },
+	{ "log-format", RK_VAL },	{ "max-alloc", RK_VAL },
+	{ "max-delete", RK_VAL },	{ "max-size", RK_VAL },
+	{ "min-size", RK_VAL },		{ "mkpath", RK_FLAG },
+	{ "modify-window", RK_VAL },	{ "msgs2stderr", RK_FLAG },
+	{ "munge-links", RK_FLAG },	{ "new-compress", RK_FLAG },
+	{ "no-W", RK_FLAG },		{ "no-implied-dirs", RK_FLAG },
+	{ "no-msgs2stderr", RK_FLAG },	{ "no-r", RK_FLAG },
+	{ "no-relative", RK_FLAG },	{ "no-specials", RK_FLAG },
+	{ "numeric-ids", RK_FLAG },	{ "old-compress", RK_FLAG },
+	{ "one-file-system", RK_FLAG },	{ "open-noatime", RK_FLAG },
+	{ "owner", RK_FLAG },		{ "partial", RK_FLAG },
+	{ "partial-dir", RK_WPATH },	{ "perms", RK_FLAG },
+	{ "preallocate", RK_FLAG },	{ "recursive", RK_FLAG },
+	{ "remove-sent-files", RK_REMOVE }, { "remove-source-files", RK_REMOVE },
+	{ "safe-links", RK_FLAG },	{ "sender", RK_SENDER },
+	{ "size-only", RK_FLAG },	{ "skip-compress", RK_VAL },
+	{ "specials", RK_FLAG },	{ "stats", RK_FLAG },
+	{ "stderr", RK_VAL },		{ "suffix", RK_SUFFIX },
+	{ "temp-dir", RK_WPATH },	{ "timeout", RK_VAL },
+	{ "times", RK_FLAG },		{ "use-qsort", RK_FLAG },
+	{ "usermap", RK_VAL },
+};
+
+/*
+ * Short options rsync --server takes without an argument. Not here: s
+ * (arguments over the protocol), L k K (follow symlinks), e (only as the
+ * capability string "e.xyz"), and every letter rsync does not define.
+ */
+static const char rshort[] = "ACDEHIJNORSUWXbcdgilmnopqrtuvxyz";
+
+static const struct ropt *
+ropt_find(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ropts) / sizeof(ropts[0]); i++)
+		if (strlen(ropts[i].name) == n &&
+		    strncmp(ropts[i].name, name, n) == 0)
+			return &ropts[i];
+	return NULL;
+}
+
+/* -vlogDtpre.iLsfxCIvu: flags, then at most one capability string. */
+static int
+rsync_short(const char *w, struct sxerr *e)
+{
+	const char *p;
+	char v[80];
+
+	if ((w[1] == 'B' || w[1] == '@') && w[2] != '\0') {
+		p = w + 2 + (w[1] == '@' && w[2] == '-');
+		if (*p != '\0' && strspn(p, "0123456789") == strlen(p))
+			return 0;
+		return refuse(e, "rsync: option %s refused",
+		    vis(w, v, sizeof(v)));
+	}
+	for (p = w + 1; *p != '\0'; p++) {
+		if (*p == 'e') {
+			p++;
+			p += strspn(p, "0123456789");
+			if (*p != '.')
+				return refuse(e, "rsync: -e takes no command "
+				    "here");
+			p++;
+			if (strspn(p, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(p))
+				return refuse(e, "rsync: bad capability string");
+			return 0;
+		}
+		if (strchr(rshort, *p) == NULL)
+			return refuse(e, "rsync: option -%s refused",
+			    vis(p, v, 6));
+	}
+	if (w[1] == '\0')
+		return refuse(e, "rsync: \"-\" is not an option");
+	return 0;
+}
+
+/* A value of an option that takes no path: printable ASCII, no blank. */
+static int
+plain_value(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 256)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+struct rpath {
+	const char	*val;
+	enum rk		 kind;
+};
+
+static int
+parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
+{
+	struct rpath pv[16];
+	const struct ropt *o;
+	const char *w, *val, *eq, *dest = NULL;
+	char v[80], join[PATH_MAX];
+	size_t i, j, npv = 0;
+	int sender = 0, remove = 0, write;
+
+	if (cmd->nword < 2 || strcmp(cmd->word[1], "--server") != 0)
+		return refuse(e, "rsync: only \"rsync --server\" is allowed");
+	for (i = 2; i < cmd->nword && cmd->word[i][0] == '-'; i++) {
+		w = cmd->word[i];
+		if (w[1] != '-') {
+			if (rsync_short(w, e) == -1)
+				return -1;
+			continue;
+		}
+		eq = strchr(w + 2, '=');
+		o = ropt_find(w + 2, eq != NULL ? (size_t)(eq - w - 2) :
+		    strlen(w + 2));
+		if (o == NULL)
+			return refuse(e, "rsync: option %s refused",
+			    vis(w, v, sizeof(v)));
+		if (o->kind == RK_FLAG || o->kind == RK_SENDER ||
+		    o->kind == RK_REMOVE) {
+			if (eq != NULL)
+				return refuse(e, "rsync: %s takes no value",
+				    o->name);
+			sender |= o->kind == RK_SENDER;
+			remove |= o->kind == RK_REMOVE;
+			continue;
+		}
+		if (eq != NULL)
+			val = eq + 1;
+		else if (i + 1 < cmd->nword)
+			val = cmd->word[++i];
+		else
+			return refuse(e, "rsync: %s needs a value", o->name);
+		if (o->kind == RK_VAL && !plain_value(val))
+			return refuse(e, "rsync: bad value for --%s", o->name);
+		if (o->kind == RK_SUFFIX && (!plain_value(val) ||
+		    strchr(val, '/') != NULL))
+			return refuse(e, "rsync: bad value for --suffix");
+		if (o->kind == RK_RPATH || o->kind == RK_WPATH ||
+		    (o->kind == RK_FILES && strcmp(val, "-") != 0)) {
+			if (npv == sizeof(pv) / sizeof(pv[0]))
+				return refuse(e, "rsync: too many path "
+				    "options");
+			pv[npv].val = val;
+			pv[npv++].kind = o->kind;
+		}
+	}
+	if (i == cmd->nword || strcmp(cmd->word[i], ".") != 0)
+		return refuse(e, "rsync: expected \".\" after the options");
+	if (++i == cmd->nword)
+		return refuse(e, "rsync: no path");
+	if (!sender && cmd->nword - i != 1)
+		return refuse(e, "rsync: a receiver takes one destination");
+	write = !sender || remove;
+	for (j = i; j < cmd->nword; j++) {
+		if (cmd->word[j][0] == '-')
+			return refuse(e, "rsync: path %s looks like an option",
+			    vis(cmd->word[j], v, sizeof(v)));
+		if (guard_path(g, NULL, cmd->word[j], write, e) == -1)
+			return -1;
+	}
+	if (!sender)
+		dest = cmd->word[i];
+	for (j = 0; j < npv; j++) {
+		/* Relative dest options are taken beneath the destination. */
+		val = pv[j].val;
+		if (dest != NULL && val[0] != '/' && pv[j].kind != RK_FILES) {
+			if ((size_t)snprintf(join, sizeof(join), "%s/%s", dest,
+			    val) >= sizeof(join))
+				return refuse(e, "rsync: path too long");
+			val = join;
+		}
+		if (guard_path(g, NULL, val, pv[j].kind == RK_WPATH, e) == -1)
+			return -1;
+	}
+	cmd->kind = GK_RSYNC;
+	cmd->writes = write;
+	cmd->prog = GUARD_RSYNC;
+	push(cmd, "rsync");
+	push(cmd, "--server");
+	/* A receiver ignores symlinks that point out of the transfer. */
+	if (!sender)
+		push(cmd, "--safe-links");
+	for (j = 2; j < cmd->nword; j++)
+		push(cmd, cmd->word[j]);
+	return 0;
+}
+
+static const char *
+base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s == NULL ? p : s + 1;
+}
+
+/*
+ * Decide on SSH_ORIGINAL_COMMAND (s, len bytes): 0 and cmd filled with
+ * what to execute, or -1 with EX_NOPERM and the reason.
+ */
+int
+guard_parse(const struct guard *g, const char *s, size_t len,
+    struct guard_cmd *cmd, struct sxerr *e)
+{
+	const char *w0;
+	char v[80];
+
+	cmd->argc = 0;
+	cmd->argv[0] = NULL;
+	cmd->writes = 0;
+	if (guard_split(s, len, cmd, e) == -1)
+		return -1;
+	if (cmd->nword == 0)
+		return refuse(e, "empty command");
+	w0 = cmd->word[0];
+	if (strcmp(w0, "scp") == 0)
+		return parse_scp(g, cmd, e);
+	if (strcmp(w0, "rsync") == 0)
+		return parse_rsync(g, cmd, e);
+	if (strcmp(w0, "internal-sftp") == 0 ||
+	    (w0[0] == '/' && strcmp(base_name(w0), "sftp-server") == 0))
+		return parse_sftp(g, cmd, e);
+	return refuse(e, "not a copy command: %s", vis(w0, v, sizeof(v)));
+}
+
+/*
+ * The Landlock rules for cmd: each root with its mode; read and execute
+ * for the program and the shared libraries; read for the files the C
+ * library consults (users, groups, time zone); /dev/null. Returns the
+ * number of rules written.
+ */
+size_t
+guard_rules(const struct guard *g, const struct guard_cmd *cmd,
+    struct ll_rule *r, size_t max)
+{
+	static const struct ll_rule sys[] = {
+		{ "/usr/lib", LL_RX, 1 },
+		{ "/usr/lib64", LL_RX, 1 },
+		{ "/lib", LL_RX, 1 },
+		{ "/lib64", LL_RX, 1 },
+		{ "/etc/ld.so.cache", LL_RO, 1 },
+		{ "/etc/nsswitch.conf", LL_RO, 1 },
+		{ "/etc/passwd", LL_RO, 1 },
+		{ "/etc/group", LL_RO, 1 },
+		{ "/etc/localtime", LL_RO, 1 },
+		{ "/usr/share/zoneinfo", LL_RO, 1 },
+		{ "/dev/null", LL_RW, 0 },
+	};
+	size_t i, n = 0;
+
+	for (i = 0; i < g->nroot && n < max; i++, n++) {
+		r[n].path = g->root[i].path;
+		r[n].access = g->root[i].rw ? LL_RW : LL_RO;
+		r[n].optional = 0;
+	}
+	for (i = 0; i < sizeof(sys) / sizeof(sys[0]) && n < max; i++)
+		r[n++] = sys[i];
+	if (n < max) {
+		r[n].path = cmd->prog;
+		r[n].access = LL_RX;
+		r[n++].optional = 0;
+	}
+	return n;
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+extern char **environ;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Default dispositions and an empty mask for a child about to exec. */
+static void
+spawn_sigdefaults(posix_spawnattr_t *a)
+{
+	sigset_t all, none;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(a, &all);
+	posix_spawnattr_setsigmask(a, &none);
+}
+
+/* Append what fd has to read into buf (kept NUL-terminated); 0 at EOF. */
+static int
+drain(int fd, char *buf, size_t sz, size_t *len)
+{
+	char junk[4096];
+	ssize_t n;
+
+	if (*len + 1 < sz)
+		n = read(fd, buf + *len, sz - 1 - *len);
+	else
+		n = read(fd, junk, sizeof(junk));
+	if (n == -1)
+		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n > 0 && *len + 1 < sz) {
+		*len += (size_t)n;
+		buf[*len] = '\0';
+	}
+	return n > 0;
+}
+
+/*
+ * Run argv with stdin an idle pipe (closed once we are done, so that a
+ * program waiting for input sees EOF only then) and collect stdout and
+ * stderr until both are closed, c->until appears on stdout, or
+ * c->timeout_ms passes; a child still running then gets SIGTERM.
+ */
+int
+spawn_capture(char *const argv[], struct capture *c, struct sxerr *e)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t a;
+	int in[2], out[2], err[2], rc, open_fds, st;
+	size_t olen = 0, elen = 0;
+	long long deadline;
+	struct pollfd pfd[2];
+	pid_t pid;
+
+	if (c->outsz > 0)
+		c->out[0] = '\0';
+	if (c->errsz > 0)
+		c->err[0] = '\0';
+	c->status = -1;
+	if (pipe2(in, O_CLOEXEC) == -1)
+		return sxerr_errno(e, EX_OSERR, "pipe");
+	if (pipe2(out, O_CLOEXEC) == -1) {
+		close(in[0]), close(in[1]);
+		return sxerr_errno(e, EX_OSERR, "pipe");
+	}
+	if (pipe2(err, O_CLOEXEC) == -1) {
+		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+		return sxerr_errno(e, EX_OSERR, "pipe");
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	posix_spawnattr_init(&a);
+	spawn_sigdefaults(&a);
+	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawnp(&pid, argv[0], &fa, &a, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&a);
+	close(in[0]), close(out[1]), close(err[1]);
+	if (rc != 0) {
+		close(in[1]), close(out[0]), close(err[0]);
+		errno = rc;
+		return sxerr_errno(e, EX_UNAVAILABLE, "%s", argv[0]);
+	}
+	pfd[0].fd = out[0];
+	pfd[1].fd = err[0];
+	pfd[0].events = pfd[1].events = POLLIN;
+	open_fds = 2;
+	deadline = now_ms() + c->timeout_ms;
+	while (open_fds > 0) {
+		long long left = deadline - now_ms();
+
+		if (left <= 0)
+			break;
+		if (poll(pfd, 2, (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[0].revents != 0 &&
+		    !drain(out[0], c->out, c->outsz, &olen)) {
+			pfd[0].fd = -1;
+			open_fds--;
+		}
+		if (pfd[1].revents != 0 &&
+		    !drain(err[0], c->err, c->errsz, &elen)) {
+			pfd[1].fd = -1;
+			open_fds--;
+		}
+		if (c->until != NULL && olen > 0 && strstr(c->out, c->until))
+			break;
+	}
+	close(in[1]), close(out[0]), close(err[0]);
+	if (open_fds > 0) {
+		/* Stopped by us: the status says so, not the child's code. */
+		spawn_stop(pid, 2000);
+		return 0;
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return sxerr_errno(e, EX_OSERR, "waitpid");
+	c->status = st;
+	return 0;
+}
+
+/*
+ * Start argv in its own session, detached from our terminal, with stdin
+ * and stdout on /dev/null, stderr to errpath (or /dev/null), and passfd
+ * (unless -1) as its fd 3: how a lock is handed on.
+ */
+int
+spawn_detached(char *const argv[], const char *errpath, int passfd,
+    pid_t *pid, struct sxerr *e)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t a;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2,
+	    errpath != NULL ? errpath : "/dev/null",
+	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+	if (passfd != -1)
+		posix_spawn_file_actions_adddup2(&fa, passfd, 3);
+	posix_spawnattr_init(&a);
+	spawn_sigdefaults(&a);
+	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawn(pid, argv[0], &fa, &a, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&a);
+	if (rc != 0) {
+		errno = rc;
+		return sxerr_errno(e, EX_OSERR, "%s", argv[0]);
+	}
+	return 0;
+}
+
+/*
+ * Start argv as a child that cannot outlive us, even when we are killed
+ * with SIGKILL: the kernel sends it SIGTERM when we die (PR_SET_PDEATHSIG).
+ * That must be set in the child between fork and exec, which posix_spawn
+ * offers no hook for; hence this one plain fork+exec. stdin and stdout go
+ * to /dev/null, stderr to errfd (or /dev/null when -1).
+ */
+int
+spawn_tied(char *const argv[], int errfd, pid_t *pid, struct sxerr *e)
+{
+	sigset_t none;
+	pid_t parent = getpid(), p;
+	int null, sig;
+
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		return sxerr_errno(e, EX_OSERR, "/dev/null");
+	if ((p = fork()) == -1) {
+		close(null);
+		return sxerr_errno(e, EX_OSERR, "fork");
+	}
+	if (p == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+		    getppid() != parent)
+			_exit(127);	/* parent already gone */
+		for (sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
+		    dup2(errfd != -1 ? errfd : null, 2) == -1)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(null);
+	*pid = p;
+	return 0;
+}
+
+/*
+ * Stop a child of ours: SIGTERM, then SIGKILL after wait_ms, and reap it.
+ * Only ever called with the pid of a child we started and have not reaped.
+ */
+void
+spawn_stop(pid_t pid, int wait_ms)
+{
+	long long deadline = now_ms() + wait_ms;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int st;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (now_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#ifndef SPAWN_H
+#define SPAWN_H
+
+/*
+ * -Ilib makes <spawn.h> find this file; the system's posix_spawn(3)
+ * header comes along so that both spellings work.
+ */
+#include_next <spawn.h>
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+#include "sxerr.h"
+
+/*
+ * Running other programs: always an argv, never a shell. PATH is searched
+ * for argv[0] as execvp(3) does.
+ */
+struct capture {
+	char	*out;		/* child's stdout, NUL-terminated */
+	size_t	 outsz;
+	char	*err;		/* child's stderr, NUL-terminated */
+	size_t	 errsz;
+	const char *until;	/* stop once stdout holds this; NULL: EOF */
+	int	 timeout_ms;	/* then the child is stopped */
+	int	 status;	/* as from waitpid; -1 when stopped by us */
+};
+
+int	spawn_capture(char *const [], struct capture *, struct sxerr *);
+int	spawn_detached(char *const [], const char *, int, pid_t *,
+	    struct sxerr *);
+int	spawn_tied(char *const [], int, pid_t *, struct sxerr *);
+void	spawn_stop(pid_t, int);
+
+#endif

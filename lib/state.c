@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state.h"
+
+/* Per-user places (backends user and daemon), as DESIGN.md's table says. */
+int
+state_places_user(struct places *p, struct sxerr *e)
+{
+	const char *home, *x;
+	int n;
+
+	if ((home = getenv("HOME")) == NULL || *home != '/')
+		return sxerr_set(e, EX_CONFIG, "HOME: not set to an absolute path");
+	if ((x = getenv("XDG_CONFIG_HOME")) != NULL && *x == '/')
+		n = snprintf(p->defs, sizeof(p->defs),
+		    "%s/scitex-ssh/tunnels.d", x);
+	else
+		n = snprintf(p->defs, sizeof(p->defs),
+		    "%s/.config/scitex-ssh/tunnels.d", home);
+	if (n < 0 || (size_t)n >= sizeof(p->defs))
+		return sxerr_set(e, EX_CONFIG, "tunnels.d: path too long");
+	if ((x = getenv("XDG_RUNTIME_DIR")) != NULL && *x == '/')
+		n = snprintf(p->state, sizeof(p->state), "%s/scitex-ssh", x);
+	else if ((x = getenv("XDG_STATE_HOME")) != NULL && *x == '/')
+		n = snprintf(p->state, sizeof(p->state), "%s/scitex-ssh", x);
+	else
+		n = snprintf(p->state, sizeof(p->state),
+		    "%s/.local/state/scitex-ssh", home);
+	if (n < 0 || (size_t)n >= sizeof(p->state))
+		return sxerr_set(e, EX_CONFIG, "state directory: path too long");
+	return 0;
+}
+
+/* The places of backend systemd, the same for every user. */
+int
+state_places_system(struct places *p, struct sxerr *e)
+{
+	strlcpy(p->defs, "/etc/scitex-ssh/tunnels.d", sizeof(p->defs));
+	strlcpy(p->state, "/run/scitex-ssh", sizeof(p->state));
+	return 0;
+}
+
+/* mkdir -p with mode 0700 for what we create; existing parts are kept. */
+int
+state_mkdir(const char *dir, struct sxerr *e)
+{
+	char buf[STATE_PATH], *s;
+
+	if (strlcpy(buf, dir, sizeof(buf)) >= sizeof(buf))
+		return sxerr_set(e, EX_CONFIG, "%s: path too long", dir);
+	for (s = buf + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		int end = *s == '\0';
+		*s = '\0';
+		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+			return sxerr_errno(e, EX_CANTCREAT, "%s", buf);
+		if (end)
+			break;
+		*s = '/';
+	}
+	return 0;
+}
+
+/* dir/name.ext into buf; -1 when it does not fit. */
+int
+state_path(char *buf, size_t sz, const char *dir, const char *name,
+    const char *ext)
+{
+	int n;
+
+	n = snprintf(buf, sz, "%s/%s%s", dir, name, ext);
+	return n < 0 || (size_t)n >= sz ? -1 : 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Replace path with buf atomically: a crash leaves the old or the new
+ * file, never half of one. The temporary file sits in the same directory
+ * so that rename(2) cannot cross file systems.
+ */
+int
+state_write_file(const char *path, const void *buf, size_t len, mode_t mode,
+    struct sxerr *e)
+{
+	char tmp[STATE_PATH], dir[STATE_PATH], *slash;
+	int fd, dfd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return sxerr_set(e, EX_CANTCREAT, "%s: path too long", path);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return sxerr_errno(e, EX_CANTCREAT, "%s", tmp);
+	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
+	    fsync(fd) == -1) {
+		sxerr_errno(e, EX_IOERR, "%s", tmp);
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	if (close(fd) == -1) {
+		sxerr_errno(e, EX_IOERR, "%s", tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) == -1) {
+		sxerr_errno(e, EX_CANTCREAT, "%s", path);
+		unlink(tmp);
+		return -1;
+	}
+	strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	/* The rename is durable only once the directory is. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/*
+ * Take the lock file path without waiting. Returns 0 with *fd holding the
+ * lock (closing it releases the lock), 1 when someone else holds it.
+ */
+int
+state_lock(const char *path, int *fd, struct sxerr *e)
+{
+	int f;
+
+	if ((f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
+		return sxerr_errno(e, EX_CANTCREAT, "%s", path);
+	if (flock(f, LOCK_EX | LOCK_NB) == -1) {
+		int busy = errno == EWOULDBLOCK;
+
+		sxerr_errno(e, busy ? EX_TEMPFAIL : EX_OSERR, "%s", path);
+		close(f);
+		return busy ? 1 : -1;
+	}
+	*fd = f;
+	return 0;
+}
+
+static int
+read_small(const char *path, char *buf, size_t sz)
+{
+	int fd;
+	ssize_t n;
+	size_t len = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	while (len + 1 < sz && (n = read(fd, buf + len, sz - 1 - len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return 0;
+}
+
+static int
+num(const char *s, long long max, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno != 0 || end == s || *end != '\0' || *v < 0 || *v > max ?
+	    -1 : 0;
+}
+
+/*
+ * The state table: "key value" lines, one per field, in the order
+ * state_write() writes them. Unknown keys are skipped so that a newer
+ * supervisor's file stays readable.
+ */
+int
+state_read(const char *path, struct tstate *t, struct sxerr *e)
+{
+	char buf[4096], *line, *next, *val;
+	long long v;
+
+	memset(t, 0, sizeof(*t));
+	if (read_small(path, buf, sizeof(buf)) == -1)
+		return sxerr_errno(e, errno == ENOENT ? 1 : EX_NOINPUT, "%s",
+		    path);
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((val = strchr(line, ' ')) == NULL)
+			continue;
+		*val++ = '\0';
+		if (strcmp(line, "state") == 0)
+			strlcpy(t->state, val, sizeof(t->state));
+		else if (strcmp(line, "reason") == 0)
+			strlcpy(t->reason, strcmp(val, "-") == 0 ? "" : val,
+			    sizeof(t->reason));
+		else if (strcmp(line, "bastion") == 0)
+			strlcpy(t->bastion, strcmp(val, "-") == 0 ? "" : val,
+			    sizeof(t->bastion));
+		else if (num(val, INT64_MAX, &v) == -1)
+			continue;
+		else if (strcmp(line, "pid") == 0 && v <= INT_MAX)
+			t->pid = (pid_t)v;
+		else if (strcmp(line, "ssh_pid") == 0 && v <= INT_MAX)
+			t->ssh_pid = (pid_t)v;
+		else if (strcmp(line, "since") == 0)
+			t->since = (time_t)v;
+		else if (strcmp(line, "up_since") == 0)
+			t->up_since = (time_t)v;
+		else if (strcmp(line, "restarts") == 0 && v <= UINT_MAX)
+			t->restarts = (unsigned)v;
+	}
+	if (t->state[0] == '\0')
+		return sxerr_set(e, EX_DATAERR, "%s: no state", path);
+	return 0;
+}
+
+int
+state_write(const char *path, const struct tstate *t, struct sxerr *e)
+{
+	char buf[4096];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+	    "state %s\npid %ld\nssh_pid %ld\nsince %lld\nup_since %lld\n"
+	    "restarts %u\nreason %s\nbastion %s\n",
+	    t->state, (long)t->pid, (long)t->ssh_pid, (long long)t->since,
+	    (long long)t->up_since, t->restarts,
+	    t->reason[0] != '\0' ? t->reason : "-",
+	    t->bastion[0] != '\0' ? t->bastion : "-");
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return sxerr_set(e, EX_SOFTWARE, "%s: state too long", path);
+	return state_write_file(path, buf, (size_t)n, 0644, e);
+}
+
+/*
+ * The name (comm) and start time (clock ticks since boot) of a process,
+ * from /proc/PID/stat. The name sits in parentheses and may itself hold
+ * ')' or spaces, so the fields are counted from the last ')'.
+ */
+int
+state_proc(pid_t pid, char *comm, size_t commsz, unsigned long long *start)
+{
+	char path[64], buf[2048], *l, *r, *p;
+	int field;
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (read_small(path, buf, sizeof(buf)) == -1)
+		return -1;
+	if ((l = strchr(buf, '(')) == NULL || (r = strrchr(buf, ')')) == NULL ||
+	    r < l)
+		return -1;
+	if (comm != NULL) {
+		*r = '\0';
+		strlcpy(comm, l + 1, commsz);
+	}
+	/* After ")": field 3 (state) ... field 22 (starttime). */
+	for (p = r + 1, field = 2; *p != '\0' && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field != 22)
+		return -1;
+	*start = strtoull(p, NULL, 10);
+	return 0;
+}
+
+/* "PID STARTTIME\n": enough to prove later that the pid is still ours. */
+int
+state_pidfile_write(const char *path, pid_t pid, struct sxerr *e)
+{
+	unsigned long long start;
+	char buf[64];
+	int n;
+
+	if (state_proc(pid, NULL, 0, &start) == -1)
+		return sxerr_errno(e, EX_OSERR, "/proc/%ld/stat", (long)pid);
+	n = snprintf(buf, sizeof(buf), "%ld %llu\n", (long)pid, start);
+	return state_write_file(path, buf, (size_t)n, 0644, e);
+}
+
+/*
+ * 1 when the pid file names a live process whose name is comm and whose
+ * start time is the recorded one (a reused pid has another start time);
+ * 0 otherwise. *pid gets the recorded pid either way (0 when unreadable).
+ */
+int
+state_pidfile_proven(const char *path, const char *comm, pid_t *pid)
+{
+	char buf[128], name[64], *sp;
+	unsigned long long want, have;
+	long long v;
+
+	*pid = 0;
+	if (read_small(path, buf, sizeof(buf)) == -1)
+		return 0;
+	buf[strcspn(buf, "\n")] = '\0';
+	if ((sp = strchr(buf, ' ')) == NULL)
+		return 0;
+	*sp++ = '\0';
+	if (num(buf, INT_MAX, &v) == -1 || v < 2)
+		return 0;
+	*pid = (pid_t)v;
+	want = strtoull(sp, NULL, 10);
+	if (state_proc(*pid, name, sizeof(name), &have) == -1)
+		return 0;
+	return strcmp(name, comm) == 0 && have == want;
+}

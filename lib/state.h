@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#ifndef STATE_H
+#define STATE_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <time.h>
+
+#include "sxerr.h"
+
+/*
+ * Where a tunnel's files live and the files themselves: the definition
+ * (tunnels.d/NAME.yaml), the state table NAME.state read by ssh-tunnel-ls,
+ * the pid file NAME.pid and the lock NAME.lock. Every write is atomic
+ * (temporary file, fsync, rename, fsync of the directory).
+ */
+#define STATE_PATH	4096
+
+struct places {
+	char	defs[STATE_PATH];	/* .../tunnels.d */
+	char	state[STATE_PATH];	/* runtime state directory */
+};
+
+/* The state table of one tunnel, as the supervisor last wrote it. */
+struct tstate {
+	char		 state[16];	/* up connecting backoff stopped failed */
+	pid_t		 pid;		/* supervisor */
+	pid_t		 ssh_pid;	/* 0 when no ssh runs */
+	time_t		 since;		/* entered this state */
+	time_t		 up_since;	/* forward confirmed; 0 when not up */
+	unsigned	 restarts;	/* ssh runs after the first */
+	char		 reason[16];	/* "" when there is none */
+	char		 bastion[300];	/* the bastion in use or last tried */
+};
+
+int	state_places_user(struct places *, struct sxerr *);
+int	state_places_system(struct places *, struct sxerr *);
+int	state_mkdir(const char *, struct sxerr *);
+int	state_path(char *, size_t, const char *, const char *, const char *);
+int	state_write_file(const char *, const void *, size_t, mode_t,
+	    struct sxerr *);
+int	state_lock(const char *, int *, struct sxerr *);
+int	state_read(const char *, struct tstate *, struct sxerr *);
+int	state_write(const char *, const struct tstate *, struct sxerr *);
+int	state_proc(pid_t, char *, size_t, unsigned long long *);
+int	state_pidfile_write(const char *, pid_t, struct sxerr *);
+int	state_pidfile_proven(const char *, const char *, pid_t *);
+
+#endif

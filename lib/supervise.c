@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "state.h"
+#include "supervise.h"
+
+/*
+ * How ssh's stderr is read. With -v, OpenSSH logs each remote forward the
+ * server accepted ("remote forward success for: listen ...") and, once
+ * every reply is in, "forwarding_success: all expected forwarding replies
+ * received" (older: "All remote forwarding requests processed"). Counting
+ * the successes against the number of R forwards holds for all of these.
+ * Local forwards are bound before the session starts and, with
+ * ExitOnForwardFailure, fatal if they cannot be: "Entering interactive
+ * session." is the confirmation for a tunnel that has no R forward.
+ */
+#define CONFIRM_R	"remote forward success for: listen "
+#define CONFIRM_L	"Entering interactive session."
+
+/* The first line that names a cause decides the reason. */
+static const struct {
+	const char	*text;
+	const char	*reason;
+} reasons[] = {
+	{ "remote port forwarding failed", "port-busy" },
+	{ "Could not request local forwarding", "port-busy" },
+	{ "Address already in use", "port-busy" },
+	{ "Permission denied", "auth" },
+	{ "Too many authentication failures", "auth" },
+	{ "Host key verification failed", "hostkey" },
+	{ "REMOTE HOST IDENTIFICATION HAS CHANGED", "hostkey" },
+	{ "No matching host key", "hostkey" },
+	{ "Could not resolve hostname", "dns" },
+	{ "Name or service not known", "dns" },
+	{ "Temporary failure in name resolution", "dns" },
+	{ "Connection refused", "refused" },
+	{ "timed out", "timeout" },
+	{ "Timeout, server", "timeout" },
+	{ "No route to host", "timeout" },
+	{ "Network is unreachable", "timeout" },
+};
+
+/* The reason a line of ssh's stderr gives, or NULL; debug lines give none
+ * (they talk about options and channels, not about why ssh failed). */
+const char *
+supervise_classify(const char *line)
+{
+	size_t i;
+
+	if (strncmp(line, "debug", 5) == 0)
+		return NULL;
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (strstr(line, reasons[i].text) != NULL)
+			return reasons[i].reason;
+	return NULL;
+}
+
+/*
+ * The wait before the next attempt after fails failed rounds in a row:
+ * none after the first, then a quarter second doubling up to retry_max,
+ * with up to a quarter off at random so that many tunnels cut by one
+ * outage do not come back in step. rnd is a random number.
+ */
+long
+supervise_delay_ms(unsigned fails, int retry_max, unsigned rnd)
+{
+	long max = (long)retry_max * 1000, d;
+
+	if (fails <= 1)
+		return 0;
+	d = fails - 2 >= 20 ? max : 250L << (fails - 2);
+	if (d > max)
+		d = max;
+	return d - (long)((unsigned long long)(d / 4) * (rnd % 1024) / 1023);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct sv {
+	struct tunnel		*t;
+	const char		*ssh;
+	const char		*statepath;
+	const struct sv_hooks	*h;
+	struct tstate		 st;
+	size_t			 bi;		/* bastion in use */
+	size_t			 tried;		/* bastions failed this round */
+	unsigned		 fails;		/* failed rounds in a row */
+	pid_t			 ssh_pid;
+	pid_t			 nudge_pid;	/* frees a stale remote port */
+	int			 errfd;		/* ssh's stderr, or -1 */
+	char			 line[2048];
+	size_t			 linelen;
+	size_t			 confirms;
+	int			 up;
+	const char		*reason;
+	long long		 started;	/* monotonic ms of the attempt */
+	long long		 retry_at;	/* -1: no wait pending */
+	int			 started_once;
+};
+
+static void
+logf_(struct sv *s, int level, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (s->h == NULL || s->h->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s->h->log(s->h->arg, level, buf);
+}
+
+static void
+put_state(struct sv *s, const char *state, const char *reason)
+{
+	char r[sizeof(s->st.reason)];
+	struct sxerr e;
+
+	if (strcmp(s->st.state, state) != 0)
+		s->st.since = time(NULL);
+	strlcpy(s->st.state, state, sizeof(s->st.state));
+	strlcpy(r, reason != NULL ? reason : "", sizeof(r));
+	strlcpy(s->st.reason, r, sizeof(s->st.reason));
+	s->st.pid = getpid();
+	s->st.ssh_pid = s->ssh_pid;
+	s->st.up_since = s->up ? s->st.up_since : 0;
+	if (host_fmt_bastion(&s->t->bastion[s->bi], s->st.bastion,
+	    sizeof(s->st.bastion)) < 0)
+		s->st.bastion[0] = '\0';
+	if (state_write(s->statepath, &s->st, &e) == -1)
+		logf_(s, 0, "%s", e.msg);
+}
+
+static void
+stop_nudge(struct sv *s)
+{
+	spawn_stop(s->nudge_pid, 1000);
+	s->nudge_pid = 0;
+}
+
+static int
+start_ssh(struct sv *s, struct sxerr *e)
+{
+	struct sshargv *a;
+	int p[2];
+
+	stop_nudge(s);
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "malloc");
+	if (tunnel_argv(s->t, s->bi, s->ssh, a, e) == -1) {
+		free(a);
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
+		free(a);
+		return sxerr_errno(e, EX_OSERR, "pipe");
+	}
+	if (spawn_tied(a->argv, p[1], &s->ssh_pid, e) == -1) {
+		free(a);
+		close(p[0]), close(p[1]);
+		return -1;
+	}
+	free(a);
+	close(p[1]);
+	s->errfd = p[0];
+	s->linelen = 0;
+	s->confirms = 0;
+	s->up = 0;
+	s->reason = NULL;
+	s->started = now_ms();
+	s->retry_at = -1;
+	if (s->started_once)
+		s->st.restarts++;
+	s->started_once = 1;
+	/* The last failure's reason stays until the forward is confirmed. */
+	put_state(s, "connecting", s->st.reason);
+	logf_(s, 1, "ssh pid %ld via %s", (long)s->ssh_pid, s->st.bastion);
+	return 0;
+}
+
+static void
+on_line(struct sv *s, const char *line)
+{
+	size_t need = tunnel_nremote(s->t);
+	const char *r;
+
+	logf_(s, 1, "ssh: %s", line);
+	if (s->up)
+		return;
+	if ((r = supervise_classify(line)) != NULL && s->reason == NULL)
+		s->reason = r;
+	if (strstr(line, CONFIRM_R) != NULL)
+		s->confirms++;
+	if ((need > 0 && s->confirms >= need) ||
+	    (need == 0 && strstr(line, CONFIRM_L) != NULL)) {
+		s->up = 1;
+		s->fails = 0;
+		s->tried = 0;
+		s->st.up_since = time(NULL);
+		put_state(s, "up", NULL);
+		logf_(s, 0, "up via %s", s->st.bastion);
+	}
+}
+
+/* Read what ssh wrote; 0 once the pipe is closed. */
+static int
+read_err(struct sv *s)
+{
+	char buf[4096];
+	ssize_t n, i;
+
+	for (;;) {
+		if ((n = read(s->errfd, buf, sizeof(buf))) == -1)
+			return errno == EAGAIN || errno == EINTR;
+		if (n == 0)
+			return 0;
+		for (i = 0; i < n; i++) {
+			if (buf[i] == '\r')
+				continue;
+			if (buf[i] != '\n') {
+				if (s->linelen + 1 < sizeof(s->line))
+					s->line[s->linelen++] = buf[i];
+				continue;
+			}
+			s->line[s->linelen] = '\0';
+			on_line(s, s->line);
+			s->linelen = 0;
+		}
+	}
+}
+
+/*
+ * A remote forward refused as busy is most often held by the bastion's
+ * own stale session from before a dead link. Connecting to that port
+ * through the bastion makes the stale session open a channel on its dead
+ * connection, which the kernel answers with a reset: the port is free a
+ * moment later, with no change to the bastion's sshd_config (the -K line
+ * permits exactly this connection).
+ */
+static void
+nudge(struct sv *s)
+{
+	const struct forward *f;
+	struct sshargv *a;
+	struct sxerr e;
+
+	if ((f = tunnel_first_remote(s->t)) == NULL ||
+	    (a = malloc(sizeof(*a))) == NULL)
+		return;
+	if (tunnel_probe_argv(s->t, s->bi, f, s->ssh, a, &e) == 0 &&
+	    spawn_tied(a->argv, -1, &s->nudge_pid, &e) == 0)
+		logf_(s, 1, "port %d busy: nudging a stale session (pid %ld)",
+		    f->port, (long)s->nudge_pid);
+	free(a);
+}
+
+/* ssh has exited: decide where and when to try next. */
+static void
+ssh_gone(struct sv *s, int status)
+{
+	long long elapsed = now_ms() - s->started;
+	long delay;
+	const char *reason;
+
+	while (s->errfd != -1 && read_err(s))
+		;
+	if (s->errfd != -1 && s->linelen > 0) {
+		s->line[s->linelen] = '\0';
+		on_line(s, s->line);
+	}
+	if (s->errfd != -1)
+		close(s->errfd);
+	s->errfd = -1;
+	s->ssh_pid = 0;
+	reason = s->reason != NULL ? s->reason : "exited";
+	if (s->up) {
+		/* A link that worked: at once, to the same bastion. */
+		logf_(s, 0, "down (%s), reconnecting", reason);
+		s->up = 0;
+		delay = 0;
+	} else if (++s->tried < s->t->nbastion) {
+		logf_(s, 0, "%s: %s; trying the next bastion", s->st.bastion,
+		    reason);
+		s->bi = (s->bi + 1) % s->t->nbastion;
+		delay = 0;
+	} else {
+		s->tried = 0;
+		s->bi = (s->bi + 1) % s->t->nbastion;
+		s->fails++;
+		/* The wait counts from the attempt's start: an attempt that
+		 * timed out has waited already. */
+		delay = supervise_delay_ms(s->fails, s->t->retry_max,
+		    arc4random()) - (long)elapsed;
+		if (delay < 0)
+			delay = 0;
+		if (s->fails == 1 || strcmp(reason, s->st.reason) != 0)
+			logf_(s, 0, "not up (%s), retrying in %.2f s", reason,
+			    delay / 1000.0);
+	}
+	(void)status;
+	s->retry_at = now_ms() + delay;
+	put_state(s, "backoff", reason);
+	if (strcmp(reason, "port-busy") == 0)
+		nudge(s);
+}
+
+static void
+stop_ssh(struct sv *s)
+{
+	spawn_stop(s->ssh_pid, 2000);
+	s->ssh_pid = 0;
+	if (s->errfd != -1)
+		close(s->errfd);
+	s->errfd = -1;
+	s->up = 0;
+}
+
+static int
+netlink_open(void)
+{
+	struct sockaddr_nl sa;
+	int fd;
+
+	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    NETLINK_ROUTE)) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
+	    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 when the messages waiting on fd tell of something appearing: a link,
+ * an address or a route (a path may have come back). */
+static int
+netlink_news(int fd)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct nlmsghdr))));
+	struct nlmsghdr *nh;
+	ssize_t n;
+	int news = 0;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0 ||
+	    (n == -1 && errno == ENOBUFS)) {
+		if (n == -1) {		/* overrun: assume something changed */
+			news = 1;
+			continue;
+		}
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+		    nh = NLMSG_NEXT(nh, n))
+			if (nh->nlmsg_type == RTM_NEWLINK ||
+			    nh->nlmsg_type == RTM_NEWADDR ||
+			    nh->nlmsg_type == RTM_NEWROUTE)
+				news = 1;
+	}
+	return news;
+}
+
+/* Signals that arrived: 1 to go on, 0 to stop. */
+static int
+on_signals(struct sv *s, int sfd)
+{
+	struct signalfd_siginfo si;
+	struct tunnel nt;
+	struct sxerr e;
+	int st;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			return 0;
+		case SIGHUP:
+			if (s->h == NULL || s->h->reload == NULL)
+				break;
+			if (s->h->reload(s->h->arg, &nt, &e) == -1) {
+				logf_(s, 0, "reload: %s; keeping the running "
+				    "definition", e.msg);
+				break;
+			}
+			logf_(s, 0, "reloaded; reconnecting");
+			stop_ssh(s);
+			*s->t = nt;
+			s->bi = s->tried = s->fails = 0;
+			s->retry_at = now_ms();
+			break;
+		case SIGCHLD:
+			if (s->nudge_pid > 0 &&
+			    waitpid(s->nudge_pid, &st, WNOHANG) == s->nudge_pid)
+				s->nudge_pid = 0;
+			if (s->ssh_pid > 0 &&
+			    waitpid(s->ssh_pid, &st, WNOHANG) == s->ssh_pid)
+				ssh_gone(s, st);
+			break;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Run until SIGTERM or SIGINT. All waiting is one ppoll on a signalfd,
+ * ssh's stderr and a netlink socket, with a timeout only while a retry is
+ * pending: an idle supervisor uses no CPU.
+ */
+int
+supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
+    const struct sv_hooks *h, struct sxerr *e)
+{
+	struct sv s;
+	struct pollfd pfd[3];
+	struct timespec ts;
+	sigset_t mask, old;
+	int sfd, nfd, rc = 0;
+	long long left;
+
+	memset(&s, 0, sizeof(s));
+	s.t = t;
+	s.ssh = ssh;
+	s.statepath = statepath;
+	s.h = h;
+	s.errfd = -1;
+	s.retry_at = now_ms();
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, &old) == -1)
+		return sxerr_errno(e, EX_OSERR, "sigprocmask");
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) == -1) {
+		sxerr_errno(e, EX_OSERR, "signalfd");
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -1;
+	}
+	/* Without netlink (some sandboxes) the backoff still works. */
+	if ((nfd = netlink_open()) == -1)
+		logf_(&s, 1, "netlink: %s; network changes will not cut waits "
+		    "short", strerror(errno));
+	for (;;) {
+		if (s.ssh_pid == 0 && s.retry_at >= 0 && now_ms() >= s.retry_at &&
+		    start_ssh(&s, e) == -1) {
+			rc = -1;
+			break;
+		}
+		pfd[0].fd = sfd;
+		pfd[1].fd = s.errfd;
+		pfd[2].fd = nfd;
+		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
+		if (s.ssh_pid == 0 && s.retry_at >= 0) {
+			left = s.retry_at - now_ms();
+			if (left < 0)
+				left = 0;
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+		}
+		if (ppoll(pfd, 3, s.ssh_pid == 0 && s.retry_at >= 0 ? &ts :
+		    NULL, NULL) == -1 && errno != EINTR) {
+			rc = sxerr_errno(e, EX_OSERR, "ppoll");
+			break;
+		}
+		if (pfd[1].fd != -1 && pfd[1].revents != 0 && !read_err(&s)) {
+			/* EOF: ssh is exiting; SIGCHLD follows. */
+			close(s.errfd);
+			s.errfd = -1;
+		}
+		if (pfd[2].fd != -1 && pfd[2].revents != 0 &&
+		    netlink_news(nfd) && s.ssh_pid == 0 && s.retry_at >= 0) {
+			logf_(&s, 1, "network change: retrying now");
+			s.retry_at = now_ms();
+		}
+		if (pfd[0].revents != 0 && !on_signals(&s, sfd))
+			break;
+	}
+	stop_ssh(&s);
+	stop_nudge(&s);
+	if (rc == 0)
+		put_state(&s, "stopped", NULL);
+	else
+		put_state(&s, "failed", "exited");
+	if (nfd != -1)
+		close(nfd);
+	close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}

@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "tunnel.h"
+
+/*
+ * The ssh options a definition may carry. An allowlist, because several
+ * others run programs or load code (ProxyCommand, LocalCommand,
+ * KnownHostsCommand, PKCS11Provider, ...) or would break supervision
+ * (ControlMaster, ExitOnForwardFailure, LogLevel, forwards of their own).
+ */
+static const char *const ssh_opt_ok[] = {
+	"AddKeysToAgent", "AddressFamily", "BindAddress", "BindInterface",
+	"CASignatureAlgorithms", "CertificateFile", "CheckHostIP", "Ciphers",
+	"Compression", "ConnectTimeout", "ConnectionAttempts",
+	"FingerprintHash", "GSSAPIAuthentication", "GlobalKnownHostsFile",
+	"HashKnownHosts", "HostKeyAlgorithms", "HostKeyAlias", "HostName",
+	"IPQoS", "IdentitiesOnly", "IdentityAgent", "IdentityFile",
+	"KexAlgorithms", "MACs", "Port", "PreferredAuthentications",
+	"ProxyJump", "PubkeyAcceptedAlgorithms", "PubkeyAuthentication",
+	"RekeyLimit", "RequiredRSASize", "ServerAliveCountMax",
+	"ServerAliveInterval", "StreamLocalBindMask", "StreamLocalBindUnlink",
+	"StrictHostKeyChecking", "TCPKeepAlive", "UpdateHostKeys", "User",
+	"UserKnownHostsFile", "VerifyHostKeyDNS",
+};
+
+void
+tunnel_init(struct tunnel *t, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	if (name != NULL)
+		strlcpy(t->name, name, sizeof(t->name));
+	t->alive_interval = TUN_ALIVE_INTERVAL;
+	t->alive_count = TUN_ALIVE_COUNT;
+	t->retry_max = TUN_RETRY_MAX;
+}
+
+/*
+ * Printable ASCII without the characters that would need quoting in YAML
+ * double-quoted strings, ssh_config or authorized_keys: such values are
+ * refused, never escaped.
+ */
+static int
+plain_value(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x21 || *s > 0x7e || *s == '"' || *s == '\\' ||
+		    *s == '\'' || *s == '`')
+			return 0;
+	return 1;
+}
+
+/* A host of a forward: "*" only as a bind address, else host_canon's. */
+static int
+fwd_host(const char *s, size_t len, int bind, char *out, size_t outsz,
+    struct sxerr *e)
+{
+	char buf[HOST_MAX + 3];
+
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+		if (memchr(s, ':', len) == NULL)
+			return sxerr_set(e, EX_DATAERR,
+			    "brackets only around an IPv6 address");
+	}
+	if (len == 0 || len >= sizeof(buf))
+		return sxerr_set(e, EX_DATAERR, "empty or overlong host");
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (bind && strcmp(buf, "*") == 0) {
+		strlcpy(out, buf, outsz);
+		return 0;
+	}
+	return host_canon(buf, out, outsz, e);
+}
+
+static int
+fwd_port(const char *s, size_t len, int *port, struct sxerr *e)
+{
+	char buf[8];
+
+	if (len == 0 || len >= sizeof(buf))
+		return sxerr_set(e, EX_DATAERR, "%.*s: bad port", (int)len, s);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return host_parse_port(buf, port, e);
+}
+
+/* "R|L [bind:]port:host:hostport", IPv6 addresses in brackets. */
+int
+tunnel_parse_forward(const char *s, struct forward *f, struct sxerr *e)
+{
+	const char *tok[5], *p;
+	size_t len[5], n = 0;
+	int depth = 0;
+	struct sxerr sub;
+
+	memset(f, 0, sizeof(*f));
+	if (!host_is_clean(s) || strlen(s) > 600)
+		return sxerr_set(e, EX_DATAERR, "forward: control characters "
+		    "or overlong");
+	if ((s[0] != 'R' && s[0] != 'L') || s[1] != ' ')
+		return sxerr_set(e, EX_DATAERR, "%s: bad forward (want "
+		    "\"R|L [bind:]port:host:hostport\")", s);
+	f->dir = s[0];
+	for (p = s + 1; *p == ' '; p++)
+		;
+	tok[0] = p;
+	for (; ; p++) {
+		if (*p == '[')
+			depth++;
+		else if (*p == ']')
+			depth--;
+		if ((*p == ':' && depth == 0) || *p == '\0') {
+			if (n >= 4)
+				goto bad;
+			len[n] = (size_t)(p - tok[n]);
+			n++;
+			if (*p == '\0')
+				break;
+			tok[n] = p + 1;
+		}
+		if (depth < 0 || depth > 1)
+			goto bad;
+	}
+	if (n < 3 || depth != 0)
+		goto bad;
+	if (n == 4 && fwd_host(tok[0], len[0], 1, f->bind, sizeof(f->bind),
+	    &sub) == -1)
+		goto sub;
+	if (fwd_port(tok[n - 3], len[n - 3], &f->port, &sub) == -1 ||
+	    fwd_host(tok[n - 2], len[n - 2], 0, f->host, sizeof(f->host),
+	    &sub) == -1 ||
+	    fwd_port(tok[n - 1], len[n - 1], &f->hostport, &sub) == -1)
+		goto sub;
+	return 0;
+ sub:
+	return sxerr_set(e, EX_DATAERR, "%s: bad forward: %s", s, sub.msg);
+ bad:
+	return sxerr_set(e, EX_DATAERR, "%s: bad forward (want "
+	    "\"R|L [bind:]port:host:hostport\")", s);
+}
+
+static const char *
+br(const char *h, int open)
+{
+	if (strchr(h, ':') == NULL)
+		return "";
+	return open ? "[" : "]";
+}
+
+/* The forward as written in a definition ("R 2222:localhost:22") or, with
+ * argv set, as ssh's -R/-L argument ("2222:localhost:22"). */
+int
+tunnel_fmt_forward(const struct forward *f, int argv, char *buf, size_t sz)
+{
+	char bind[HOST_MAX + 4] = "";
+	int n;
+
+	if (f->bind[0] != '\0')
+		snprintf(bind, sizeof(bind), "%s%s%s:", br(f->bind, 1),
+		    f->bind, br(f->bind, 0));
+	n = snprintf(buf, sz, "%s%s%s%d:%s%s%s:%d", argv ? "" : f->dir == 'R' ?
+	    "R" : "L", argv ? "" : " ", bind, f->port, br(f->host, 1),
+	    f->host, br(f->host, 0), f->hostport);
+	return n < 0 || (size_t)n >= sz ? -1 : 0;
+}
+
+/* Where on the bastion a remote forward listens, as a host to connect to. */
+static const char *
+fwd_remote_host(const struct forward *f)
+{
+	if (f->bind[0] == '\0' || strcmp(f->bind, "*") == 0 ||
+	    strcmp(f->bind, "0.0.0.0") == 0 || strcmp(f->bind, "::") == 0)
+		return "localhost";
+	return f->bind;
+}
+
+/* "Keyword=value" with a keyword from the allowlist above. */
+int
+tunnel_valid_option(const char *s, struct sxerr *e)
+{
+	const char *eq;
+	size_t i, klen;
+
+	if ((eq = strchr(s, '=')) == NULL || eq == s || eq[1] == '\0' ||
+	    strlen(s) >= TUN_OPT_LEN)
+		return sxerr_set(e, EX_DATAERR, "%.80s: bad ssh option "
+		    "(want Keyword=value)", s);
+	if (!plain_value(s))
+		return sxerr_set(e, EX_DATAERR, "%.80s: ssh option with space, "
+		    "quote, backslash or control character", s);
+	klen = (size_t)(eq - s);
+	for (i = 0; i < sizeof(ssh_opt_ok) / sizeof(ssh_opt_ok[0]); i++)
+		if (strlen(ssh_opt_ok[i]) == klen &&
+		    strncasecmp(ssh_opt_ok[i], s, klen) == 0)
+			return 0;
+	return sxerr_set(e, EX_DATAERR, "%.*s: ssh option not allowed in a "
+	    "tunnel definition", (int)klen, s);
+}
+
+/* A key path as written: absolute or under ~/, nothing that needs quoting. */
+int
+tunnel_valid_key(const char *s, struct sxerr *e)
+{
+	if (strlen(s) >= TUN_PATH_MAX - 256 || !plain_value(s) ||
+	    !(s[0] == '/' || (s[0] == '~' && s[1] == '/')))
+		return sxerr_set(e, EX_DATAERR, "%.80s: bad key path (want an "
+		    "absolute path or ~/..., without spaces or quotes)", s);
+	return 0;
+}
+
+static int
+add_bastion(struct tunnel *t, const char *s, struct sxerr *e)
+{
+	if (t->nbastion >= TUN_BASTION_MAX)
+		return sxerr_set(e, EX_DATAERR, "more than %d bastions",
+		    TUN_BASTION_MAX);
+	if (!plain_value(s))
+		return sxerr_set(e, EX_DATAERR, "%.80s: bad bastion", s);
+	if (host_parse_bastion(s, &t->bastion[t->nbastion], e) == -1)
+		return -1;
+	t->nbastion++;
+	return 0;
+}
+
+static int
+int_range(const char *s, int lo, int hi, int *v)
+{
+	char *end;
+	long l;
+
+	if (s == NULL || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	l = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || l < lo || l > hi)
+		return -1;
+	*v = (int)l;
+	return 0;
+}
+
+static const char *
+scalar(const struct cnode *n)
+{
+	return n != NULL && n->type == CN_SCALAR && n->str != NULL ?
+	    n->str : NULL;
+}
+
+/* Apply fn to a scalar or to each scalar of a sequence. */
+static int
+each_scalar(const char *file, const struct cnode *v, const char *key,
+    int (*fn)(struct tunnel *, const char *, struct sxerr *),
+    struct tunnel *t, struct sxerr *e)
+{
+	struct sxerr sub;
+	size_t i;
+
+	if (scalar(v) != NULL) {
+		if (fn(t, v->str, &sub) == -1)
+			return config_err(e, file, v, "%s", sub.msg);
+		return 0;
+	}
+	if (v == NULL || v->type != CN_SEQ || v->nkid == 0)
+		return config_err(e, file, v, "%s: want a value or a list", key);
+	for (i = 0; i < v->nkid; i++) {
+		if (scalar(v->kid[i]) == NULL)
+			return config_err(e, file, v->kid[i], "%s: want a "
+			    "value", key);
+		if (fn(t, v->kid[i]->str, &sub) == -1)
+			return config_err(e, file, v->kid[i], "%s", sub.msg);
+	}
+	return 0;
+}
+
+static int
+add_forward(struct tunnel *t, const char *s, struct sxerr *e)
+{
+	if (t->nfwd >= TUN_FWD_MAX)
+		return sxerr_set(e, EX_DATAERR, "more than %d forwards",
+		    TUN_FWD_MAX);
+	if (tunnel_parse_forward(s, &t->fwd[t->nfwd], e) == -1)
+		return -1;
+	t->nfwd++;
+	return 0;
+}
+
+static int
+add_option(struct tunnel *t, const char *s, struct sxerr *e)
+{
+	if (t->nopt >= TUN_OPT_MAX)
+		return sxerr_set(e, EX_DATAERR, "more than %d ssh options",
+		    TUN_OPT_MAX);
+	if (tunnel_valid_option(s, e) == -1)
+		return -1;
+	strlcpy(t->opt[t->nopt++], s, TUN_OPT_LEN);
+	return 0;
+}
+
+static int
+set_key(struct tunnel *t, const char *s, struct sxerr *e)
+{
+	if (tunnel_valid_key(s, e) == -1)
+		return -1;
+	strlcpy(t->key, s, sizeof(t->key));
+	return 0;
+}
+
+/*
+ * A definition from its YAML map (an entry of tunnels: or a tunnels.d
+ * file); every error names file:line:column.
+ */
+int
+tunnel_from_node(const char *name, const char *file, const struct cnode *m,
+    struct tunnel *t, struct sxerr *e)
+{
+	const struct cnode *k, *v;
+	struct sxerr sub;
+	size_t i;
+
+	tunnel_init(t, name);
+	if (host_valid_name(name, &sub) == -1)
+		return config_err(e, file, m, "%s", sub.msg);
+	if (m == NULL || m->type != CN_MAP)
+		return config_err(e, file, m, "tunnel %s: want a map of "
+		    "bastion, key, forwards, ...", name);
+	for (i = 0; i + 1 < m->nkid; i += 2) {
+		k = m->kid[i];
+		v = m->kid[i + 1];
+		if (scalar(k) == NULL)
+			return config_err(e, file, k, "want a key");
+		if (strcmp(k->str, "bastion") == 0) {
+			if (each_scalar(file, v, k->str, add_bastion, t, e) == -1)
+				return -1;
+		} else if (strcmp(k->str, "forwards") == 0) {
+			if (each_scalar(file, v, k->str, add_forward, t, e) == -1)
+				return -1;
+		} else if (strcmp(k->str, "ssh_options") == 0) {
+			if (each_scalar(file, v, k->str, add_option, t, e) == -1)
+				return -1;
+		} else if (strcmp(k->str, "key") == 0) {
+			if (scalar(v) == NULL)
+				return config_err(e, file, v, "key: want a path");
+			if (set_key(t, v->str, &sub) == -1)
+				return config_err(e, file, v, "%s", sub.msg);
+		} else if (strcmp(k->str, "retry_max") == 0) {
+			if (int_range(scalar(v), 1, 3600, &t->retry_max) == -1)
+				return config_err(e, file, v, "retry_max: want "
+				    "seconds from 1 to 3600");
+		} else if (strcmp(k->str, "server_alive") == 0) {
+			if (v == NULL || v->type != CN_SEQ || v->nkid != 2 ||
+			    int_range(scalar(v->kid[0]), 1, 3600,
+			    &t->alive_interval) == -1 ||
+			    int_range(scalar(v->kid[1]), 1, 100,
+			    &t->alive_count) == -1)
+				return config_err(e, file, v, "server_alive: "
+				    "want [interval 1-3600, count 1-100]");
+		} else
+			return config_err(e, file, k, "%.64s: unknown key in "
+			    "tunnel %s", k->str, name);
+	}
+	if (tunnel_check(t, &sub) == -1)
+		return config_err(e, file, m, "tunnel %s: %s", name, sub.msg);
+	return 0;
+}
+
+/* One tunnels.d file, its name the tunnel's name. */
+int
+tunnel_load_file(const char *path, const char *name, struct tunnel *t,
+    struct sxerr *e)
+{
+	struct cnode *root;
+	int rc;
+
+	if (config_parse_file(path, &root, e) == -1)
+		return -1;
+	rc = tunnel_from_node(name, path, root, t, e);
+	cnode_free(root);
+	return rc;
+}
+
+/* What every definition needs, however it was made. */
+int
+tunnel_check(const struct tunnel *t, struct sxerr *e)
+{
+	if (t->nbastion == 0)
+		return sxerr_set(e, EX_CONFIG, "no bastion");
+	if (t->nfwd == 0)
+		return sxerr_set(e, EX_CONFIG, "no forwards");
+	return 0;
+}
+
+/* The key's path with ~/ expanded from HOME; "" when none is set. */
+int
+tunnel_key_path(const struct tunnel *t, char *buf, size_t sz,
+    struct sxerr *e)
+{
+	const char *home;
+	int n;
+
+	if (t->key[0] != '~') {
+		if (strlcpy(buf, t->key, sz) >= sz)
+			return sxerr_set(e, EX_DATAERR, "key: path too long");
+		return 0;
+	}
+	if ((home = getenv("HOME")) == NULL || *home != '/' ||
+	    !plain_value(home))
+		return sxerr_set(e, EX_CONFIG, "%s: HOME unusable for ~",
+		    t->key);
+	n = snprintf(buf, sz, "%s%s", home, t->key + 1);
+	if (n < 0 || (size_t)n >= sz)
+		return sxerr_set(e, EX_DATAERR, "key: path too long");
+	return 0;
+}
+
+/* As ssh: a private key others may read is refused. */
+int
+tunnel_check_key(const struct tunnel *t, struct sxerr *e)
+{
+	char path[TUN_PATH_MAX];
+	struct stat st;
+
+	if (t->key[0] == '\0')
+		return 0;
+	if (tunnel_key_path(t, path, sizeof(path), e) == -1)
+		return -1;
+	if (stat(path, &st) == -1)
+		return sxerr_errno(e, EX_NOINPUT, "key %s", path);
+	if (!S_ISREG(st.st_mode))
+		return sxerr_set(e, EX_DATAERR, "key %s: not a file", path);
+	if ((st.st_mode & 077) != 0)
+		return sxerr_set(e, EX_NOPERM, "key %s: mode %03o lets others "
+		    "read it (chmod 600 it)", path, st.st_mode & 0777);
+	return 0;
+}
+
+static int
+cat(char *buf, size_t sz, size_t *len, struct sxerr *e, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, sz - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sz - *len)
+		return sxerr_set(e, EX_SOFTWARE, "output too long");
+	*len += (size_t)n;
+	return 0;
+}
+
+/* The tunnels.d file: every value validated, so double quotes suffice. */
+int
+tunnel_yaml(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
+{
+	char s[TUN_OPT_LEN];
+	size_t len = 0, i;
+
+	if (tunnel_check(t, e) == -1)
+		return -1;
+	if (cat(buf, sz, &len, e, "# tunnel %s, written by ssh-tunnel-up\n"
+	    "bastion:\n", t->name) == -1)
+		return -1;
+	for (i = 0; i < t->nbastion; i++) {
+		if (host_fmt_bastion(&t->bastion[i], s, sizeof(s)) < 0 ||
+		    !plain_value(s))
+			return sxerr_set(e, EX_SOFTWARE, "bastion too long");
+		if (cat(buf, sz, &len, e, "  - \"%s\"\n", s) == -1)
+			return -1;
+	}
+	if (t->key[0] != '\0' &&
+	    cat(buf, sz, &len, e, "key: \"%s\"\n", t->key) == -1)
+		return -1;
+	if (cat(buf, sz, &len, e, "forwards:\n") == -1)
+		return -1;
+	for (i = 0; i < t->nfwd; i++) {
+		if (tunnel_fmt_forward(&t->fwd[i], 0, s, sizeof(s)) == -1 ||
+		    cat(buf, sz, &len, e, "  - \"%s\"\n", s) == -1)
+			return -1;
+	}
+	if (cat(buf, sz, &len, e, "server_alive: [%d, %d]\nretry_max: %d\n",
+	    t->alive_interval, t->alive_count, t->retry_max) == -1)
+		return -1;
+	if (t->nopt > 0 && cat(buf, sz, &len, e, "ssh_options:\n") == -1)
+		return -1;
+	for (i = 0; i < t->nopt; i++)
+		if (cat(buf, sz, &len, e, "  - \"%s\"\n", t->opt[i]) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+arg(struct sshargv *a, struct sxerr *e, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (a->argc + 1 >= TUN_ARGV_MAX)
+		return sxerr_set(e, EX_SOFTWARE, "ssh argv too long");
+	va_start(ap, fmt);
+	n = vsnprintf(a->buf + a->used, sizeof(a->buf) - a->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(a->buf) - a->used)
+		return sxerr_set(e, EX_SOFTWARE, "ssh argv too long");
+	a->argv[a->argc++] = a->buf + a->used;
+	a->argv[a->argc] = NULL;
+	a->used += (size_t)n + 1;
+	return 0;
+}
+
+static int
+has_option(const struct tunnel *t, const char *kw)
+{
+	size_t i, n = strlen(kw);
+
+	for (i = 0; i < t->nopt; i++)
+		if (strncasecmp(t->opt[i], kw, n) == 0 && t->opt[i][n] == '=')
+			return 1;
+	return 0;
+}
+
+/*
+ * ssh_config takes the first value it obtains, and -o options before any
+ * file. So: what the supervisor relies on first, then the user's
+ * ssh_options, then our defaults, which the user's may override.
+ */
+static int
+common_args(const struct tunnel *t, const char *ssh, struct sshargv *a,
+    const char *const *forced, struct sxerr *e)
+{
+	char key[TUN_PATH_MAX];
+	size_t i;
+
+	a->argc = a->used = 0;
+	if (arg(a, e, "%s", ssh) == -1)
+		return -1;
+	for (i = 0; forced[i] != NULL; i++)
+		if (arg(a, e, "%s", forced[i]) == -1)
+			return -1;
+	for (i = 0; i < t->nopt; i++)
+		if (arg(a, e, "-o") == -1 || arg(a, e, "%s", t->opt[i]) == -1)
+			return -1;
+	if (arg(a, e, "-o") == -1 || arg(a, e, "ConnectTimeout=%d",
+	    TUN_CONNECT_TIMEOUT) == -1)
+		return -1;
+	if (!has_option(t, "StrictHostKeyChecking") && (arg(a, e, "-o") == -1 ||
+	    arg(a, e, "StrictHostKeyChecking=accept-new") == -1))
+		return -1;
+	if (t->key[0] != '\0') {
+		if (tunnel_key_path(t, key, sizeof(key), e) == -1 ||
+		    arg(a, e, "-i") == -1 || arg(a, e, "%s", key) == -1 ||
+		    arg(a, e, "-o") == -1 ||
+		    arg(a, e, "IdentitiesOnly=yes") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+dest_args(const struct tunnel *t, size_t bi, struct sshargv *a,
+    struct sxerr *e)
+{
+	const struct bastion *b;
+
+	if (bi >= t->nbastion)
+		return sxerr_set(e, EX_SOFTWARE, "no bastion %zu", bi);
+	b = &t->bastion[bi];
+	if (b->user[0] != '\0' && (arg(a, e, "-l") == -1 ||
+	    arg(a, e, "%s", b->user) == -1))
+		return -1;
+	if (b->port != 0 && (arg(a, e, "-p") == -1 ||
+	    arg(a, e, "%d", b->port) == -1))
+		return -1;
+	/* "--": the host can never be taken for an option. */
+	if (arg(a, e, "--") == -1 || arg(a, e, "%s", b->host) == -1)
+		return -1;
+	return 0;
+}
+
+/* The supervisor's ssh through bastion bi; "-v" is how it sees forwards
+ * confirmed (see supervise.c). */
+int
+tunnel_argv(const struct tunnel *t, size_t bi, const char *ssh,
+    struct sshargv *a, struct sxerr *e)
+{
+	static const char *const forced[] = {
+		"-N", "-T", "-v",
+		"-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
+		"-o", "ControlMaster=no", "-o", "ControlPath=none",
+		"-o", "ForkAfterAuthentication=no", NULL
+	};
+	char spec[HOST_MAX * 2 + 32];
+	size_t i;
+
+	if (common_args(t, ssh, a, forced, e) == -1)
+		return -1;
+	if (arg(a, e, "-o") == -1 || arg(a, e, "ServerAliveInterval=%d",
+	    t->alive_interval) == -1 || arg(a, e, "-o") == -1 ||
+	    arg(a, e, "ServerAliveCountMax=%d", t->alive_count) == -1)
+		return -1;
+	for (i = 0; i < t->nfwd; i++) {
+		if (tunnel_fmt_forward(&t->fwd[i], 1, spec, sizeof(spec)) == -1)
+			return sxerr_set(e, EX_SOFTWARE, "forward too long");
+		if (arg(a, e, "-%c", t->fwd[i].dir) == -1 ||
+		    arg(a, e, "%s", spec) == -1)
+			return -1;
+	}
+	return dest_args(t, bi, a, e);
+}
+
+/*
+ * ssh -W to a remote forward's port on the bastion, with the tunnel's key:
+ * the probe reads the banner that comes back; against a stale session
+ * holding the port, the connection makes that session fail and let go.
+ */
+int
+tunnel_probe_argv(const struct tunnel *t, size_t bi, const struct forward *f,
+    const char *ssh, struct sshargv *a, struct sxerr *e)
+{
+	static const char *const forced[] = {
+		"-T", "-o", "BatchMode=yes", "-o", "ControlMaster=no",
+		"-o", "ControlPath=none", "-o", "ClearAllForwardings=yes",
+		"-o", "ForkAfterAuthentication=no", NULL
+	};
+	const char *h = fwd_remote_host(f);
+
+	if (common_args(t, ssh, a, forced, e) == -1)
+		return -1;
+	if (arg(a, e, "-W") == -1 || arg(a, e, "%s%s%s:%d", br(h, 1), h,
+	    br(h, 0), f->port) == -1)
+		return -1;
+	return dest_args(t, bi, a, e);
+}
+
+const struct forward *
+tunnel_first_remote(const struct tunnel *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfwd; i++)
+		if (t->fwd[i].dir == 'R')
+			return &t->fwd[i];
+	return NULL;
+}
+
+size_t
+tunnel_nremote(const struct tunnel *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->nfwd; i++)
+		n += t->fwd[i].dir == 'R';
+	return n;
+}
+
+/* The public key KEY.pub as "type base64", each part checked. */
+static int
+read_pub(const struct tunnel *t, char *out, size_t sz, struct sxerr *e)
+{
+	char path[TUN_PATH_MAX + 8], buf[16384], *sp, *end;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if (t->key[0] == '\0')
+		return sxerr_set(e, EX_USAGE, "tunnel %s has no key (give -s)",
+		    t->name);
+	if (tunnel_key_path(t, path, sizeof(path) - 4, e) == -1)
+		return -1;
+	strlcat(path, ".pub", sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return sxerr_errno(e, EX_NOINPUT, "%s", path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return sxerr_set(e, EX_DATAERR, "%s: empty or unreadable",
+		    path);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if ((sp = strchr(buf, ' ')) == NULL)
+		goto bad;
+	for (i = 0; buf + i < sp; i++)
+		if (!isalnum((unsigned char)buf[i]) &&
+		    strchr("@.-", buf[i]) == NULL)
+			goto bad;
+	if ((end = strchr(sp + 1, ' ')) != NULL)
+		*end = '\0';
+	if (sp[1] == '\0' || strspn(sp + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/=") != strlen(sp + 1))
+		goto bad;
+	if (strlcpy(out, buf, sz) >= sz)
+		goto bad;
+	return 0;
+ bad:
+	return sxerr_set(e, EX_DATAERR, "%s: not an OpenSSH public key", path);
+}
+
+/*
+ * The authorized_keys line for the tunnel account on the bastion: the key
+ * may listen on exactly its remote ports and connect to exactly those (for
+ * the probe and stale-port recovery); no shell, no command, no pty.
+ */
+int
+tunnel_authkeys(const struct tunnel *t, char *buf, size_t sz,
+    struct sxerr *e)
+{
+	char pub[16384];
+	size_t len = 0, i;
+	const struct forward *f;
+
+	if (read_pub(t, pub, sizeof(pub), e) == -1)
+		return -1;
+	if (tunnel_nremote(t) == 0)
+		return sxerr_set(e, EX_USAGE, "tunnel %s has no R forward",
+		    t->name);
+	if (cat(buf, sz, &len, e, "restrict,port-forwarding") == -1)
+		return -1;
+	for (i = 0; i < t->nfwd; i++) {
+		f = &t->fwd[i];
+		if (f->dir != 'R')
+			continue;
+		if (cat(buf, sz, &len, e, ",permitlisten=\"%s%s%s:%d\"",
+		    br(f->bind[0] ? f->bind : "localhost", 1),
+		    f->bind[0] ? f->bind : "localhost",
+		    br(f->bind[0] ? f->bind : "localhost", 0), f->port) == -1)
+			return -1;
+	}
+	for (i = 0; i < t->nfwd; i++) {
+		f = &t->fwd[i];
+		if (f->dir != 'R')
+			continue;
+		if (cat(buf, sz, &len, e, ",permitopen=\"%s%s%s:%d\"",
+		    br(fwd_remote_host(f), 1), fwd_remote_host(f),
+		    br(fwd_remote_host(f), 0), f->port) == -1)
+			return -1;
+	}
+	return cat(buf, sz, &len, e, ",command=\"/bin/false\" %s %s\n", pub,
+	    t->name);
+}
+
+/* The collaborator's ssh_config block: ssh NAME reaches the first R
+ * forward through bastion bi. */
+int
+tunnel_client_block(const struct tunnel *t, size_t bi, char *buf, size_t sz,
+    struct sxerr *e)
+{
+	const struct forward *f;
+	char b[HOST_MAX + 64];
+	size_t len = 0;
+
+	if ((f = tunnel_first_remote(t)) == NULL)
+		return sxerr_set(e, EX_USAGE, "tunnel %s has no R forward",
+		    t->name);
+	if (bi >= t->nbastion ||
+	    host_fmt_bastion(&t->bastion[bi], b, sizeof(b)) < 0)
+		return sxerr_set(e, EX_SOFTWARE, "bastion too long");
+	return cat(buf, sz, &len, e, "Host %s\n    HostName %s\n    Port %d\n"
+	    "    ProxyJump %s\n    HostKeyAlias %s\n", t->name,
+	    fwd_remote_host(f), f->port, b, t->name);
+}

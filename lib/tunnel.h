@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#ifndef TUNNEL_H
+#define TUNNEL_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "host.h"
+#include "sxerr.h"
+
+/*
+ * A tunnel definition: one entry of the config file's tunnels: section or
+ * one tunnels.d/NAME.yaml file. Every value is validated on the way in, so
+ * that what is written out (YAML, argv, authorized_keys, ssh_config) needs
+ * no escaping.
+ */
+#define TUN_FWD_MAX	16
+#define TUN_BASTION_MAX	8
+#define TUN_OPT_MAX	32
+#define TUN_OPT_LEN	512
+#define TUN_PATH_MAX	1024
+#define TUN_ARGV_MAX	(16 + 2 * TUN_OPT_MAX + 2 * TUN_FWD_MAX + 16)
+
+#define TUN_ALIVE_INTERVAL	10	/* a dead link is noticed in 10 * 2 s */
+#define TUN_ALIVE_COUNT		2
+#define TUN_RETRY_MAX		30
+#define TUN_CONNECT_TIMEOUT	5
+
+struct forward {
+	char	dir;			/* 'R' or 'L' */
+	char	bind[HOST_MAX + 1];	/* "" when none was given */
+	int	port;
+	char	host[HOST_MAX + 1];
+	int	hostport;
+};
+
+struct tunnel {
+	char		name[NAME_MAX_LEN + 1];
+	struct bastion	bastion[TUN_BASTION_MAX];
+	size_t		nbastion;
+	char		key[TUN_PATH_MAX];	/* as written (~ allowed); "" none */
+	struct forward	fwd[TUN_FWD_MAX];
+	size_t		nfwd;
+	int		alive_interval;
+	int		alive_count;
+	int		retry_max;
+	char		opt[TUN_OPT_MAX][TUN_OPT_LEN];
+	size_t		nopt;
+};
+
+/* The exact argv for ssh, with the storage its strings live in. */
+struct sshargv {
+	char	*argv[TUN_ARGV_MAX];
+	size_t	 argc;
+	char	 buf[24576];
+	size_t	 used;
+};
+
+void	tunnel_init(struct tunnel *, const char *);
+int	tunnel_parse_forward(const char *, struct forward *, struct sxerr *);
+int	tunnel_fmt_forward(const struct forward *, int, char *, size_t);
+int	tunnel_valid_option(const char *, struct sxerr *);
+int	tunnel_valid_key(const char *, struct sxerr *);
+int	tunnel_from_node(const char *, const char *, const struct cnode *,
+	    struct tunnel *, struct sxerr *);
+int	tunnel_load_file(const char *, const char *, struct tunnel *,
+	    struct sxerr *);
+int	tunnel_check(const struct tunnel *, struct sxerr *);
+int	tunnel_key_path(const struct tunnel *, char *, size_t,
+	    struct sxerr *);
+int	tunnel_check_key(const struct tunnel *, struct sxerr *);
+int	tunnel_yaml(const struct tunnel *, char *, size_t, struct sxerr *);
+int	tunnel_argv(const struct tunnel *, size_t, const char *,
+	    struct sshargv *, struct sxerr *);
+int	tunnel_probe_argv(const struct tunnel *, size_t, const struct forward *,
+	    const char *, struct sshargv *, struct sxerr *);
+int	tunnel_authkeys(const struct tunnel *, char *, size_t, struct sxerr *);
+int	tunnel_client_block(const struct tunnel *, size_t, char *, size_t,
+	    struct sxerr *);
+const struct forward *tunnel_first_remote(const struct tunnel *);
+size_t	tunnel_nremote(const struct tunnel *);
+
+#endif
