@@ -338,7 +338,12 @@ relay_pump(int sock, int in, int out, struct sxerr *e)
 		dir_free(&up);
 		return -1;
 	}
-	/* Interactive sessions: no Nagle delay behind our chunking. */
+	/*
+	 * As ssh does on its own socket for interactive sessions: no Nagle
+	 * delay behind our chunking. It costs bulk loopback throughput
+	 * (bench/relay.sh: about 1.7 against 2.5 GB/s up), still five times
+	 * what ssh's ciphers move.
+	 */
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	flsock = set_nonblock(sock);
 	flin = set_nonblock(in);
