@@ -411,3 +411,16 @@ yaml_examples() {
 	grep -qx 'batchmode yes' <<<"$output"
 	grep -qx 'clearallforwardings yes' <<<"$output"
 }
+
+@test "docs: references to the project's own pages, and README links, resolve" {
+	local f name sec link bad=''
+	while read -r f name sec; do
+		[ -e "$TOP/man/man$sec/$name.$sec" ] ||
+		    bad+="${f#"$TOP"/}: .Xr $name $sec: no such page"$'\n'
+	done < <(awk '$1 == ".Xr" && $2 ~ /^(ssh-tunnel-|ssh-allow-check|ssh-copy-guard|scitex-ssh)/ {
+		print FILENAME, $2, $3 + 0 }' "$TOP"/man/man*/*.[1-8])
+	while read -r link; do
+		[ -e "$TOP/$link" ] || bad+="README.md: no $link"$'\n'
+	done < <(grep -o '](\([^)#:]*\))' "$TOP/README.md" | sed 's/^](//; s/)$//')
+	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
+}
