@@ -298,17 +298,21 @@ doc_lines() {
 }
 
 # yaml_examples PAGE DIR: each literal block of the EXAMPLES of PAGE that
-# begins with a key at the left margin, into DIR/1.yaml, DIR/2.yaml, ...
+# begins (after comments) with a key at the left margin, into DIR/1.yaml,
+# DIR/2.yaml, ...
 yaml_examples() {
 	awk -v dir="$2" '
 	/^\.Sh / { ex = ($0 == ".Sh EXAMPLES"); next }
-	ex && /^\.Bd -literal/ { inb = 1; n++; first = 1; next }
+	ex && /^\.Bd -literal/ { inb = 1; n++; first = 1; head = ""; next }
 	inb && /^\.Ed/ { inb = 0; close(f); next }
 	inb {
+		if (first && /^#/) { head = head $0 "\n"; next }
 		if (first && $0 !~ /^[a-z_]+:/) { inb = 0; next }
-		first = 0
 		gsub(/\\e/, "\\")
 		f = dir "/" n ".yaml"
+		if (first)
+			printf "%s", head > f
+		first = 0
 		print > f
 	}' "$1"
 }
@@ -324,7 +328,7 @@ yaml_examples() {
 	for f in "$BATS_TEST_TMPDIR"/ex/*.yaml; do
 		[ -s "$f" ] || continue
 		n=$((n + 1))
-		top=$(head -1 "$f")
+		top=$(grep -m1 -v '^#' "$f")
 		case $top in
 		default:* | hosts:* | tunnels:* | copy:*)
 			rc=0
