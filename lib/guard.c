@@ -713,6 +713,7 @@ plain_value(const char *s)
 struct rpath {
 	const char	*val;
 	enum rk		 kind;
+	size_t		 at, n;		/* the words it spans */
 };
 
 static int
@@ -722,7 +723,8 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	const struct ropt *o;
 	const char *w, *val, *eq, *dest = NULL;
 	char v[80], join[PATH_MAX];
-	size_t i, j, npv = 0;
+	unsigned char skip[GUARD_WORDS_MAX];
+	size_t i, j, at, npv = 0;
 	int sender = 0, remove = 0, write;
 
 	if (cmd->nword < 2 || strcmp(cmd->word[1], "--server") != 0)
@@ -734,6 +736,7 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 				return -1;
 			continue;
 		}
+		at = i;
 		eq = strchr(w + 2, '=');
 		o = ropt_find(w + 2, eq != NULL ? (size_t)(eq - w - 2) :
 		    strlen(w + 2));
@@ -766,6 +769,8 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 				return refuse(e, "rsync: too many path "
 				    "options");
 			pv[npv].val = val;
+			pv[npv].at = at;
+			pv[npv].n = i - at + 1;
 			pv[npv++].kind = o->kind;
 		}
 	}
@@ -785,8 +790,17 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	}
 	if (!sender)
 		dest = cmd->word[i];
+	memset(skip, 0, sizeof(skip));
 	for (j = 0; j < npv; j++) {
-		/* Relative dest options are taken beneath the destination. */
+		/*
+		 * A sender has no use for the receiver's directories (a
+		 * client sends them both ways): dropped, not checked. For a
+		 * receiver, relative ones are taken beneath the destination.
+		 */
+		if (sender && pv[j].kind != RK_FILES) {
+			memset(skip + pv[j].at, 1, pv[j].n);
+			continue;
+		}
 		val = pv[j].val;
 		if (dest != NULL && val[0] != '/' && pv[j].kind != RK_FILES) {
 			if ((size_t)snprintf(join, sizeof(join), "%s/%s", dest,
@@ -806,7 +820,8 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	if (!sender)
 		push(cmd, "--safe-links");
 	for (j = 2; j < cmd->nword; j++)
-		push(cmd, cmd->word[j]);
+		if (!skip[j])
+			push(cmd, cmd->word[j]);
 	return 0;
 }
 
