@@ -462,6 +462,33 @@ guard_path(const struct guard *g, const char *base, const char *path,
 }
 
 
+/*
+ * Nothing the client can change may steer the guard: the config file and
+ * the programs it runs may not lie in a :rw root, and the config file
+ * (conf, or NULL) may not be writable by group or others.
+ */
+int
+guard_check(const struct guard *g, const char *conf, struct sxerr *e)
+{
+	const char *p[] = { conf, g->sftp_server, GUARD_SCP, GUARD_RSYNC };
+	const struct guard_root *r;
+	char real[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		if (p[i] == NULL || realpath(p[i], real) == NULL)
+			continue;
+		if ((r = holder(g, real)) != NULL && r->rw)
+			return sxerr_set(e, EX_CONFIG, "%s lies in the "
+			    "writable root %s", p[i], r->path);
+	}
+	if (conf != NULL && stat(conf, &st) == 0 && (st.st_mode & 022) != 0)
+		return sxerr_set(e, EX_CONFIG, "%s: writable by group or "
+		    "others", conf);
+	return 0;
+}
+
 static int
 has_rw(const struct guard *g)
 {
