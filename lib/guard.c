@@ -11,6 +11,8 @@
 #include "guard.h"
 
 #define MAXSYMLINKS	40
+/* Every refusal of the client's command is "not permitted", exit 77. */
+#define refuse(e, ...)	sxerr_set((e), EX_NOPERM, __VA_ARGS__)
 
 /*
  * A word from the client, fit for a one-line message: at most 60 bytes,
@@ -29,24 +31,6 @@ vis(const char *s, char *buf, size_t sz)
 	}
 	buf[i] = '\0';
 	return buf;
-}
-
-static int
-refuse(struct sxerr *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-refuse(struct sxerr *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e == NULL)
-		return -1;
-	e->ex = EX_NOPERM;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 void
@@ -99,8 +83,8 @@ add_root(struct guard *g, const char *dir, int rw, struct sxerr *e)
 		if (rw == o->rw)
 			continue;
 		if (rw ? beneath(o->path, real) : beneath(real, o->path))
-			return sxerr_set(e, EX_CONFIG, "root %s: read-only root "
-			    "%s lies beneath read-write root %s", dir,
+			return sxerr_set(e, EX_CONFIG, "root %s: read-only "
+			    "root %s lies beneath read-write root %s", dir,
 			    rw ? o->path : real, rw ? real : o->path);
 	}
 	if (g->nroot == GUARD_ROOTS_MAX)
@@ -146,21 +130,23 @@ config_root(struct guard *g, const struct config *c, const struct cnode *n,
 		return 0;
 	}
 	if (n->type != CN_MAP)
-		return config_err(e, c->path, n, "%s", "a root is {path: DIR, mode: ro|rw}");
+		return config_err(e, c->path, n,
+		    "a root is {path: DIR, mode: ro|rw}");
 	for (i = 0; i + 1 < n->nkid; i += 2) {
 		const char *k = n->kid[i]->str;
 
 		if (k == NULL || (strcmp(k, "path") != 0 &&
 		    strcmp(k, "mode") != 0))
-			return config_err(e, c->path, n->kid[i], "unknown key %s in a root",
+			return config_err(e, c->path, n->kid[i],
+			    "unknown key %s in a root",
 			    k == NULL ? "?" : k);
 	}
 	if ((p = cnode_get(n, "path")) == NULL || p->type != CN_SCALAR)
-		return config_err(e, c->path, n, "%s", "a root needs path: DIR");
+		return config_err(e, c->path, n, "a root needs path: DIR");
 	if ((m = cnode_get(n, "mode")) != NULL) {
 		if (m->type != CN_SCALAR || (strcmp(m->str, "ro") != 0 &&
 		    strcmp(m->str, "rw") != 0))
-			return config_err(e, c->path, m, "%s", "mode is ro or rw");
+			return config_err(e, c->path, m, "mode is ro or rw");
 		rw = strcmp(m->str, "rw") == 0;
 	}
 	if (add_root(g, p->str, rw, &sub) == -1)
@@ -183,18 +169,19 @@ guard_config(struct guard *g, const struct config *c, int skip_roots,
 	    (s = cnode_get(c->root, "copy")) == NULL)
 		return 0;
 	if (s->type != CN_MAP)
-		return config_err(e, c->path, s, "%s", "copy: must be a map");
+		return config_err(e, c->path, s, "copy: must be a map");
 	for (i = 0; i + 1 < s->nkid; i += 2) {
 		const struct cnode *k = s->kid[i];
 
 		v = s->kid[i + 1];
 		if (k->str == NULL)
-			return config_err(e, c->path, k, "%s", "copy: keys are names");
+			return config_err(e, c->path, k,
+			    "copy: keys are names");
 		if (strcmp(k->str, "roots") == 0) {
 			size_t j;
 
 			if (v->type != CN_SEQ)
-				return config_err(e, c->path, v, "%s",
+				return config_err(e, c->path, v,
 				    "copy.roots: must be a list");
 			for (j = 0; !skip_roots && j < v->nkid; j++)
 				if (config_root(g, c, v->kid[j], e) == -1)
@@ -202,17 +189,18 @@ guard_config(struct guard *g, const struct config *c, int skip_roots,
 		} else if (strcmp(k->str, "require_landlock") == 0) {
 			if (v->type != CN_SCALAR || (strcmp(v->str, "true") != 0
 			    && strcmp(v->str, "false") != 0))
-				return config_err(e, c->path, v, "%s",
+				return config_err(e, c->path, v,
 				    "copy.require_landlock: true or false");
 			g->require_landlock = strcmp(v->str, "true") == 0;
 		} else if (strcmp(k->str, "sftp_server") == 0) {
 			if (v->type != CN_SCALAR || v->str[0] != '/' ||
 			    strlcpy(g->sftp_server, v->str,
 			    sizeof(g->sftp_server)) >= sizeof(g->sftp_server))
-				return config_err(e, c->path, v, "%s",
+				return config_err(e, c->path, v,
 				    "copy.sftp_server: an absolute path");
 		} else
-			return config_err(e, c->path, k, "unknown key copy.%s", k->str);
+			return config_err(e, c->path, k, "unknown key copy.%s",
+			    k->str);
 	}
 	return 0;
 }
@@ -643,7 +631,8 @@ static const struct ropt {
 	{ "fuzzy", RK_FLAG },		{ "group", RK_FLAG },
 	{ "groupmap", RK_VAL },		{ "hard-links", RK_FLAG },
 	{ "iconv", RK_VAL },		{ "ignore-errors", RK_FLAG },
-	{ "ignore-existing", RK_FLAG },	{ "ignore-missing-args", RK_FLAG },
+	{ "ignore-existing", RK_FLAG },
+	{ "ignore-missing-args", RK_FLAG },
 	{ "ignore-times", RK_FLAG },	{ "info", RK_VAL },
 	{ "inplace", RK_FLAG },		{ "link-dest", RK_RPATH },
 	{ "links", RK_FLAG },		{ "list-only", RK_FLAG },
@@ -660,7 +649,8 @@ static const struct ropt {
 	{ "owner", RK_FLAG },		{ "partial", RK_FLAG },
 	{ "partial-dir", RK_WPATH },	{ "perms", RK_FLAG },
 	{ "preallocate", RK_FLAG },	{ "recursive", RK_FLAG },
-	{ "remove-sent-files", RK_REMOVE }, { "remove-source-files", RK_REMOVE },
+	{ "remove-sent-files", RK_REMOVE },
+	{ "remove-source-files", RK_REMOVE },
 	{ "safe-links", RK_FLAG },	{ "sender", RK_SENDER },
 	{ "size-only", RK_FLAG },	{ "skip-compress", RK_VAL },
 	{ "specials", RK_FLAG },	{ "stats", RK_FLAG },
@@ -713,7 +703,8 @@ rsync_short(const char *w, struct sxerr *e)
 			p++;
 			if (strspn(p, "abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(p))
-				return refuse(e, "rsync: bad capability string");
+				return refuse(e, "rsync: bad capability "
+				    "string");
 			return 0;
 		}
 		if (strchr(rshort, *p) == NULL)

@@ -286,7 +286,8 @@ static const struct { const char *in; const char *argv; } cmds[] = {
 	{ "rsync --server --compare-dest=../../ro . ../rw/d",
 	    "rsync --server --safe-links --compare-dest=../../ro . ../rw/d" },
 	{ "rsync --server --backup-dir=../../ro . ../rw/d", NULL },
-	{ "rsync --server --sender -be.Ls --backup-dir ../bak --temp-dir=/x . f",
+	{ "rsync --server --sender -be.Ls --backup-dir ../bak"
+	    " --temp-dir=/x . f",
 	    "rsync --server --sender -be.Ls . f" },
 	{ "rsync --server --sender --link-dest=/etc --files-from=-"
 	    " --partial-dir /etc . f",
