@@ -132,8 +132,12 @@ install: all
 	install -m 0644 ssh_config.d/*.conf $(DESTDIR)$(DATADIR)/ssh_config.d/
 	for f in completions/bash/*; do install -m 0644 $$f $(DESTDIR)$(BASHCOMPDIR)/; done
 	for f in completions/zsh/_*; do install -m 0644 $$f $(DESTDIR)$(ZSHCOMPDIR)/; done
-	for f in systemd/system/*; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(SYSTEMDDIR)/system/ || :; done
-	for f in systemd/user/*; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(SYSTEMDDIR)/user/ || :; done
+	for k in system user; do \
+	    sed 's|^ExecStart=/usr/local/bin/|ExecStart=$(BINDIR)/|' \
+	        systemd/$$k/ssh-tunnel@.service >$(O)/ssh-tunnel@.$$k && \
+	    install -m 0644 $(O)/ssh-tunnel@.$$k \
+	        $(DESTDIR)$(SYSTEMDDIR)/$$k/ssh-tunnel@.service || exit 1; \
+	done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p $(DESTDIR)$(ZSHCOMPDIR)/_$$p; done

@@ -14,9 +14,8 @@
 #   the form before it. The "usage:" prefix is dropped.
 #   Both sides: blanks at either end removed, every run of blanks made one
 #   space. The lists of forms must be equal, in order.
-# -h may follow the usage with a blank line and more help (ssh-tunnel-mcp
-# shows how to register it with an MCP client); the usage is what comes
-# before the first blank line.
+# -h may follow the usage with a blank line and further help (how to
+# register ssh-tunnel-mcp, say): only the first paragraph is the usage.
 # Layout of -h, checked apart from the words: no tab; a further form starts
 # with exactly 7 spaces (the width of "usage: "); a continuation line is
 # indented to the first flag of its form, that is 8 + length(NAME) spaces.
@@ -125,10 +124,10 @@ report() {
 		n=$((n + 1))
 		out=$BATS_TEST_TMPDIR/$prog
 		rc=0
-		"$BUILD/bin/$prog" -h >"$out.0" 2>"$out.2" || rc=$?
+		"$BUILD/bin/$prog" -h >"$out.h" 2>"$out.2" || rc=$?
+		sed '/^$/,$d' "$out.h" >"$out.1"
 		[ $rc -eq 0 ] || bad+="$prog -h: exit $rc, want 0"$'\n'
 		[ -s "$out.2" ] && bad+="$prog -h: wrote on stderr: $(cat "$out.2")"$'\n'
-		sed '/^$/,$d' "$out.0" >"$out.1"
 		synopsis_forms "$page" >"$out.syn"
 		if ! usage_forms "$out.1" "$prog" >"$out.use"; then
 			bad+="$prog -h: $(cat "$out.use")"$'\n'

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "unit.h"
+
+/*
+ * The templates, kept byte for byte equal to systemd/{system,user}/ in the
+ * source tree with @BIN@ for /usr/local/bin/ssh-tunnel-up (a unit test
+ * compares them). Hardened as far as ssh still runs; see ssh-tunnel-up(1).
+ */
+static const char system_tmpl[] =
+	"# SPDX-License-Identifier: AGPL-3.0-only\n"
+	"# ssh-tunnel@NAME.service: the supervisor of tunnel NAME, as root without\n"
+	"# capabilities. ssh-tunnel-up(1) writes it; see BACKENDS there.\n"
+	"[Unit]\n"
+	"Description=scitex-ssh tunnel %i\n"
+	"Documentation=man:ssh-tunnel-up(1)\n"
+	"After=network-online.target\n"
+	"Wants=network-online.target\n"
+	"StartLimitIntervalSec=0\n"
+	"\n"
+	"[Service]\n"
+	"Environment=HOME=%h\n"
+	"ExecStart=@BIN@ -f -m systemd %i\n"
+	"Restart=always\n"
+	"RestartSec=1\n"
+	"RestartPreventExitStatus=78\n"
+	"TimeoutStopSec=10\n"
+	"UMask=0077\n"
+	"RuntimeDirectory=scitex-ssh\n"
+	"RuntimeDirectoryPreserve=yes\n"
+	"ReadOnlyPaths=-/etc/scitex-ssh\n"
+	"ProtectHome=tmpfs\n"
+	"BindReadOnlyPaths=-%h/.ssh\n"
+	"BindPaths=-%h/.ssh/known_hosts\n"
+	"ProtectSystem=strict\n"
+	"PrivateTmp=yes\n"
+	"PrivateDevices=yes\n"
+	"PrivateMounts=yes\n"
+	"PrivateUsers=yes\n"
+	"ProtectKernelTunables=yes\n"
+	"ProtectKernelModules=yes\n"
+	"ProtectKernelLogs=yes\n"
+	"ProtectControlGroups=yes\n"
+	"ProtectClock=yes\n"
+	"ProtectHostname=yes\n"
+	"ProtectProc=invisible\n"
+	"ProcSubset=pid\n"
+	"NoNewPrivileges=yes\n"
+	"CapabilityBoundingSet=\n"
+	"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK\n"
+	"RestrictNamespaces=yes\n"
+	"RestrictRealtime=yes\n"
+	"RestrictSUIDSGID=yes\n"
+	"LockPersonality=yes\n"
+	"MemoryDenyWriteExecute=yes\n"
+	"SystemCallArchitectures=native\n"
+	"SystemCallFilter=@system-service\n"
+	"SystemCallFilter=~@privileged @resources\n"
+	"SystemCallErrorNumber=EPERM\n"
+	"\n"
+	"[Install]\n"
+	"WantedBy=multi-user.target\n";
+
+static const char user_tmpl[] =
+	"# SPDX-License-Identifier: AGPL-3.0-only\n"
+	"# ssh-tunnel@NAME.service for the user's manager: the supervisor of tunnel\n"
+	"# NAME, as the user. ssh-tunnel-up(1) writes it; see BACKENDS there.\n"
+	"[Unit]\n"
+	"Description=scitex-ssh tunnel %i\n"
+	"Documentation=man:ssh-tunnel-up(1)\n"
+	"After=network-online.target\n"
+	"Wants=network-online.target\n"
+	"StartLimitIntervalSec=0\n"
+	"\n"
+	"[Service]\n"
+	"ExecStart=@BIN@ -f -m user %i\n"
+	"Restart=always\n"
+	"RestartSec=1\n"
+	"RestartPreventExitStatus=78\n"
+	"TimeoutStopSec=10\n"
+	"UMask=0077\n"
+	"NoNewPrivileges=yes\n"
+	"RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK\n"
+	"RestrictNamespaces=yes\n"
+	"RestrictRealtime=yes\n"
+	"RestrictSUIDSGID=yes\n"
+	"LockPersonality=yes\n"
+	"MemoryDenyWriteExecute=yes\n"
+	"SystemCallArchitectures=native\n"
+	"SystemCallFilter=@system-service\n"
+	"SystemCallFilter=~@privileged @resources\n"
+	"SystemCallErrorNumber=EPERM\n"
+	"\n"
+	"[Install]\n"
+	"WantedBy=default.target\n";
+
+#define UNIT_MAX	8192	/* an installed unit larger than this is not ours */
+
+/*
+ * The binary goes into ExecStart= as one word: absolute, and made only of
+ * characters that systemd reads literally (no whitespace, quotes,
+ * backslashes, '%' specifiers or '$' variables).
+ */
+int
+unit_valid_bin(const char *bin, struct sxerr *e)
+{
+	const char *s;
+
+	if (bin == NULL || bin[0] != '/')
+		return sxerr_set(e, EX_DATAERR,
+		    "ExecStart: not an absolute path: %s", bin ? bin : "");
+	if (strlen(bin) >= UNIT_PATH)
+		return sxerr_set(e, EX_DATAERR, "ExecStart: path too long");
+	for (s = bin; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("/._+-", *s) == NULL)
+			return sxerr_set(e, EX_DATAERR, "ExecStart: %s: "
+			    "character 0x%02x cannot go into a unit file",
+			    bin, (unsigned char)*s);
+	if (strstr(bin, "/../") != NULL || strstr(bin, "/./") != NULL)
+		return sxerr_set(e, EX_DATAERR,
+		    "ExecStart: %s: not a normalized path", bin);
+	return 0;
+}
+
+/* The unit text for bin, in *out (malloc'd, the caller frees it). */
+int
+unit_render(enum unit_kind k, const char *bin, char **out, struct sxerr *e)
+{
+	const char *t = k == UNIT_SYSTEM ? system_tmpl : user_tmpl;
+	const char *at;
+	size_t len;
+
+	*out = NULL;
+	if (unit_valid_bin(bin, e) == -1)
+		return -1;
+	at = strstr(t, "@BIN@");
+	len = strlen(t) - 5 + strlen(bin);
+	if ((*out = malloc(len + 1)) == NULL)
+		return sxerr_errno(e, EX_OSERR, "unit");
+	snprintf(*out, len + 1, "%.*s%s%s", (int)(at - t), t, bin, at + 5);
+	return 0;
+}
+
+/* "ssh-tunnel@NAME.service" for a valid tunnel name. */
+int
+unit_instance(const char *name, char *buf, size_t sz, struct sxerr *e)
+{
+	int n;
+
+	if (host_valid_name(name, e) == -1)
+		return -1;
+	n = snprintf(buf, sz, "ssh-tunnel@%s.service", name);
+	if (n < 0 || (size_t)n >= sz)
+		return sxerr_set(e, EX_SOFTWARE, "unit name: buffer too small");
+	return 0;
+}
+
+/*
+ * Where the template goes: /etc/systemd/system, or the user's
+ * $XDG_CONFIG_HOME/systemd/user (default ~/.config/systemd/user).
+ */
+int
+unit_dir(enum unit_kind k, char *buf, size_t sz, struct sxerr *e)
+{
+	const char *x, *home;
+	int n;
+
+	if (k == UNIT_SYSTEM)
+		n = snprintf(buf, sz, "/etc/systemd/system");
+	else if ((x = getenv("XDG_CONFIG_HOME")) != NULL && x[0] == '/')
+		n = snprintf(buf, sz, "%s/systemd/user", x);
+	else if ((home = getenv("HOME")) != NULL && home[0] == '/')
+		n = snprintf(buf, sz, "%s/.config/systemd/user", home);
+	else
+		return sxerr_set(e, EX_CONFIG,
+		    "HOME: not set to an absolute path");
+	if (n < 0 || (size_t)n >= sz)
+		return sxerr_set(e, EX_CONFIG, "unit directory: path too long");
+	return 0;
+}
+
+/*
+ * 1 when path holds exactly text, 0 when it is missing or differs (then
+ * it is to be written), -1 when it cannot be read.
+ */
+int
+unit_current(const char *path, const char *text, struct sxerr *e)
+{
+	char buf[UNIT_MAX];
+	size_t len = strlen(text), have = 0;
+	ssize_t r;
+	int fd, same;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return sxerr_errno(e, EX_OSERR, "%s", path);
+	}
+	while (have < sizeof(buf) &&
+	    (r = read(fd, buf + have, sizeof(buf) - have)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			sxerr_errno(e, EX_OSERR, "%s", path);
+			close(fd);
+			return -1;
+		}
+		have += (size_t)r;
+	}
+	close(fd);
+	same = have == len && memcmp(buf, text, len) == 0;
+	return same;
+}
