@@ -56,6 +56,17 @@ guard_init(struct guard *g)
 	strlcpy(g->sftp_server, GUARD_SFTP_SERVER, sizeof(g->sftp_server));
 }
 
+/* Is path p equal to or beneath directory d (both canonical)? */
+static int
+beneath(const char *p, const char *d)
+{
+	size_t n = strlen(d);
+
+	if (strcmp(d, "/") == 0)
+		return 1;
+	return strncmp(p, d, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}
+
 static int
 add_root(struct guard *g, const char *dir, int rw, struct sxerr *e)
 {
@@ -78,6 +89,20 @@ add_root(struct guard *g, const char *dir, int rw, struct sxerr *e)
 		if (strcmp(g->root[i].path, real) == 0)
 			return sxerr_set(e, EX_CONFIG, "root %s: given twice",
 			    dir);
+	/*
+	 * Landlock adds up nested rights, so a read-only root beneath a
+	 * writable one would be writable to the kernel layer: refused.
+	 */
+	for (i = 0; i < g->nroot; i++) {
+		const struct guard_root *o = &g->root[i];
+
+		if (rw == o->rw)
+			continue;
+		if (rw ? beneath(o->path, real) : beneath(real, o->path))
+			return sxerr_set(e, EX_CONFIG, "root %s: read-only root "
+			    "%s lies beneath read-write root %s", dir,
+			    rw ? o->path : real, rw ? real : o->path);
+	}
 	if (g->nroot == GUARD_ROOTS_MAX)
 		return sxerr_set(e, EX_CONFIG, "root %s: more than %d roots",
 		    dir, GUARD_ROOTS_MAX);
@@ -386,11 +411,9 @@ holder(const struct guard *g, const char *p)
 	for (i = 0; i < g->nroot; i++) {
 		const char *r = g->root[i].path;
 
-		n = strlen(r);
-		if (strcmp(r, "/") == 0)
-			n = 0;
-		else if (strncmp(p, r, n) != 0 || (p[n] != '\0' && p[n] != '/'))
+		if (!beneath(p, r))
 			continue;
+		n = strlen(r);
 		if (best == NULL || n >= bn) {
 			best = &g->root[i];
 			bn = n;

@@ -139,13 +139,14 @@ logf_(struct sv *s, int level, const char *fmt, ...)
 static void
 put_state(struct sv *s, const char *state, const char *reason)
 {
+	char r[sizeof(s->st.reason)];
 	struct sxerr e;
 
 	if (strcmp(s->st.state, state) != 0)
 		s->st.since = time(NULL);
 	strlcpy(s->st.state, state, sizeof(s->st.state));
-	strlcpy(s->st.reason, reason != NULL ? reason : "",
-	    sizeof(s->st.reason));
+	strlcpy(r, reason != NULL ? reason : "", sizeof(r));
+	strlcpy(s->st.reason, r, sizeof(s->st.reason));
 	s->st.pid = getpid();
 	s->st.ssh_pid = s->ssh_pid;
 	s->st.up_since = s->up ? s->st.up_since : 0;
@@ -197,7 +198,8 @@ start_ssh(struct sv *s, struct sxerr *e)
 	if (s->started_once)
 		s->st.restarts++;
 	s->started_once = 1;
-	put_state(s, "connecting", NULL);
+	/* The last failure's reason stays until the forward is confirmed. */
+	put_state(s, "connecting", s->st.reason);
 	logf_(s, 1, "ssh pid %ld via %s", (long)s->ssh_pid, s->st.bastion);
 	return 0;
 }

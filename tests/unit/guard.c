@@ -53,6 +53,7 @@ setup(void **state)
 	mk("%s/%s", "ro/sub");
 	mk("%s/%s", "rw");
 	mk("%s/%s", "rw/ro-inside");
+	mk("%s/%s", "ro/in");
 	mk("%s/%s", "out");
 	snprintf(spec, sizeof(spec), "%s/ro/f", dir);
 	assert_non_null(fp = fopen(spec, "w"));
@@ -68,9 +69,13 @@ setup(void **state)
 	assert_int_equal(guard_add_root(&g, spec, &e), 0);
 	snprintf(spec, sizeof(spec), "%s:rw", rw);
 	assert_int_equal(guard_add_root(&g, spec, &e), 0);
-	/* nested: a read-only root inside a writable one */
-	snprintf(spec, sizeof(spec), "%s/rw/ro-inside", dir);
+	/* nested: a writable root inside a read-only one */
+	snprintf(spec, sizeof(spec), "%s/ro/in:rw", dir);
 	assert_int_equal(guard_add_root(&g, spec, &e), 0);
+	/* the other way round the kernel could not keep it read-only */
+	snprintf(spec, sizeof(spec), "%s/rw/ro-inside", dir);
+	assert_int_equal(guard_add_root(&g, spec, &e), -1);
+	assert_non_null(strstr(e.msg, "beneath read-write root"));
 	return 0;
 }
 
@@ -196,8 +201,8 @@ static const struct { const char *p; int write, ok; } paths[] = {
 	{ "%s/rw/tofile", 0, 1 },	{ "%s/rw/tofile", 1, 0 },
 	{ "%s/rw/tofile/x", 0, 0 },	{ "%s/rw/nx/../esc/x", 0, 0 },
 	{ "%s/rw/nx/../../out", 1, 0 },	{ "%s/rw/nx/../y", 1, 1 },
-	{ "%s/rw/ro-inside/x", 1, 0 },	{ "%s/rw/ro-inside/x", 0, 1 },
-	{ "%s/rw/ro-inside/../x", 1, 1 }, { "%s/rw//./x", 1, 1 },
+	{ "in/x", 1, 1 },		{ "in/../x", 1, 0 },
+	{ "sub/x", 1, 0 },		{ "%s/rw//./x", 1, 1 },
 	{ "%s/rwx", 0, 0 },		{ "%s/r", 0, 0 },
 	{ "%s", 0, 0 },
 };

@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: AGPL-3.0-only
+# ssh-copy-guard's own interface: usage is the SYNOPSIS, exit codes,
+# -v, the config file, completions.
+
+load ../lib/common
+load ../lib/sshd
+
+setup() {
+	common_setup
+	D=$BATS_TEST_TMPDIR
+	mkdir -p "$D/ro" "$D/rw"
+}
+
+teardown() {
+	sshd_stop_all
+}
+
+@test "copy-guard options: usage is the man page SYNOPSIS; -h, -V, errors" {
+	local syn
+	syn=$(mandoc -Tascii "$TOP/man/man8/ssh-copy-guard.8" | col -b |
+	    sed -n '/^SYNOPSIS/{n;p;}' | sed 's/^ *//')
+	run ssh-copy-guard -h
+	[ "$status" -eq 0 ]
+	[ "$output" = "usage: $syn" ]
+	run ssh-copy-guard -x
+	[ "$status" -eq 64 ]
+	[[ ${lines[1]} == "usage: $syn" ]]
+	run ssh-copy-guard -r "$D/ro" extra
+	[ "$status" -eq 64 ]
+	run ssh-copy-guard -V
+	[ "$status" -eq 0 ]
+	[[ $output == "ssh-copy-guard scitex-ssh "[0-9]* ]]
+	run ssh-copy-guard -r relative
+	[ "$status" -eq 64 ]
+	run ssh-copy-guard -s sftp-server -r "$D/ro"
+	[ "$status" -eq 64 ]
+}
+
+@test "copy-guard options: bad roots and no roots are config errors (78)" {
+	run ssh-copy-guard -r "$D/nope"
+	[ "$status" -eq 78 ]
+	[[ $output == "ssh-copy-guard: root $D/nope: No such file"* ]]
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard
+	[ "$status" -eq 78 ]
+	[[ $output == *"no roots"* ]]
+	run ssh-copy-guard -r "$D:rw" -r "$D/ro:ro"
+	[ "$status" -eq 78 ]
+	[[ $output == *"beneath read-write root"* ]]
+	run ssh-copy-guard -r "$D/ro:ro" -r "$D:rw"
+	[ "$status" -eq 78 ]
+}
+
+@test "copy-guard options: the copy: section, errors named by file:line:col" {
+	write_config <<EOC
+copy:
+  roots:
+    - {path: $D/ro, mode: ro}
+    - {path: $D/rw, mode: rw}
+EOC
+	SSH_ORIGINAL_COMMAND="scp -t $D/rw" run ssh-copy-guard -n
+	[ "$status" -eq 0 ]
+	[ "$output" = "/usr/bin/scp -t -- $D/rw" ]
+	# -r replaces the file's roots
+	SSH_ORIGINAL_COMMAND="scp -t $D/rw" run ssh-copy-guard -n -r "$D/ro"
+	[ "$status" -eq 77 ]
+	write_config <<EOC
+copy:
+  roots:
+    - {path: $D/ro, mode: rx}
+EOC
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -n
+	[ "$status" -eq 78 ]
+	[[ $output == "ssh-copy-guard: $CONF:3:"[0-9]*": mode is ro or rw" ]]
+	printf 'copy: [\n' >"$D/bad.yaml"
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -F "$D/bad.yaml"
+	[ "$status" -eq 78 ]
+	[[ $output == *"$D/bad.yaml:"* ]]
+	SCITEX_SSH_CONFIG=$D/bad.yaml SSH_ORIGINAL_COMMAND="scp -f x" \
+	    run ssh-copy-guard
+	[ "$status" -eq 78 ]
+}
+
+@test "copy-guard options: -v names the Landlock ABI and what runs" {
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -v -r "$D/ro" </dev/null
+	[[ $output == *"ssh-copy-guard: landlock: ABI "[0-9]* ]]
+	[[ $output == *"/usr/bin/scp -f -- x"* ]]
+	SCITEX_SSH_DEBUG_MODE=1 SSH_ORIGINAL_COMMAND="scp -f x" \
+	    run ssh-copy-guard -r "$D/ro" </dev/null
+	[[ $output == *"landlock: ABI"* ]]
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -r "$D/ro" </dev/null
+	[[ $output != *"landlock: ABI"* ]]
+}
+
+@test "copy-guard options: the copy program gets a scrubbed environment" {
+	cat >"$D/envdump.c" <<'EOC'
+#include <stdio.h>
+extern char **environ;
+int
+main(void)
+{
+	char **e;
+
+	for (e = environ; *e != NULL; e++)
+		puts(*e);
+	return 0;
+}
+EOC
+	cc -o "$D/envdump" "$D/envdump.c"
+	SSH_ORIGINAL_COMMAND=internal-sftp LD_PRELOAD=/nonexistent.so \
+	    LD_LIBRARY_PATH=/tmp BASH_ENV=/tmp/x LANG='C.UTF-8' \
+	    LC_ALL='$(id)' run ssh-copy-guard -r "$D/ro" -s "$D/envdump"
+	[ "$status" -eq 0 ]
+	[[ $output == *"PATH=/usr/bin:/bin"* ]]
+	[[ $output == *"HOME=$HOME"* ]]
+	[[ $output == *"LANG=C.UTF-8"* ]]
+	! grep -q -e '^LD_' -e '^BASH_ENV' -e '^LC_ALL' -e '^SSH_' <<<"$output"
+}
+
+@test "copy-guard options: bash completion offers flags and root modes" {
+	# shellcheck disable=SC1091
+	source "$TOP/completions/bash/ssh-copy-guard"
+	COMP_WORDS=(ssh-copy-guard -)
+	COMP_CWORD=1
+	_ssh_copy_guard
+	[[ " ${COMPREPLY[*]} " == *" -r "* ]]
+	COMP_WORDS=(ssh-copy-guard -r "$D/ro:r")
+	COMP_CWORD=2
+	_ssh_copy_guard
+	[ "${COMPREPLY[*]}" = "$D/ro:ro $D/ro:rw" ]
+}
