@@ -32,7 +32,7 @@ enum how {
 
 /* One direction of the relay. */
 struct dir {
-	const char	*name;		/* "stdin -> host", for messages */
+	const char	*name;		/* "stdin -> connection", for messages */
 	int		 src, dst;
 	enum how	 how;
 	int		 pr, pw;	/* the private pipe, -1 when none */
