@@ -117,7 +117,8 @@ scrub_env(char **env, size_t max)
  * user's home may be within reach of the very key we confine.
  */
 static void
-load_config(struct guard *g, const char *file, int have_roots)
+load_config(struct guard *g, const char *file, int have_roots,
+    const char *sftp)
 {
 	struct config *c = NULL;
 	struct sxerr e;
@@ -131,6 +132,9 @@ load_config(struct guard *g, const char *file, int have_roots)
 		errx(e.ex, "%s", e.msg);
 	}
 	config_free(c);
+	/* -s wins over the file */
+	if (sftp != NULL)
+		strlcpy(g->sftp_server, sftp, sizeof(g->sftp_server));
 	if (g->nroot == 0)
 		errx(EX_CONFIG, "no roots: give -r or a copy: section");
 	if (guard_check(g, file, &e) == -1)
@@ -138,7 +142,7 @@ load_config(struct guard *g, const char *file, int have_roots)
 }
 
 /* Landlock, or the reason there is none; exits when policy needs it. */
-static int
+static void
 confine(const struct guard *g, const struct guard_cmd *cmd)
 {
 	struct ll_rule rule[GUARD_RULES_MAX];
@@ -164,12 +168,11 @@ confine(const struct guard *g, const struct guard_cmd *cmd)
 		}
 		if (!quiet)
 			warnx("Landlock not available: argument checks only");
-		return 0;
+		return;
 	}
 	n = guard_rules(g, cmd, rule, GUARD_RULES_MAX);
 	if (landlock_confine(rule, n, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	return abi;
 }
 
 int
@@ -179,7 +182,7 @@ main(int argc, char *argv[])
 	static struct guard_cmd cmd;
 	struct sxerr e;
 	char *env[16];
-	const char *conf = NULL, *oc, *v;
+	const char *conf = NULL, *sftp = NULL, *oc, *v;
 	int ch, dry = 0, have_roots = 0;
 
 	sanitise_stdfd();
@@ -208,9 +211,10 @@ main(int argc, char *argv[])
 			have_roots = 1;
 			break;
 		case 's':
-			if (optarg[0] != '/' || strlcpy(g.sftp_server, optarg,
-			    sizeof(g.sftp_server)) >= sizeof(g.sftp_server))
+			if (optarg[0] != '/' ||
+			    strlen(optarg) >= sizeof(g.sftp_server))
 				errx(EX_USAGE, "-s: an absolute path");
+			sftp = optarg;
 			break;
 		case 'V':
 			printf("ssh-copy-guard scitex-ssh %s\n", VERSION);
@@ -231,7 +235,7 @@ main(int argc, char *argv[])
 #ifdef GUARD_TEST_NOCHECK
 	warnx("TEST BUILD: path checks are off, only Landlock confines");
 #endif
-	load_config(&g, conf, have_roots);
+	load_config(&g, conf, have_roots, sftp);
 
 	if ((oc = getenv("SSH_ORIGINAL_COMMAND")) == NULL) {
 		sxerr_set(&e, EX_NOPERM, "this key may only copy files "
