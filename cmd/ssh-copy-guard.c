@@ -70,6 +70,24 @@ print_argv(FILE *f, const struct guard_cmd *cmd)
 	fputc('\n', f);
 }
 
+/* One line in the auth log for every command let through. */
+static void
+log_allowed(const struct guard_cmd *cmd)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&buf, &n)) == NULL)
+		return;
+	print_argv(f, cmd);
+	if (fclose(f) == 0 && n > 0) {
+		buf[n - 1] = '\0';
+		syslog(LOG_INFO, "allowed: %s", buf);
+	}
+	free(buf);
+}
+
 static int
 env_safe(const char *v, const char *set)
 {
@@ -186,7 +204,8 @@ main(int argc, char *argv[])
 	int ch, dry = 0, have_roots = 0;
 
 	sanitise_stdfd();
-	openlog("ssh-copy-guard", LOG_PID, LOG_AUTH);
+	/* Connect now: the sandbox comes before the last message. */
+	openlog("ssh-copy-guard", LOG_PID | LOG_NDELAY, LOG_AUTH);
 	guard_init(&g);
 	if ((v = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
 	    strcmp(v, "1") == 0)
@@ -251,6 +270,7 @@ main(int argc, char *argv[])
 	if (chdir(g.root[0].path) == -1)
 		err(EX_OSERR, "chdir %s", g.root[0].path);
 	confine(&g, &cmd);
+	log_allowed(&cmd);
 	if (verbose)
 		print_argv(stderr, &cmd);
 	scrub_env(env, sizeof(env) / sizeof(env[0]));
