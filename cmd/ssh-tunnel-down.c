@@ -14,8 +14,10 @@
 #include "backend.h"
 #include "config.h"
 #include "host.h"
+#include "legacy.h"
 #include "out.h"
 #include "state.h"
+#include "sysd.h"
 #include "tunnel.h"
 
 static int quiet, verbose;
@@ -99,6 +101,27 @@ has_port(const struct config *cf, const struct tref *r, int port)
 	return 0;
 }
 
+/*
+ * scitex-ssh 1.0's autossh-tunnel-PORT.service (branch systemd): 1 when
+ * there was one and it is gone, 0 when there was none, -1 on error.
+ */
+static int
+down_legacy(int port)
+{
+	struct legacy l;
+	struct sxerr e;
+
+	if (legacy_find(port, &l, &e) == -1)
+		return e.ex == EX_UNAVAILABLE ? 0 : (warnx("%s", e.msg), -1);
+	if (sysd_legacy_remove(&l, &e) == -1) {
+		warnx("%s", e.msg);
+		return -1;
+	}
+	if (verbose)
+		warnx("%s: removed", l.path);
+	return 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -164,6 +187,10 @@ main(int argc, char *argv[])
 				found = 1;
 				rc |= down(&refs[i]);
 			}
+		if ((j = down_legacy(port)) != 0) {
+			found = 1;
+			rc |= j == -1;
+		}
 		if (!found) {
 			if (!quiet)
 				warnx("port %d: no such tunnel", port);
@@ -176,6 +203,10 @@ main(int argc, char *argv[])
 					found = 1;
 					rc |= down(&refs[i]);
 				}
+			if (!found && legacy_name(argv[j]) > 0) {
+				found = down_legacy(legacy_name(argv[j]));
+				rc |= found == -1;
+			}
 			if (!found) {
 				if (!quiet)
 					warnx("%s: no such tunnel", argv[j]);

@@ -16,10 +16,12 @@
 #include "backend.h"
 #include "config.h"
 #include "host.h"
+#include "legacy.h"
 #include "out.h"
 #include "spawn.h"
 #include "state.h"
 #include "supervise.h"
+#include "sysd.h"
 #include "tunnel.h"
 
 #define PROBE_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
@@ -271,6 +273,47 @@ wanted(const char *name, int argc, char *argv[], char *seen)
 	return 0;
 }
 
+/*
+ * scitex-ssh 1.0's units (branch systemd): rows of backend autossh named
+ * autossh-tunnel-PORT, in systemd's state, so that they can be seen,
+ * probed, adopted and removed.
+ */
+static const struct backend autossh_backend = { .name = "autossh" };
+
+static struct row *
+add_legacy(struct row *rows, size_t *n, int argc, char *argv[], char *seen,
+    int port)
+{
+	char name[NAME_MAX_LEN + 1];
+	struct legacy *v;
+	struct sxerr e;
+	struct row *r;
+	size_t nv, i;
+
+	if (legacy_list(&v, &nv, &e) == -1) {
+		warnx("%s", e.msg);
+		return rows;
+	}
+	for (i = 0; i < nv; i++) {
+		snprintf(name, sizeof(name), LEGACY_PREFIX "%d", v[i].port);
+		if (!wanted(name, argc, argv, seen) ||
+		    (port != 0 && v[i].port != port))
+			continue;
+		if ((rows = reallocarray(rows, *n + 1, sizeof(*rows))) == NULL)
+			err(EX_OSERR, "reallocarray");
+		r = &rows[(*n)++];
+		memset(r, 0, sizeof(*r));
+		strlcpy(r->ref.name, name, sizeof(r->ref.name));
+		strlcpy(r->ref.path, v[i].path, sizeof(r->ref.path));
+		r->ref.b = &autossh_backend;
+		r->loaded = legacy_tunnel(&v[i], name, &r->t, &e) == 0;
+		sysd_legacy_state(&v[i], r->st.state, sizeof(r->st.state),
+		    r->st.reason, sizeof(r->st.reason));
+	}
+	free(v);
+	return rows;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -356,6 +399,7 @@ main(int argc, char *argv[])
 		backend_status(&r->ref, &r->st);
 		n++;
 	}
+	rows = add_legacy(rows, &n, argc, argv, seen, port);
 	for (i = 0; i < (size_t)argc; i++)
 		if (!seen[i]) {
 			warnx("%s: no such tunnel", argv[i]);

@@ -22,10 +22,12 @@
 #include "backend.h"
 #include "config.h"
 #include "host.h"
+#include "legacy.h"
 #include "out.h"
 #include "policy.h"
 #include "state.h"
 #include "supervise.h"
+#include "sysd.h"
 #include "tunnel.h"
 
 #define WAIT_UP_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
@@ -104,8 +106,9 @@ gate(const struct config *cf)
 		    "hosts:\n  %s: {tunnels: allow}", host, p->searched, dflt,
 		    host);
 	}
-	errx(EX_NOPERM, "tunnels from %s: denied by %s; to allow, add under "
-	    "hosts: in %s:\n  %s: {tunnels: allow}", host, why, d.path, host);
+	errx(EX_NOPERM, "tunnels from %s: denied by %s; to allow, add first "
+	    "under hosts: in %s:\n  %s: {tunnels: allow}", host, why,
+	    d.path, host);
 }
 
 /* An absolute key path: ~/... is kept for the definition to expand. */
@@ -261,12 +264,12 @@ sleep_ms(long ms)
 
 /*
  * Wait until the supervisor confirms the forward (0) or reports a first
- * failure (69, it keeps trying); a supervisor of ours that exits early
- * passes its status on.
+ * failure (69, it keeps trying), in an attempt numbered min_restarts or
+ * later; a supervisor of ours that exits early passes its status on.
  */
 static int
 wait_up(const struct tunnel *t, const struct places *pl, pid_t child,
-    time_t after)
+    unsigned min_restarts)
 {
 	char path[STATE_PATH];
 	struct tstate st;
@@ -284,7 +287,8 @@ wait_up(const struct tunnel *t, const struct places *pl, pid_t child,
 			errx(EX_SOFTWARE, "%s: the supervisor died; see "
 			    "%s/%s.log", t->name, pl->state, t->name);
 		}
-		if (state_read(path, &st, &e) == 0 && st.since >= after) {
+		if (state_read(path, &st, &e) == 0 &&
+		    st.restarts >= min_restarts) {
 			if (strcmp(st.state, "up") == 0) {
 				print_block(t, st.bastion);
 				return out_close(stdout) == -1 ? EX_OSERR : 0;
@@ -328,9 +332,9 @@ start(const struct tunnel *t, int defining, const struct backend *b,
 {
 	char path[STATE_PATH], self[PATH_MAX];
 	struct bstart bs;
+	struct tstate st;
 	struct sxerr e;
 	pid_t pid;
-	time_t t0 = time(NULL);
 	ssize_t n;
 	int fd, rc;
 
@@ -351,10 +355,13 @@ start(const struct tunnel *t, int defining, const struct backend *b,
 				    (long)pid);
 			return wait_up(t, pl, 0, 0);
 		}
+		if (state_path(path, sizeof(path), pl->state, t->name,
+		    ".state") == -1 || state_read(path, &st, &e) == -1)
+			memset(&st, 0, sizeof(st));
 		write_def(t, pl);
 		if (kill(pid, SIGHUP) == -1)
 			err(EX_OSERR, "kill %ld", (long)pid);
-		return wait_up(t, pl, 0, t0);
+		return wait_up(t, pl, 0, st.restarts + 1);
 	}
 	if (defining)
 		write_def(t, pl);
@@ -370,10 +377,13 @@ start(const struct tunnel *t, int defining, const struct backend *b,
 	bs.verbose = verbose;
 	bs.lockfd = fd;
 	bs.pl = pl;
+	bs.t = t;
 	if (b->start(&bs, &e) == -1)
 		errx(e.ex, "%s: backend %s: %s", t->name, b->name, e.msg);
+	if (bs.note[0] != '\0' && !quiet)
+		warnx("%s", bs.note);
 	close(fd);
-	return wait_up(t, pl, bs.pid, t0);
+	return wait_up(t, pl, bs.pid, 0);
 }
 
 /* The supervisor's messages: state changes always, ssh's lines with -v. */
@@ -457,16 +467,19 @@ supervise(const char *name)
 	if ((rc = backend_lookup(cf, name, &r, &e)) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (rc == 1)
-		errx(EX_CONFIG, "%s: no such tunnel (not in %s nor in tunnels.d)",
-		    name, cf->path[0] ? cf->path : "a config file");
-	if (backend_load(cf, &r, &t, &e) == -1 || tunnel_check_key(&t, &e) == -1)
+		errx(EX_CONFIG, "%s: no such tunnel (not in %s nor in "
+		    "tunnels.d)", name, cf->path[0] ? cf->path :
+		    "a config file");
+	if (backend_load(cf, &r, &t, &e) == -1 ||
+	    tunnel_check_key(&t, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	config_free(cf);
 	if (state_mkdir(r.pl.state, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (state_path(lock, sizeof(lock), r.pl.state, name, ".lock") == -1 ||
 	    state_path(pidf, sizeof(pidf), r.pl.state, name, ".pid") == -1 ||
-	    state_path(statef, sizeof(statef), r.pl.state, name, ".state") == -1)
+	    state_path(statef, sizeof(statef), r.pl.state, name,
+	    ".state") == -1)
 		errx(EX_CANTCREAT, "%s: path too long", r.pl.state);
 	fd = take_lock(lock, name);
 	if (state_pidfile_write(pidf, getpid(), &e) == -1)
@@ -481,6 +494,79 @@ supervise(const char *name)
 	return 0;
 }
 
+/*
+ * --adopt PORT [name]: take over scitex-ssh 1.0's autossh-tunnel-PORT.service
+ * (branch systemd). The old unit is stopped so that the new tunnel can
+ * bind the port, and removed only once the new tunnel is up; otherwise the
+ * new one is taken down again and the old one started again, also when we
+ * exit on an error on the way (atexit).
+ */
+static struct legacy adopting;
+static int adopt_done;
+
+static void
+adopt_undo(void)
+{
+	if (!adopt_done)
+		(void)sysd_legacy_stop(&adopting, 1, NULL);
+}
+
+static int
+adopt(const char *portarg, const char *name, const char *mflag)
+{
+	static struct tunnel t;
+	const struct backend *b;
+	struct places pl;
+	struct config *cf;
+	struct sxerr e;
+	struct tref r;
+	int port, rc;
+
+	if (host_parse_port(portarg, &port, &e) == -1)
+		errx(e.ex, "--adopt: %s", e.msg);
+	if (legacy_find(port, &adopting, &e) == -1)
+		errx(e.ex, "--adopt: %s", e.msg);
+	if (legacy_tunnel(&adopting, name, &t, &e) == -1)
+		errx(e.ex, "--adopt: %s", e.msg);
+	cf = open_config();
+	if ((rc = backend_lookup(cf, name, &r, &e)) == -1)
+		errx(e.ex, "%s", e.msg);
+	if (rc == 0)
+		errx(1, "--adopt: a tunnel named %s exists already; name the "
+		    "new one: ssh-tunnel-up --adopt %d NAME", name, port);
+	if (mflag != NULL) {
+		if ((b = backend_find(mflag, &e)) == NULL)
+			errx(e.ex, "-m: %s", e.msg);
+		if (b->available(&e) == -1)
+			errx(e.ex, "backend %s: %s", b->name, e.msg);
+	} else if ((b = backend_pick(&e)) == NULL)
+		errx(e.ex, "no backend works here: %s", e.msg);
+	if (b->places(&pl, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	gate(cf);
+	if (tunnel_check_key(&t, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	config_free(cf);
+	if (sysd_legacy_stop(&adopting, 0, &e) == -1)
+		errx(e.ex, "--adopt: %s", e.msg);
+	atexit(adopt_undo);
+	if ((rc = start(&t, 1, b, &pl)) != 0) {
+		warnx("%s: not up: taken down again; %s is kept", name,
+		    adopting.path);
+		(void)b->stop(&pl, name, &e);
+		if (state_path(r.path, sizeof(r.path), pl.defs, name,
+		    ".yaml") == 0)
+			(void)unlink(r.path);
+		return rc;
+	}
+	adopt_done = 1;
+	if (sysd_legacy_remove(&adopting, &e) == -1)
+		errx(e.ex, "%s: up, but the old unit stays: %s", name, e.msg);
+	if (!quiet)
+		warnx("%s: adopted %s (removed)", name, adopting.path);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -491,10 +577,10 @@ main(int argc, char *argv[])
 	static struct tunnel t;
 	struct opts o;
 	char name[NAME_MAX_LEN + 1], *dbg;
-	const char *mflag = NULL;
+	const char *mflag = NULL, *adoptport = NULL;
 	const struct backend *b;
 	struct places pl;
-	struct config *cf;
+	static struct config *cf;	/* reachable at exit(3) */
 	struct tref r;
 	struct sxerr e;
 	int ch, fg = 0, dry = 0, authkeys = 0, defining, rc;
@@ -507,8 +593,8 @@ main(int argc, char *argv[])
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'A':
-			errx(EX_UNAVAILABLE, "--adopt: not available in this "
-			    "build yet");
+			adoptport = optarg;
+			break;
 		case 'F':
 			cfgfile = optarg;
 			break;
@@ -577,6 +663,12 @@ main(int argc, char *argv[])
 		short_hostname(name, sizeof(name));
 	if (host_valid_name(argc == 1 ? argv[0] : name, &e) == -1)
 		errx(e.ex, "%s", e.msg);
+	if (adoptport != NULL) {
+		if (fg || dry || authkeys || o.nbastion || o.port || o.key ||
+		    o.local || o.nopt)
+			usage(stderr, EX_USAGE);
+		return adopt(adoptport, name, mflag);
+	}
 	if (fg) {
 		if (dry || authkeys || o.nbastion || o.port || o.key ||
 		    o.local || o.nopt || mflag)
@@ -585,10 +677,10 @@ main(int argc, char *argv[])
 	}
 
 	defining = o.nbastion > 0 || o.port != NULL;
-	cf = open_config();
 	if (defining)
 		define(&t, name, &o);
-	else {
+	cf = open_config();
+	if (!defining) {
 		if ((rc = backend_lookup(cf, name, &r, &e)) == -1)
 			errx(e.ex, "%s", e.msg);
 		if (rc == 1)
@@ -603,6 +695,7 @@ main(int argc, char *argv[])
 	if (authkeys) {
 		static char line[20000];
 
+		config_free(cf);
 		if (tunnel_authkeys(&t, line, sizeof(line), &e) == -1)
 			errx(e.ex, "%s", e.msg);
 		fputs(line, stdout);
@@ -619,8 +712,10 @@ main(int argc, char *argv[])
 		errx(e.ex, "no backend works here: %s", e.msg);
 	if (b->places(&pl, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	if (dry)
+	if (dry) {
+		config_free(cf);
 		return dry_run(&t, b, &pl);
+	}
 	gate(cf);
 	if (tunnel_check_key(&t, &e) == -1)
 		errx(e.ex, "%s", e.msg);

@@ -12,29 +12,63 @@
 
 #include "backend.h"
 #include "spawn.h"
+#include "sysd.h"
 
-/*
- * Backends systemd and user: their own helper fills these in (unit
- * rendering, systemctl). Until then they say so, and the default choice
- * falls through to daemon.
- */
+/* Backends systemd and user: lib/sysd.c, through these wrappers. */
+static int	daemon_stop(const struct places *, const char *, struct sxerr *);
+
 static int
-sd_unavailable(struct sxerr *e)
+sd_available(struct sxerr *e)
 {
-	return sxerr_set(e, EX_UNAVAILABLE, "not available here (this build "
-	    "has no systemd backend yet)");
+	return sysd_available(UNIT_SYSTEM, e);
 }
 
 static int
 sd_start(struct bstart *b, struct sxerr *e)
 {
-	return sd_unavailable(e);
+	return sysd_start(UNIT_SYSTEM, b, e);
 }
 
 static int
 sd_stop(const struct places *pl, const char *name, struct sxerr *e)
 {
-	return sd_unavailable(e);
+	return sysd_stop(UNIT_SYSTEM, name, e);
+}
+
+static int
+sd_unit(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
+{
+	return sysd_unit(UNIT_SYSTEM, t, buf, sz, e);
+}
+
+static int
+us_available(struct sxerr *e)
+{
+	return sysd_available(UNIT_USER, e);
+}
+
+static int
+us_start(struct bstart *b, struct sxerr *e)
+{
+	return sysd_start(UNIT_USER, b, e);
+}
+
+/* A user tunnel may be run by the daemon: that is stopped too. */
+static int
+us_stop(const struct places *pl, const char *name, struct sxerr *e)
+{
+	int a, b;
+
+	if ((a = sysd_stop(UNIT_USER, name, e)) == -1 ||
+	    (b = daemon_stop(pl, name, e)) == -1)
+		return -1;
+	return a || b;
+}
+
+static int
+us_unit(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
+{
+	return sysd_unit(UNIT_USER, t, buf, sz, e);
 }
 
 /* Backend daemon: a detached supervisor with a pid file, nothing else. */
@@ -108,10 +142,10 @@ daemon_stop(const struct places *pl, const char *name, struct sxerr *e)
 }
 
 static const struct backend backends[] = {
-	{ "systemd", sd_unavailable, state_places_system, sd_start, sd_stop,
-	    NULL },
-	{ "user", sd_unavailable, state_places_user, sd_start, sd_stop,
-	    NULL },
+	{ "systemd", sd_available, state_places_system, sd_start, sd_stop,
+	    sd_unit },
+	{ "user", us_available, state_places_user, us_start, us_stop,
+	    us_unit },
 	{ "daemon", daemon_available, state_places_user, daemon_start,
 	    daemon_stop, NULL },
 };
@@ -248,6 +282,9 @@ backend_list(const struct config *cf, struct tref **vp, size_t *np,
 		config_err(e, cf->path, tn, "tunnels: want a map of names");
 		goto fail;
 	}
+	for (i = 0; i < n; i++)	/* enabled under the user's manager */
+		if (v[i].b == dmn && sysd_enabled(UNIT_USER, v[i].name))
+			v[i].b = &backends[1];
 	if (n > 0)
 		qsort(v, n, sizeof(*v), by_name);
 	*vp = v;
@@ -294,6 +331,33 @@ backend_load(const struct config *cf, const struct tref *r, struct tunnel *t,
 }
 
 /*
+ * No supervisor runs: systemd's view, for its backends. 1 when it decided
+ * (systemd restarting the supervisor, or the unit failed).
+ */
+static int
+sysd_status(const struct tref *r, struct tstate *st)
+{
+	enum unit_kind k = r->b == &backends[0] ? UNIT_SYSTEM : UNIT_USER;
+	char inst[128], a[32];
+
+	if ((r->b != &backends[0] && r->b != &backends[1]) ||
+	    unit_instance(r->name, inst, sizeof(inst), NULL) == -1 ||
+	    sysd_active(k, inst, a, sizeof(a)) == -1)
+		return 0;
+	if (strcmp(a, "activating") == 0)
+		strlcpy(st->state, "backoff", sizeof(st->state));
+	else if (strcmp(a, "failed") == 0)
+		strlcpy(st->state, "failed", sizeof(st->state));
+	else
+		return 0;
+	if (st->reason[0] == '\0')
+		strlcpy(st->reason, "exited", sizeof(st->reason));
+	st->pid = st->ssh_pid = 0;
+	st->up_since = 0;
+	return 1;
+}
+
+/*
  * The state as ssh-tunnel-ls shows it: the supervisor's table, unless no
  * proven supervisor runs, in which case the tunnel is stopped (cleanly)
  * or failed (its supervisor died without saying so).
@@ -316,6 +380,8 @@ backend_status(const struct tref *r, struct tstate *st)
 		return;
 	}
 	if (alive)
+		return;
+	if (sysd_status(r, st))
 		return;
 	if (strcmp(st->state, "stopped") != 0) {
 		strlcpy(st->state, "failed", sizeof(st->state));

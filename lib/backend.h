@@ -26,6 +26,8 @@ struct bstart {
 	int		 lockfd;	/* handed to the supervisor */
 	const struct places *pl;
 	pid_t		 pid;		/* out: the supervisor, when known */
+	const struct tunnel *t;		/* the definition (systemd, user) */
+	char		 note[512];	/* out: a warning to show, or "" */
 };
 
 struct backend {

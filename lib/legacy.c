@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "legacy.h"
 #include "unit.h"
 
@@ -37,6 +38,17 @@ legacy_port(const char *name)
 	if (strcmp(p, ".service") != 0)
 		return -1;
 	return (int)v;
+}
+
+/* PORT of the name ssh-tunnel-ls shows for a 1.0 unit, or -1. */
+int
+legacy_name(const char *name)
+{
+	char buf[64];
+
+	if (snprintf(buf, sizeof(buf), "%s.service", name) >= (int)sizeof(buf))
+		return -1;
+	return legacy_port(buf);
 }
 
 int
@@ -311,6 +323,8 @@ legacy_parse(const char *text, struct legacy *l, struct sxerr *e)
 		return sxerr_set(e, EX_DATAERR, "no ExecStart= in [Service]");
 	if (split(s, words, sizeof(words), w, &nw, e) == -1)
 		return -1;
+	if (nw == 0)
+		return sxerr_set(e, EX_DATAERR, "no ExecStart= in [Service]");
 	return parse_argv(l, w, nw, e);
 }
 
@@ -403,7 +417,8 @@ legacy_list_dir(const char *dir, int user, struct legacy **v, size_t *n,
 		l->user_unit = user;
 	}
 	closedir(dp);
-	qsort(*v, *n, sizeof(**v), byport);
+	if (*n > 1)
+		qsort(*v, *n, sizeof(**v), byport);
 	return 0;
 }
 
@@ -449,4 +464,39 @@ legacy_find(int port, struct legacy *out, struct sxerr *e)
 	*out = v[i];
 	free(v);
 	return 0;
+}
+
+/*
+ * The equivalent tunnel definition, named name, every value validated as
+ * ssh-tunnel-up validates its own: same bastion, key, forwards and the
+ * options kept; keepalive and retry settings are the supervisor's.
+ */
+int
+legacy_tunnel(const struct legacy *l, const char *name, struct tunnel *t,
+    struct sxerr *e)
+{
+	size_t i;
+
+	if (l->problem[0] != '\0')
+		return sxerr_set(e, EX_DATAERR, "%s", l->problem);
+	tunnel_init(t, name);
+	if (host_parse_bastion(l->bastion, &t->bastion[0], e) == -1)
+		return -1;
+	t->nbastion = 1;
+	if (l->key[0] != '\0') {
+		if (tunnel_valid_key(l->key, e) == -1)
+			return -1;
+		strlcpy(t->key, l->key, sizeof(t->key));
+	}
+	for (i = 0; i < l->nfwd && i < TUN_FWD_MAX; i++)
+		if (tunnel_parse_forward(l->fwd[i], &t->fwd[i], e) == -1)
+			return -1;
+	t->nfwd = i;
+	for (i = 0; i < l->nopt && i < TUN_OPT_MAX; i++) {
+		if (tunnel_valid_option(l->opt[i], e) == -1)
+			return -1;
+		strlcpy(t->opt[i], l->opt[i], TUN_OPT_LEN);
+	}
+	t->nopt = i;
+	return tunnel_check(t, e);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "sxerr.h"
+#include "tunnel.h"
 
 /*
  * The units scitex-ssh 1.0 wrote, autossh-tunnel-PORT.service, read back
@@ -31,6 +32,7 @@ struct legacy {
 };
 
 int	legacy_port(const char *);
+int	legacy_name(const char *);
 int	legacy_parse(const char *, struct legacy *, struct sxerr *);
 int	legacy_read(const char *, struct legacy *, struct sxerr *);
 int	legacy_list_dir(const char *, int, struct legacy **, size_t *,
@@ -38,5 +40,7 @@ int	legacy_list_dir(const char *, int, struct legacy **, size_t *,
 int	legacy_list(struct legacy **, size_t *, struct sxerr *);
 int	legacy_find(int, struct legacy *, struct sxerr *);
 int	legacy_unit_name(int, char *, size_t);
+int	legacy_tunnel(const struct legacy *, const char *, struct tunnel *,
+	    struct sxerr *);
 
 #endif

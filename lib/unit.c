@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "state.h"
 #include "unit.h"
 
 /*
@@ -31,7 +32,7 @@ static const char system_tmpl[] =
 	"\n"
 	"[Service]\n"
 	"Environment=HOME=%h\n"
-	"ExecStart=@BIN@ -f -m systemd %i\n"
+	"ExecStart=@BIN@ -f %i\n"
 	"Restart=always\n"
 	"RestartSec=1\n"
 	"RestartPreventExitStatus=78\n"
@@ -84,7 +85,7 @@ static const char user_tmpl[] =
 	"StartLimitIntervalSec=0\n"
 	"\n"
 	"[Service]\n"
-	"ExecStart=@BIN@ -f -m user %i\n"
+	"ExecStart=@BIN@ -f %i\n"
 	"Restart=always\n"
 	"RestartSec=1\n"
 	"RestartPreventExitStatus=78\n"
@@ -221,4 +222,32 @@ unit_current(const char *path, const char *text, struct sxerr *e)
 	close(fd);
 	same = have == len && memcmp(buf, text, len) == 0;
 	return same;
+}
+
+/*
+ * Write the template for bin into dir unless it is there already, byte
+ * for byte; *changed tells whether it was written (a daemon-reload is
+ * due then). The write is atomic.
+ */
+int
+unit_install(enum unit_kind k, const char *dir, const char *bin, int *changed,
+    struct sxerr *e)
+{
+	char path[UNIT_PATH + sizeof(UNIT_TEMPLATE) + 1], *u;
+	int rc;
+
+	*changed = 0;
+	if (unit_render(k, bin, &u, e) == -1)
+		return -1;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, UNIT_TEMPLATE) >=
+	    sizeof(path)) {
+		free(u);
+		return sxerr_set(e, EX_CANTCREAT, "%s: path too long", dir);
+	}
+	if ((rc = unit_current(path, u, e)) == 0 &&
+	    (rc = state_mkdir(dir, e)) == 0 &&
+	    (rc = state_write_file(path, u, strlen(u), 0644, e)) == 0)
+		*changed = 1;
+	free(u);
+	return rc == -1 ? -1 : 0;
 }

@@ -89,7 +89,7 @@ forwards:
   - R $rport:localhost:$lport
 ssh_options: [UserKnownHostsFile=$B/known_hosts, StrictHostKeyChecking=yes]
 EOC
-	ssh-tunnel-up -f deadlink 2>"$BATS_TEST_TMPDIR/tool.log" &
+	ssh-tunnel-up -v -f deadlink 2>"$BATS_TEST_TMPDIR/tool.log" &
 	toolpid=$!
 	;;
 *)
@@ -130,4 +130,10 @@ while awk -v a="$t1" -v b="$(now)" 'BEGIN { exit !(b - a < 60) }'; do
 	sleep 0.1
 done
 echo "$tool notice=${notice:-none} back=${back:-none}"
-[ -n "$notice" ] && [ -n "$back" ]
+if [ -z "$notice" ] || [ -z "$back" ]; then
+	echo "deadlink: $tool's log:" >&2
+	tail -30 "$BATS_TEST_TMPDIR/tool.log" >&2
+	echo "deadlink: the bastion's log:" >&2
+	tail -15 "$B/sshd.log" >&2
+	exit 1
+fi

@@ -118,6 +118,7 @@ t_refused(void **st)
 	    "ExecStart=/usr/bin/autossh -N -R 1:h:2 -i\n",
 	    "ExecStart=/usr/bin/autossh -N -R '1:h:2 ' b\n",
 	    "ExecStart=\n",
+	    "ExecStart=\t \\\n  \n",
 	    "",
 	    NULL };
 	char text[1024];
@@ -196,6 +197,39 @@ t_list(void **st)
 	rmdir(dir);
 }
 
+static void
+t_tunnel(void **st)
+{
+	static struct tunnel t;
+	struct legacy l;
+	struct sxerr e;
+	char buf[4096];
+
+	assert_int_equal(legacy_read("tests/lib/autossh-tunnel-2222.service",
+	    &l, &e), 0);
+	assert_int_equal(legacy_tunnel(&l, "labbox", &t, &e), 0);
+	assert_string_equal(t.name, "labbox");
+	assert_int_equal(t.nbastion, 1);
+	assert_string_equal(t.bastion[0].user, "ywatanabe");
+	assert_string_equal(t.bastion[0].host, "bastion.example.org");
+	assert_string_equal(t.key, "/home/ywatanabe/.ssh/id_rsa");
+	assert_int_equal(t.nfwd, 1);
+	assert_int_equal(t.fwd[0].dir, 'R');
+	assert_int_equal(t.fwd[0].port, 2222);
+	assert_int_equal(t.fwd[0].hostport, 22);
+	assert_int_equal(t.alive_interval, TUN_ALIVE_INTERVAL);
+	assert_int_equal(tunnel_yaml(&t, buf, sizeof(buf), &e), 0);
+	assert_non_null(strstr(buf, "R 2222:localhost:22"));
+
+	/* a bastion ssh would take but we refuse stays refused */
+	strlcpy(l.bastion, "u@-oProxyCommand=x", sizeof(l.bastion));
+	assert_int_equal(legacy_tunnel(&l, "labbox", &t, &e), -1);
+	strlcpy(l.bastion, "u@h", sizeof(l.bastion));
+	strlcpy(l.problem, "x: bad", sizeof(l.problem));
+	assert_int_equal(legacy_tunnel(&l, "labbox", &t, &e), -1);
+	assert_int_equal(e.ex, EX_DATAERR);
+}
+
 int
 main(void)
 {
@@ -206,6 +240,7 @@ main(void)
 		cmocka_unit_test(t_variants),
 		cmocka_unit_test(t_refused),
 		cmocka_unit_test(t_list),
+		cmocka_unit_test(t_tunnel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,7 +37,7 @@ slurp(const char *path)
 }
 
 static void
-shipped(enum unit_kind k, const char *path, const char *mode)
+shipped(enum unit_kind k, const char *path)
 {
 	struct sxerr e;
 	char *want, *got, exec[128];
@@ -47,7 +47,7 @@ shipped(enum unit_kind k, const char *path, const char *mode)
 	    &e), 0);
 	assert_string_equal(got, want);
 	snprintf(exec, sizeof(exec),
-	    "\nExecStart=/usr/local/bin/ssh-tunnel-up -f -m %s %%i\n", mode);
+	    "\nExecStart=/usr/local/bin/ssh-tunnel-up -f %%i\n");
 	assert_non_null(strstr(got, exec));
 	free(got);
 	free(want);
@@ -56,8 +56,8 @@ shipped(enum unit_kind k, const char *path, const char *mode)
 static void
 t_shipped(void **st)
 {
-	shipped(UNIT_SYSTEM, "systemd/system/ssh-tunnel@.service", "systemd");
-	shipped(UNIT_USER, "systemd/user/ssh-tunnel@.service", "user");
+	shipped(UNIT_SYSTEM, "systemd/system/ssh-tunnel@.service");
+	shipped(UNIT_USER, "systemd/user/ssh-tunnel@.service");
 }
 
 static void

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "state.h"
+#include "sysd.h"
+
+#define SYSTEMCTL_MS	30000	/* enable --now waits for the start job */
+
+/* systemd is the init system (sd_booted(3)'s test). */
+static int
+booted(void)
+{
+	struct stat st;
+
+	return lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * systemd: root, with systemd as init. user: a user manager of ours is
+ * running (its private socket is in $XDG_RUNTIME_DIR/systemd).
+ */
+int
+sysd_available(enum unit_kind k, struct sxerr *e)
+{
+	char path[PATH_MAX];
+	const char *rt;
+	struct stat st;
+
+	if (!booted())
+		return sxerr_set(e, EX_UNAVAILABLE, "systemd is not the init "
+		    "system here (no /run/systemd/system); use -m daemon");
+	if (k == UNIT_SYSTEM) {
+		if (geteuid() != 0)
+			return sxerr_set(e, EX_NOPERM, "the system manager "
+			    "takes tunnels from root only; use -m user");
+		return 0;
+	}
+	if ((rt = getenv("XDG_RUNTIME_DIR")) == NULL || rt[0] != '/')
+		return sxerr_set(e, EX_UNAVAILABLE, "no user manager: "
+		    "XDG_RUNTIME_DIR is not set (not a login session?)");
+	snprintf(path, sizeof(path), "%s/systemd/private", rt);
+	if (stat(path, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return sxerr_set(e, EX_UNAVAILABLE, "no user manager is "
+		    "running (no %s)", path);
+	return 0;
+}
+
+/*
+ * systemctl [--user] VERB [ARG...] with an argv; 0 when it exits 0.
+ * Its stderr becomes the message otherwise.
+ */
+static int
+systemctl(enum unit_kind k, struct sxerr *e, const char *verb, ...)
+{
+	char *argv[12], out[512], err[1024];
+	struct capture c;
+	va_list ap;
+	size_t n = 0, len;
+	const char *a;
+
+	argv[n++] = "systemctl";
+	if (k == UNIT_USER)
+		argv[n++] = "--user";
+	argv[n++] = (char *)verb;
+	va_start(ap, verb);
+	while (n < 11 && (a = va_arg(ap, const char *)) != NULL)
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	memset(&c, 0, sizeof(c));
+	c.out = out;
+	c.outsz = sizeof(out);
+	c.err = err;
+	c.errsz = sizeof(err);
+	c.timeout_ms = SYSTEMCTL_MS;
+	if (spawn_capture(argv, &c, e) == -1)
+		return -1;
+	if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0)
+		return 0;
+	len = strlen(err);
+	while (len > 0 && err[len - 1] == '\n')
+		err[--len] = '\0';
+	return sxerr_set(e, EX_UNAVAILABLE, "systemctl%s %s: %s",
+	    k == UNIT_USER ? " --user" : "", verb,
+	    err[0] != '\0' ? err : "failed");
+}
+
+/* This program's absolute path, for ExecStart=. */
+static int
+self_path(char *buf, size_t sz, struct sxerr *e)
+{
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", buf, sz - 1)) == -1)
+		return sxerr_errno(e, EX_OSERR, "/proc/self/exe");
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+sysd_unit(enum unit_kind k, const struct tunnel *t, char *buf, size_t sz,
+    struct sxerr *e)
+{
+	char self[PATH_MAX], *u;
+
+	if (self_path(self, sizeof(self), e) == -1 ||
+	    unit_render(k, self, &u, e) == -1)
+		return -1;
+	if (strlcpy(buf, u, sz) >= sz) {
+		free(u);
+		return sxerr_set(e, EX_SOFTWARE, "unit: buffer too small");
+	}
+	free(u);
+	return 0;
+}
+
+/*
+ * The system unit runs as root without capabilities and with home
+ * directories hidden but root's ~/.ssh: the key must be there or outside
+ * /home, and owned by root.
+ */
+static int
+system_key_ok(const struct tunnel *t, struct sxerr *e)
+{
+	char key[TUN_PATH_MAX];
+	struct stat st;
+
+	if (t == NULL || t->key[0] == '\0')
+		return 0;
+	if (tunnel_key_path(t, key, sizeof(key), e) == -1)
+		return -1;
+	if (strncmp(key, "/home/", 6) == 0 || strncmp(key, "/run/user/", 10) ==
+	    0 || (strncmp(key, "/root/", 6) == 0 &&
+	    strncmp(key, "/root/.ssh/", 11) != 0))
+		return sxerr_set(e, EX_CONFIG, "%s: the system unit cannot "
+		    "see this key (ProtectHome=tmpfs keeps only /root/.ssh); "
+		    "use a key in /root/.ssh or /etc/scitex-ssh, or -m user",
+		    key);
+	if (stat(key, &st) == -1)
+		return sxerr_errno(e, EX_CONFIG, "%s", key);
+	if (st.st_uid != 0)
+		return sxerr_set(e, EX_CONFIG, "%s: not owned by root: the "
+		    "system unit has no capability to read others' files; "
+		    "use a key of root's, or -m user", key);
+	return 0;
+}
+
+/* Linger: 1 on, 0 off; user gets the user name. */
+int
+sysd_linger(char *user, size_t sz)
+{
+	char path[PATH_MAX];
+	struct passwd *pw;
+
+	if ((pw = getpwuid(getuid())) == NULL) {
+		strlcpy(user, "?", sz);
+		return 0;
+	}
+	strlcpy(user, pw->pw_name, sz);
+	snprintf(path, sizeof(path), "/var/lib/systemd/linger/%s", pw->pw_name);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * Install or update the template, then enable and start the instance.
+ * Our lock is released first: the supervisor systemd starts takes it.
+ */
+int
+sysd_start(enum unit_kind k, struct bstart *b, struct sxerr *e)
+{
+	char dir[UNIT_PATH], self[PATH_MAX], inst[128], user[64];
+	int changed;
+
+	b->note[0] = '\0';
+	if (k == UNIT_SYSTEM && system_key_ok(b->t, e) == -1)
+		return -1;
+	if (unit_instance(b->name, inst, sizeof(inst), e) == -1 ||
+	    unit_dir(k, dir, sizeof(dir), e) == -1 ||
+	    self_path(self, sizeof(self), e) == -1 ||
+	    unit_install(k, dir, self, &changed, e) == -1)
+		return -1;
+	if (changed && systemctl(k, e, "daemon-reload", NULL) == -1)
+		return -1;
+	if (b->lockfd >= 0)
+		(void)flock(b->lockfd, LOCK_UN);
+	if (systemctl(k, e, "enable", "--now", inst, NULL) == -1)
+		return -1;
+	if (k == UNIT_USER && !sysd_linger(user, sizeof(user)))
+		snprintf(b->note, sizeof(b->note), "%s: linger is off for %s: "
+		    "the tunnel stops when %s's last session ends; to keep "
+		    "it: loginctl enable-linger %s", b->name, user, user, user);
+	return 0;
+}
+
+/* Disable and stop the instance: 1 when it was active, 0 when not. */
+int
+sysd_stop(enum unit_kind k, const char *name, struct sxerr *e)
+{
+	char inst[128], st[32];
+	int was;
+
+	if (unit_instance(name, inst, sizeof(inst), e) == -1)
+		return -1;
+	if (!booted())
+		return 0;	/* nothing can be running it */
+	was = sysd_active(k, inst, st, sizeof(st)) == 0 &&
+	    (strcmp(st, "active") == 0 || strcmp(st, "activating") == 0 ||
+	    strcmp(st, "reloading") == 0);
+	if (systemctl(k, e, "disable", "--now", inst, NULL) == -1)
+		return -1;
+	(void)systemctl(k, NULL, "reset-failed", inst, NULL);
+	return was;
+}
+
+/* The enablement symlink systemctl enable made: 1 when it is there. */
+int
+sysd_enabled(enum unit_kind k, const char *name)
+{
+	char dir[UNIT_PATH], path[UNIT_PATH + 160], inst[128];
+	struct stat st;
+
+	if (unit_instance(name, inst, sizeof(inst), NULL) == -1 ||
+	    unit_dir(k, dir, sizeof(dir), NULL) == -1)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, k == UNIT_SYSTEM ?
+	    "multi-user.target.wants" : "default.target.wants", inst);
+	return lstat(path, &st) == 0;
+}
+
+/*
+ * systemctl is-active UNIT into buf (active, activating, failed,
+ * inactive, ...). -1 when it cannot be asked.
+ */
+int
+sysd_active(enum unit_kind k, const char *unit, char *buf, size_t sz)
+{
+	char *argv[5], out[128], err[256];
+	struct capture c;
+	struct sxerr e;
+	size_t n = 0;
+
+	if (!booted())
+		return -1;
+	argv[n++] = "systemctl";
+	if (k == UNIT_USER)
+		argv[n++] = "--user";
+	argv[n++] = "is-active";
+	argv[n++] = (char *)unit;
+	argv[n] = NULL;
+	memset(&c, 0, sizeof(c));
+	c.out = out;
+	c.outsz = sizeof(out);
+	c.err = err;
+	c.errsz = sizeof(err);
+	c.timeout_ms = 5000;
+	if (spawn_capture(argv, &c, &e) == -1 || out[0] == '\0')
+		return -1;
+	out[strcspn(out, "\n")] = '\0';
+	strlcpy(buf, out, sz);
+	return 0;
+}
+
+/*
+ * The state of a 1.0 unit for ssh-tunnel-ls: systemd's view mapped onto
+ * ours; without systemd as init nothing can be running it: stopped, with
+ * reason no-systemd. An unreadable unit: failed, reason unreadable.
+ */
+void
+sysd_legacy_state(const struct legacy *l, char *state, size_t ssz,
+    char *reason, size_t rsz)
+{
+	char unit[64], a[32];
+
+	reason[0] = '\0';
+	legacy_unit_name(l->port, unit, sizeof(unit));
+	if (sysd_active(l->user_unit ? UNIT_USER : UNIT_SYSTEM, unit, a,
+	    sizeof(a)) == -1) {
+		strlcpy(state, "stopped", ssz);
+		strlcpy(reason, booted() ? "unknown" : "no-systemd", rsz);
+	} else if (strcmp(a, "active") == 0 || strcmp(a, "reloading") == 0)
+		strlcpy(state, "up", ssz);
+	else if (strcmp(a, "activating") == 0) {
+		strlcpy(state, "backoff", ssz);
+		strlcpy(reason, "exited", rsz);
+	} else if (strcmp(a, "failed") == 0) {
+		strlcpy(state, "failed", ssz);
+		strlcpy(reason, "exited", rsz);
+	} else
+		strlcpy(state, "stopped", ssz);
+	if (l->problem[0] != '\0' && strcmp(state, "up") != 0) {
+		strlcpy(state, "failed", ssz);
+		strlcpy(reason, "unreadable", rsz);
+	}
+}
+
+/* Stop (start again when restart) a 1.0 unit; nothing to do without systemd. */
+int
+sysd_legacy_stop(const struct legacy *l, int restart, struct sxerr *e)
+{
+	char unit[64];
+
+	if (!booted())
+		return 0;
+	legacy_unit_name(l->port, unit, sizeof(unit));
+	return systemctl(l->user_unit ? UNIT_USER : UNIT_SYSTEM, e,
+	    restart ? "start" : "stop", unit, NULL);
+}
+
+/*
+ * Remove a 1.0 unit: disabled and stopped through systemd when it runs,
+ * then the file and the enablement links that point at it.
+ */
+int
+sysd_legacy_remove(const struct legacy *l, struct sxerr *e)
+{
+	static const char *const wants[] = { "multi-user.target.wants",
+	    "default.target.wants", NULL };
+	enum unit_kind k = l->user_unit ? UNIT_USER : UNIT_SYSTEM;
+	char unit[64], dir[UNIT_PATH], link[UNIT_PATH + 128];
+	char to[UNIT_PATH];
+	const char *slash;
+	ssize_t n;
+	size_t i;
+
+	legacy_unit_name(l->port, unit, sizeof(unit));
+	if (booted() && systemctl(k, e, "disable", "--now", unit, NULL) == -1)
+		return -1;
+	slash = strrchr(l->path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash != NULL ?
+	    (int)(slash - l->path) : 1, slash != NULL ? l->path : ".");
+	for (i = 0; wants[i] != NULL; i++) {
+		snprintf(link, sizeof(link), "%s/%s/%s", dir, wants[i], unit);
+		if ((n = readlink(link, to, sizeof(to) - 1)) == -1)
+			continue;
+		to[n] = '\0';
+		if (strcmp(to, l->path) == 0 || strcmp(to, unit) == 0)
+			(void)unlink(link);
+	}
+	if (unlink(l->path) == -1 && errno != ENOENT)
+		return sxerr_errno(e, EX_NOPERM, "%s", l->path);
+	if (booted()) {
+		(void)systemctl(k, NULL, "daemon-reload", NULL);
+		(void)systemctl(k, NULL, "reset-failed", unit, NULL);
+	}
+	return 0;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "state.h"
+
+static char dir[] = "/tmp/state-unit.XXXXXX";
+
+static int
+setup(void **state)
+{
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char path[STATE_PATH];
+	struct dirent *d;
+	DIR *dp;
+
+	if ((dp = opendir(dir)) != NULL) {
+		while ((d = readdir(dp)) != NULL)
+			if (d->d_name[0] != '.') {
+				snprintf(path, sizeof(path), "%s/%s", dir,
+				    d->d_name);
+				unlink(path);
+			}
+		closedir(dp);
+	}
+	return rmdir(dir);
+}
+
+static int
+nfiles(void)
+{
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	assert_non_null(dp = opendir(dir));
+	while ((d = readdir(dp)) != NULL)
+		n += d->d_name[0] != '.';
+	closedir(dp);
+	return n;
+}
+
+static void
+test_roundtrip(void **state)
+{
+	struct tstate a, b;
+	struct sxerr e;
+	char path[STATE_PATH];
+
+	assert_int_equal(state_path(path, sizeof(path), dir, "labbox",
+	    ".state"), 0);
+	memset(&a, 0, sizeof(a));
+	strlcpy(a.state, "backoff", sizeof(a.state));
+	a.pid = 4711;
+	a.ssh_pid = 4712;
+	a.since = 1700000000;
+	a.up_since = 0;
+	a.restarts = 3;
+	strlcpy(a.reason, "port-busy", sizeof(a.reason));
+	strlcpy(a.bastion, "u@[::1]:2200", sizeof(a.bastion));
+	assert_int_equal(state_write(path, &a, &e), 0);
+	assert_int_equal(state_read(path, &b, &e), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	/* Replaced in place: no temporary file is left behind. */
+	a.reason[0] = '\0';
+	assert_int_equal(state_write(path, &a, &e), 0);
+	assert_int_equal(state_read(path, &b, &e), 0);
+	assert_string_equal(b.reason, "");
+	assert_int_equal(nfiles(), 1);
+	unlink(path);
+	assert_int_equal(state_read(path, &b, &e), -1);
+}
+
+static void
+test_lock(void **state)
+{
+	char path[STATE_PATH];
+	struct sxerr e;
+	int a, b;
+
+	assert_int_equal(state_path(path, sizeof(path), dir, "labbox",
+	    ".lock"), 0);
+	assert_int_equal(state_lock(path, &a, &e), 0);
+	assert_int_equal(state_lock(path, &b, &e), 1);
+	close(a);
+	assert_int_equal(state_lock(path, &b, &e), 0);
+	close(b);
+	unlink(path);
+}
+
+static void
+test_pid_proof(void **state)
+{
+	char path[STATE_PATH], comm[64];
+	unsigned long long start;
+	struct sxerr e;
+	pid_t pid;
+	FILE *fp;
+
+	assert_int_equal(state_proc(getpid(), comm, sizeof(comm), &start), 0);
+	assert_int_equal(state_path(path, sizeof(path), dir, "labbox",
+	    ".pid"), 0);
+	assert_int_equal(state_pidfile_write(path, getpid(), &e), 0);
+	assert_int_equal(state_pidfile_proven(path, comm, &pid), 1);
+	assert_int_equal(pid, getpid());
+	/* Another name, another start time (a reused pid): not ours. */
+	assert_int_equal(state_pidfile_proven(path, "sshd", &pid), 0);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "%ld %llu\n", (long)getpid(), start + 1);
+	fclose(fp);
+	assert_int_equal(state_pidfile_proven(path, comm, &pid), 0);
+	/* Junk, pid 1, a negative pid: never proven. */
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "1 %llu\n", start);
+	fclose(fp);
+	assert_int_equal(state_pidfile_proven(path, comm, &pid), 0);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "-5 0\n");
+	fclose(fp);
+	assert_int_equal(state_pidfile_proven(path, comm, &pid), 0);
+	unlink(path);
+	assert_int_equal(state_pidfile_proven(path, comm, &pid), 0);
+}
+
+static void
+test_places(void **state)
+{
+	struct places p;
+	struct sxerr e;
+
+	setenv("HOME", "/home/u", 1);
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("XDG_STATE_HOME");
+	assert_int_equal(state_places_user(&p, &e), 0);
+	assert_string_equal(p.defs, "/home/u/.config/scitex-ssh/tunnels.d");
+	assert_string_equal(p.state, "/home/u/.local/state/scitex-ssh");
+	setenv("XDG_STATE_HOME", "/s", 1);
+	assert_int_equal(state_places_user(&p, &e), 0);
+	assert_string_equal(p.state, "/s/scitex-ssh");
+	setenv("XDG_RUNTIME_DIR", "/run/user/1", 1);
+	setenv("XDG_CONFIG_HOME", "/c", 1);
+	assert_int_equal(state_places_user(&p, &e), 0);
+	assert_string_equal(p.defs, "/c/scitex-ssh/tunnels.d");
+	assert_string_equal(p.state, "/run/user/1/scitex-ssh");
+	/* Relative XDG values are ignored, as the spec says. */
+	setenv("XDG_RUNTIME_DIR", "rel", 1);
+	assert_int_equal(state_places_user(&p, &e), 0);
+	assert_string_equal(p.state, "/s/scitex-ssh");
+	assert_int_equal(state_places_system(&p, &e), 0);
+	assert_string_equal(p.defs, "/etc/scitex-ssh/tunnels.d");
+	assert_string_equal(p.state, "/run/scitex-ssh");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_pid_proof),
+		cmocka_unit_test(test_places),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
