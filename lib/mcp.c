@@ -278,9 +278,13 @@ check_value(const char *key, const json_t *s, const json_t *v,
 			    "string", key);
 		lo = json_object_get(s, "minLength");
 		hi = json_object_get(s, "maxLength");
+		if (json_string_length(v) == 0 && lo != NULL)
+			return sxerr_set(e, EX_DATAERR, "%s: empty", key);
 		if (lo != NULL && json_string_length(v) <
 		    (size_t)json_integer_value(lo))
-			return sxerr_set(e, EX_DATAERR, "%s: empty", key);
+			return sxerr_set(e, EX_DATAERR, "%s: shorter than "
+			    "%" JSON_INTEGER_FORMAT " bytes", key,
+			    json_integer_value(lo));
 		if (hi != NULL && json_string_length(v) >
 		    (size_t)json_integer_value(hi))
 			return sxerr_set(e, EX_DATAERR, "%s: longer than "
