@@ -286,6 +286,12 @@ static const struct { const char *in; const char *argv; } cmds[] = {
 	{ "rsync --server --compare-dest=../../ro . ../rw/d",
 	    "rsync --server --safe-links --compare-dest=../../ro . ../rw/d" },
 	{ "rsync --server --backup-dir=../../ro . ../rw/d", NULL },
+	{ "rsync --server --sender -be.Ls --backup-dir ../bak"
+	    " --temp-dir=/x . f",
+	    "rsync --server --sender -be.Ls . f" },
+	{ "rsync --server --sender --link-dest=/etc --files-from=-"
+	    " --partial-dir /etc . f",
+	    "rsync --server --sender --files-from=- . f" },
 	{ "rsync", NULL },
 	{ "rsync --sender --server . f", NULL },
 	{ "ls", NULL },
@@ -391,6 +397,36 @@ test_config(void **state)
 }
 
 static void
+test_check(void **state)
+{
+	struct guard t;
+	struct sxerr e;
+	char p[600];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/rw/c.yaml", dir);
+	assert_non_null(fp = fopen(p, "w"));
+	fclose(fp);
+	chmod(p, 0644);
+	assert_int_equal(guard_check(&g, NULL, &e), 0);
+	assert_int_equal(guard_check(&g, p, &e), -1);
+	assert_int_equal(e.ex, EX_CONFIG);
+	snprintf(p, sizeof(p), "%s/ro/f", dir);
+	chmod(p, 0644);
+	assert_int_equal(guard_check(&g, p, &e), 0);
+	chmod(p, 0664);
+	assert_int_equal(guard_check(&g, p, &e), -1);
+	chmod(p, 0644);
+	t = g;
+	snprintf(t.sftp_server, sizeof(t.sftp_server), "%s/rw/toro/f", dir);
+	assert_int_equal(guard_check(&t, NULL, &e), 0);
+	snprintf(t.sftp_server, sizeof(t.sftp_server), "%s/ro/in/s", dir);
+	assert_non_null(fp = fopen(t.sftp_server, "w"));
+	fclose(fp);
+	assert_int_equal(guard_check(&t, NULL, &e), -1);
+}
+
+static void
 test_rules(void **state)
 {
 	struct ll_rule r[GUARD_RULES_MAX];
@@ -426,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_rules),
 	};
 
