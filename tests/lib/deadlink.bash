@@ -114,6 +114,10 @@ if ! banner "$rport"; then
 	exit 1
 fi
 first=$(sshchild)
+# Let the probe's channel close travel first: a link rarely dies in the
+# very millisecond after traffic, and a bastion with unacknowledged data
+# in flight backs off its retransmissions for minutes.
+sleep 2
 
 t0=$(now)
 drop || exit 1
