@@ -707,8 +707,10 @@ main(int argc, char *argv[])
 		errx(e.ex, "no backend works here: %s", e.msg);
 	if (b->places(&pl, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	if (dry)
+	if (dry) {
+		config_free(cf);
 		return dry_run(&t, b, &pl);
+	}
 	gate(cf);
 	if (tunnel_check_key(&t, &e) == -1)
 		errx(e.ex, "%s", e.msg);

@@ -417,7 +417,8 @@ legacy_list_dir(const char *dir, int user, struct legacy **v, size_t *n,
 		l->user_unit = user;
 	}
 	closedir(dp);
-	qsort(*v, *n, sizeof(**v), byport);
+	if (*n > 1)
+		qsort(*v, *n, sizeof(**v), byport);
 	return 0;
 }
 
