@@ -52,7 +52,8 @@ MAN7      = $(wildcard man/man7/*.7)
 MAN8      = $(wildcard man/man8/*.8)
 MANS      = $(strip $(MAN1) $(MAN5) $(MAN7) $(MAN8))
 SHELLCODE = $(wildcard tests/lib/*.bash tests/lib/*.sh tests/run bench/run bench/*.sh \
-            .ci/run .ci/deps completions/bash/*)
+            .ci/run .ci/deps)
+COMPLETIONS = $(wildcard completions/bash/*)
 
 .PHONY: all check install uninstall clean lint bench fuzz demo deps unit
 all: $(BINS)
@@ -92,6 +93,7 @@ check: all $(UNITBIN) $(NOCHECK)
 lint:
 	$(if $(MANS),mandoc -Tlint -W warning $(MANS))
 	shellcheck -x $(SHELLCODE)
+	$(if $(COMPLETIONS),shellcheck -x -s bash $(COMPLETIONS))
 
 deps:
 	@sh .ci/deps

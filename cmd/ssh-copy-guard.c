@@ -13,6 +13,8 @@
 #include "out.h"
 #include "sxerr.h"
 
+#define GUARD_CONFIG	"/etc/scitex-ssh/config.yaml"
+
 extern char **environ;
 
 static int	 verbose, quiet;
@@ -110,19 +112,29 @@ scrub_env(char **env, size_t max)
 	env[n] = NULL;
 }
 
+/*
+ * The copy: section, from -F or the system file only: the files in the
+ * user's home may be within reach of the very key we confine.
+ */
 static void
 load_config(struct guard *g, const char *file, int have_roots)
 {
 	struct config *c = NULL;
 	struct sxerr e;
 
-	if (config_open(file, &c, &e) == -1)
+	if (file == NULL && access(GUARD_CONFIG, F_OK) == 0)
+		file = GUARD_CONFIG;
+	if (file != NULL && config_load(file, &c, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (guard_config(g, c, have_roots, &e) == -1) {
 		config_free(c);
 		errx(e.ex, "%s", e.msg);
 	}
 	config_free(c);
+	if (g->nroot == 0)
+		errx(EX_CONFIG, "no roots: give -r or a copy: section");
+	if (guard_check(g, file, &e) == -1)
+		errx(e.ex, "%s", e.msg);
 }
 
 /* Landlock, or the reason there is none; exits when policy needs it. */
@@ -220,8 +232,6 @@ main(int argc, char *argv[])
 	warnx("TEST BUILD: path checks are off, only Landlock confines");
 #endif
 	load_config(&g, conf, have_roots);
-	if (g.nroot == 0)
-		errx(EX_CONFIG, "no roots: give -r or a copy: section");
 
 	if ((oc = getenv("SSH_ORIGINAL_COMMAND")) == NULL) {
 		sxerr_set(&e, EX_NOPERM, "this key may only copy files "

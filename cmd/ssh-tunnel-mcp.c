@@ -22,6 +22,36 @@ usage(void)
 	exit(EX_USAGE);
 }
 
+/* The absolute path of this program; -1 when the kernel will not say. */
+static int
+self_path(char *buf, size_t sz)
+{
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", buf, sz - 1)) <= 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The tunnel tools run ssh-tunnel-up, -ls and -down: those installed with
+ * this program, so that a build tree or a second installation uses its
+ * own; else whatever PATH finds.
+ */
+static const char *
+tools_dir(char *buf, size_t sz)
+{
+	char up[PATH_MAX + 16];
+	char *slash;
+
+	if (self_path(buf, sz) == -1 || (slash = strrchr(buf, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	snprintf(up, sizeof(up), "%s/ssh-tunnel-up", buf);
+	return access(up, X_OK) == 0 ? buf : NULL;
+}
+
 /*
  * -h: the usage line, then what to paste into an MCP client's settings to
  * run this very binary (clients start servers with a bare environment, so
@@ -33,12 +63,9 @@ help(const char *config)
 	char self[PATH_MAX];
 	const char *cmd = getprogname();
 	json_t *snip;
-	ssize_t n;
 
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
-		self[n] = '\0';
+	if (self_path(self, sizeof(self)) == 0)
 		cmd = self;
-	}
 	printf("usage: %s [-qv] [-F config]\n\n"
 	    "An MCP server on stdin and stdout. To register it with an MCP "
 	    "client, add to its\nsettings (mcpServers in .mcp.json, "
@@ -110,7 +137,7 @@ main(int argc, char *argv[])
 	struct sxerr e;
 	struct mcp *m;
 	const char *config = NULL, *s, *note;
-	char *line, *resp;
+	char dir[PATH_MAX], *line, *resp;
 	size_t len;
 	int ch, r, quiet = 0, verbose = 0, iserr;
 
@@ -153,7 +180,7 @@ main(int argc, char *argv[])
 	if (isatty(STDIN_FILENO) && !quiet)
 		warnx("reading JSON-RPC messages, one a line, on stdin; "
 		    "-h shows how to register with an MCP client");
-	if ((m = mcp_new(config)) == NULL)
+	if ((m = mcp_new(config, tools_dir(dir, sizeof(dir)))) == NULL)
 		err(EX_OSERR, "mcp_new");
 	if (mcp_reader_init(&rd, &e) == -1)
 		errx(e.ex, "%s", e.msg);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,13 +13,14 @@
 #include "mcp.h"
 #include "host.h"
 #include "policy.h"
+#include "spawn.h"
+#include "tunnel.h"
 
 /* JSON-RPC 2.0 error codes. */
 #define RPC_PARSE	-32700
 #define RPC_REQUEST	-32600
 #define RPC_METHOD	-32601
 #define RPC_PARAMS	-32602
-#define RPC_INTERNAL	-32603
 
 /* Newest first: the answer to a version we do not know is the first. */
 static const char *const versions[] = {
@@ -28,6 +31,7 @@ enum state { ST_NEW, ST_ANSWERED, ST_READY };
 
 struct mcp {
 	char		*config;	/* -F, or NULL: the search order */
+	char		*bindir;	/* where ssh-tunnel-up is; NULL: PATH */
 	json_t		*tools;		/* the tools/list array */
 	enum state	 state;
 	const char	*version;	/* negotiated */
@@ -59,6 +63,27 @@ note(struct mcp *m, int iserr, const char *fmt, ...)
 }
 
 /*
+ * A JSON string for text that need not be UTF-8 (a path in a message, a
+ * program's output, a name cut short by %.100s): if it is not, every byte
+ * outside ASCII becomes '?'. NULL only when out of memory.
+ */
+static json_t *
+text(const char *s)
+{
+	json_t *j;
+	char *c, *p;
+
+	if ((j = json_string(s)) != NULL || (c = strdup(s)) == NULL)
+		return j;
+	for (p = c; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(c);
+	free(c);
+	return j;
+}
+
+/*
  * The tools. Each entry of tools/list is written once, as JSON, and its
  * inputSchema is also what arguments are checked against (check_args), so
  * that what a client is told and what the server accepts cannot drift.
@@ -72,7 +97,11 @@ struct tool {
 
 static int	run_allow_check(struct mcp *, json_t *, json_t **,
 		    struct sxerr *);
-static int	run_unavailable(struct mcp *, json_t *, json_t **,
+static int	run_tunnel_setup(struct mcp *, json_t *, json_t **,
+		    struct sxerr *);
+static int	run_tunnel_status(struct mcp *, json_t *, json_t **,
+		    struct sxerr *);
+static int	run_tunnel_remove(struct mcp *, json_t *, json_t **,
 		    struct sxerr *);
 
 #define NAME_SCHEMA \
@@ -133,14 +162,24 @@ static const struct tool tools[] = {
 	  "\"forwards\":{\"type\":\"array\",\"maxItems\":64,\"items\":{"
 	  "\"type\":\"string\",\"minLength\":1,\"maxLength\":300},"
 	  "\"description\":\"Forwards as R|L [bind:]port:host:hostport\"},"
+	  "\"ssh_options\":{\"type\":\"array\",\"maxItems\":32,\"items\":{"
+	  "\"type\":\"string\",\"minLength\":3,\"maxLength\":511},"
+	  "\"description\":\"ssh options as Keyword=value, from the list "
+	  "ssh-tunnel-up accepts (no ProxyCommand or LocalCommand)\"},"
 	  "\"backend\":{\"type\":\"string\",\"enum\":[\"systemd\",\"user\","
 	  "\"daemon\"],\"description\":\"Default: the first that works "
 	  "here\"},"
 	  "\"dry_run\":{\"type\":\"boolean\",\"default\":false}},"
 	  "\"required\":[\"name\"],\"additionalProperties\":false},"
+	  "\"outputSchema\":{\"type\":\"object\",\"properties\":{"
+	  "\"name\":{\"type\":\"string\"},\"dry_run\":{\"type\":\"boolean\"},"
+	  "\"output\":{\"type\":\"string\"},"
+	  "\"tunnel\":{\"anyOf\":[" TUNNEL_SCHEMA ",{\"type\":\"null\"}]},"
+	  "\"messages\":{\"type\":[\"string\",\"null\"]}},"
+	  "\"required\":[\"name\",\"dry_run\",\"output\"]},"
 	  "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,"
 	  "\"idempotentHint\":true,\"openWorldHint\":true}}",
-	  run_unavailable },
+	  run_tunnel_setup },
 	{ "tunnel_status",
 	  "{\"title\":\"List tunnels\","
 	  "\"description\":\"The tunnels of this machine with their live "
@@ -151,10 +190,11 @@ static const struct tool tools[] = {
 	  "\"port\":" PORT_SCHEMA("Port on the bastion") "},"
 	  "\"additionalProperties\":false},"
 	  "\"outputSchema\":{\"type\":\"object\",\"properties\":{"
-	  "\"tunnels\":{\"type\":\"array\",\"items\":" TUNNEL_SCHEMA "}},"
-	  "\"required\":[\"tunnels\"]},"
+	  "\"tunnels\":{\"type\":\"array\",\"items\":" TUNNEL_SCHEMA "},"
+	  "\"all_up\":{\"type\":\"boolean\"}},"
+	  "\"required\":[\"tunnels\",\"all_up\"]},"
 	  "\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false}}",
-	  run_unavailable },
+	  run_tunnel_status },
 	{ "tunnel_remove",
 	  "{\"title\":\"Remove a tunnel\","
 	  "\"description\":\"Stop a tunnel and remove every file it owns, as "
@@ -163,9 +203,15 @@ static const struct tool tools[] = {
 	  "\"name\":" NAME_SCHEMA ","
 	  "\"port\":" PORT_SCHEMA("Port on the bastion") "},"
 	  "\"additionalProperties\":false},"
+	  "\"outputSchema\":{\"type\":\"object\",\"properties\":{"
+	  "\"removed\":{\"type\":\"boolean\"},"
+	  "\"name\":{\"type\":[\"string\",\"null\"]},"
+	  "\"port\":{\"type\":[\"integer\",\"null\"]},"
+	  "\"messages\":{\"type\":[\"string\",\"null\"]}},"
+	  "\"required\":[\"removed\"]},"
 	  "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,"
-	  "\"idempotentHint\":true,\"openWorldHint\":false}}",
-	  run_unavailable },
+	  "\"idempotentHint\":false,\"openWorldHint\":false}}",
+	  run_tunnel_remove },
 };
 
 #define NTOOLS	(sizeof(tools) / sizeof(tools[0]))
@@ -335,9 +381,9 @@ run_allow_check(struct mcp *m, json_t *args, json_t **res, struct sxerr *e)
 	}
 	policy_decide(p, host, feature, &d);
 	policy_explain(&d, host, why, sizeof(why));
-	*res = json_pack("{s:s, s:s, s:s, s:s}", "host", host,
+	*res = json_pack("{s:s, s:s, s:s, s:o}", "host", host,
 	    "feature", feature, "decision", d.allow ? "allow" : "deny",
-	    "rule", why);
+	    "rule", text(why));
 	policy_free(p);
 	config_free(cf);
 	if (*res == NULL)
@@ -345,20 +391,339 @@ run_allow_check(struct mcp *m, json_t *args, json_t **res, struct sxerr *e)
 	return 0;
 }
 
-static int
-run_unavailable(struct mcp *m, json_t *args, json_t **res, struct sxerr *e)
+/*
+ * The tunnel tools run ssh-tunnel-up, ssh-tunnel-ls -j and ssh-tunnel-down
+ * themselves, with an argv built from checked arguments: their gates,
+ * locks, waits and messages are the programs' own, so an agent meets
+ * exactly what a person meets, and the supervisor a backend starts is
+ * ssh-tunnel-up, as it must be.
+ */
+#define RUN_OUT		(256 * 1024)
+#define RUN_ERR		(16 * 1024)
+#define RUN_ARGS	96
+#define UP_MS		60000	/* ssh-tunnel-up waits for the forward */
+#define LS_MS		30000
+
+struct run {
+	const char	*argv[RUN_ARGS];
+	size_t		 argc;
+	char		 path[4096];
+	struct capture	 c;
+	int		 code;		/* exit status; -1: none */
+};
+
+static void
+run_arg(struct run *r, const char *a)
 {
-	return sxerr_set(e, EX_UNAVAILABLE, "tunnel tools: not available in "
-	    "this build");
+	/* RUN_ARGS bounds what the schemas let through, with room to spare. */
+	if (r->argc < RUN_ARGS - 1)
+		r->argv[r->argc++] = a;
+}
+
+static int
+run_start(struct mcp *m, struct run *r, const char *prog, struct sxerr *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (m->bindir == NULL)
+		strlcpy(r->path, prog, sizeof(r->path));
+	else if ((size_t)snprintf(r->path, sizeof(r->path), "%s/%s",
+	    m->bindir, prog) >= sizeof(r->path))
+		return sxerr_set(e, EX_SOFTWARE, "%s: path too long", prog);
+	run_arg(r, r->path);
+	if (m->config != NULL) {
+		run_arg(r, "-F");
+		run_arg(r, m->config);
+	}
+	return 0;
+}
+
+/* Trailing newlines off, for a message that ends a JSON string. */
+static const char *
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '\n')
+		s[--n] = '\0';
+	return s;
+}
+
+/*
+ * Run it and wait, at most ms. 0 when it ran to its end (r->code says
+ * how); -1 when it could not run or did not finish, its message in e.
+ */
+static int
+run_wait(struct run *r, int ms, struct sxerr *e)
+{
+	if ((r->c.out = malloc(RUN_OUT)) == NULL ||
+	    (r->c.err = malloc(RUN_ERR)) == NULL)
+		return sxerr_errno(e, EX_OSERR, "%s", r->argv[0]);
+	r->c.outsz = RUN_OUT;
+	r->c.errsz = RUN_ERR;
+	r->c.timeout_ms = ms;
+	r->code = -1;
+	if (spawn_capture((char *const *)r->argv, &r->c, e) == -1)
+		return -1;
+	if (r->c.status == -1)
+		return sxerr_set(e, EX_UNAVAILABLE, "%s: no answer in %d s, "
+		    "stopped", r->argv[0], ms / 1000);
+	if (!WIFEXITED(r->c.status))
+		return sxerr_set(e, EX_SOFTWARE, "%s: killed by signal %d",
+		    r->argv[0], WTERMSIG(r->c.status));
+	r->code = WEXITSTATUS(r->c.status);
+	chomp(r->c.out);
+	chomp(r->c.err);
+	return 0;
+}
+
+static void
+run_free(struct run *r)
+{
+	free(r->c.out);
+	free(r->c.err);
+	r->c.out = r->c.err = NULL;
+}
+
+/* The program said no: its own words are the tool's error. */
+static int
+run_failed(const struct run *r, struct sxerr *e)
+{
+	if (r->c.err[0] != '\0')
+		return sxerr_set(e, r->code, "%s", r->c.err);
+	return sxerr_set(e, r->code, "%s exited %d", r->argv[0], r->code);
 }
 
 static json_t *
-text_result(const char *text, json_t *structured, int iserror)
+str_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? text(s) : json_null();
+}
+
+/* ssh-tunnel-ls -j, with name or port (or neither): the array and rc. */
+static int
+list(struct mcp *m, const char *name, const char *port, json_t **arr,
+    int *allup, struct sxerr *e)
+{
+	json_error_t jerr;
+	struct run r;
+
+	if (run_start(m, &r, "ssh-tunnel-ls", e) == -1)
+		return -1;
+	run_arg(&r, "-j");
+	if (port != NULL) {
+		run_arg(&r, "-p");
+		run_arg(&r, port);
+	}
+	if (name != NULL) {
+		run_arg(&r, "--");
+		run_arg(&r, name);
+	}
+	if (run_wait(&r, LS_MS, e) == -1) {
+		run_free(&r);
+		return -1;
+	}
+	*arr = json_loads(r.c.out, JSON_REJECT_DUPLICATES, &jerr);
+	/* A name it does not know: [] and a message; that is an error. */
+	if (!json_is_array(*arr) ||
+	    (json_array_size(*arr) == 0 && r.code != 0)) {
+		json_decref(*arr);
+		*arr = NULL;
+		run_failed(&r, e);
+		run_free(&r);
+		return -1;
+	}
+	*allup = r.code == 0;
+	run_free(&r);
+	return 0;
+}
+
+/* Exactly one of name and port, checked; port as text for an argv. */
+static int
+name_or_port(json_t *args, int need, const char **name, char *port,
+    size_t portsz, struct sxerr *e)
+{
+	const json_t *p = json_object_get(args, "port");
+
+	*name = arg_str(args, "name", NULL);
+	port[0] = '\0';
+	if (*name != NULL && p != NULL)
+		return sxerr_set(e, EX_USAGE, "give name or port, not both");
+	if (need && *name == NULL && p == NULL)
+		return sxerr_set(e, EX_USAGE, "give name or port");
+	if (*name != NULL && host_valid_name(*name, e) == -1)
+		return -1;
+	if (p != NULL)
+		snprintf(port, portsz, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(p));
+	return 0;
+}
+
+static int
+run_tunnel_status(struct mcp *m, json_t *args, json_t **res,
+    struct sxerr *e)
+{
+	char port[16];
+	const char *name;
+	json_t *arr;
+	int allup;
+
+	if (name_or_port(args, 0, &name, port, sizeof(port), e) == -1 ||
+	    list(m, name, port[0] ? port : NULL, &arr, &allup, e) == -1)
+		return -1;
+	*res = json_pack("{s:o, s:b}", "tunnels", arr, "all_up", allup);
+	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
+}
+
+static int
+run_tunnel_remove(struct mcp *m, json_t *args, json_t **res,
+    struct sxerr *e)
+{
+	char port[16];
+	const char *name;
+	struct run r;
+	int rc;
+
+	if (name_or_port(args, 1, &name, port, sizeof(port), e) == -1 ||
+	    run_start(m, &r, "ssh-tunnel-down", e) == -1)
+		return -1;
+	if (name != NULL) {
+		run_arg(&r, "--");
+		run_arg(&r, name);
+	} else {
+		run_arg(&r, "-p");
+		run_arg(&r, port);
+	}
+	if ((rc = run_wait(&r, LS_MS, e)) == 0 && r.code != 0)
+		rc = run_failed(&r, e);
+	if (rc == 0) {
+		*res = json_pack("{s:b, s:o, s:o, s:o}", "removed", 1,
+		    "name", str_or_null(name), "port", port[0] ?
+		    json_integer(atoi(port)) : json_null(),
+		    "messages", str_or_null(r.c.err));
+		if (*res == NULL)
+			rc = sxerr_set(e, EX_OSERR, "out of memory");
+	}
+	run_free(&r);
+	return rc;
+}
+
+/*
+ * forwards as ssh-tunnel-up takes them: one R forward without a bind
+ * address, "R port:host:hostport", which is -p port -l host:hostport.
+ */
+static int
+setup_forward(const json_t *fw, const json_t *port, char *pbuf, size_t psz,
+    const char **local, struct sxerr *e)
+{
+	struct forward f;
+	const char *s;
+
+	if (json_array_size(fw) == 0)
+		return 0;
+	s = json_string_value(json_array_get(fw, 0));
+	if (tunnel_parse_forward(s, &f, e) == -1)
+		return -1;
+	if (json_array_size(fw) > 1 || f.dir != 'R' || f.bind[0] != '\0')
+		return sxerr_set(e, EX_DATAERR, "forwards: one R forward "
+		    "without a bind address, as ssh-tunnel-up -p and -l give; "
+		    "define others in the tunnel's tunnels.d file");
+	if (port != NULL && json_integer_value(port) != f.port)
+		return sxerr_set(e, EX_DATAERR, "forwards: port %d is not "
+		    "port %" JSON_INTEGER_FORMAT, f.port,
+		    json_integer_value(port));
+	snprintf(pbuf, psz, "%d", f.port);
+	/* No bind address: the first ':' ends the port. */
+	*local = strchr(s, ':') + 1;
+	return 0;
+}
+
+static int
+run_tunnel_setup(struct mcp *m, json_t *args, json_t **res,
+    struct sxerr *e)
+{
+	char port[16] = "";
+	const char *name = arg_str(args, "name", NULL), *local = NULL, *s;
+	const json_t *p = json_object_get(args, "port"), *v;
+	json_t *arr = NULL, *tun;
+	struct bastion b;
+	struct run r;
+	size_t i;
+	int dry = json_is_true(json_object_get(args, "dry_run")), allup, rc;
+
+	/* Checked here too, so that the message names the argument. */
+	if (host_valid_name(name, e) == -1)
+		return -1;
+	if ((s = arg_str(args, "bastion", NULL)) != NULL &&
+	    host_parse_bastion(s, &b, e) == -1)
+		return -1;
+	if ((s = arg_str(args, "key", NULL)) != NULL &&
+	    tunnel_valid_key(s, e) == -1)
+		return -1;
+	json_array_foreach(json_object_get(args, "ssh_options"), i, v)
+		if (tunnel_valid_option(json_string_value(v), e) == -1)
+			return -1;
+	if (p != NULL)
+		snprintf(port, sizeof(port), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(p));
+	if (setup_forward(json_object_get(args, "forwards"), p, port,
+	    sizeof(port), &local, e) == -1)
+		return -1;
+
+	if (run_start(m, &r, "ssh-tunnel-up", e) == -1)
+		return -1;
+	if (dry)
+		run_arg(&r, "-n");
+	if ((s = arg_str(args, "backend", NULL)) != NULL) {
+		run_arg(&r, "-m");
+		run_arg(&r, s);
+	}
+	if ((s = arg_str(args, "bastion", NULL)) != NULL) {
+		run_arg(&r, "-b");
+		run_arg(&r, s);
+	}
+	if ((s = arg_str(args, "key", NULL)) != NULL) {
+		run_arg(&r, "-s");
+		run_arg(&r, s);
+	}
+	if (port[0] != '\0') {
+		run_arg(&r, "-p");
+		run_arg(&r, port);
+	}
+	if (local != NULL) {
+		run_arg(&r, "-l");
+		run_arg(&r, local);
+	}
+	json_array_foreach(json_object_get(args, "ssh_options"), i, v) {
+		run_arg(&r, "-o");
+		run_arg(&r, json_string_value(v));
+	}
+	run_arg(&r, "--");
+	run_arg(&r, name);
+	if ((rc = run_wait(&r, UP_MS, e)) == 0 && r.code != 0)
+		rc = run_failed(&r, e);
+	if (rc == 0 && !dry && list(m, name, NULL, &arr, &allup, e) == -1)
+		rc = -1;
+	if (rc == 0) {
+		tun = json_incref(json_array_get(arr, 0));
+		*res = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", name,
+		    "dry_run", dry, "output", text(r.c.out),
+		    "tunnel", tun != NULL ? tun : json_null(),
+		    "messages", str_or_null(r.c.err));
+		if (*res == NULL)
+			rc = sxerr_set(e, EX_OSERR, "out of memory");
+	}
+	json_decref(arr);
+	run_free(&r);
+	return rc;
+}
+
+static json_t *
+text_result(const char *msg, json_t *structured, int iserror)
 {
 	json_t *r;
 
-	r = json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text",
-	    "text", text, "isError", iserror);
+	r = json_pack("{s:[{s:s, s:o}], s:b}", "content", "type", "text",
+	    "text", text(msg), "isError", iserror);
 	if (r != NULL && structured != NULL &&
 	    json_object_set(r, "structuredContent", structured) == -1) {
 		json_decref(r);
@@ -377,7 +742,7 @@ tool_call(struct mcp *m, const struct tool *t, json_t *args)
 {
 	struct sxerr e = { EX_SOFTWARE, "" };
 	json_t *owned = NULL, *res = NULL, *out;
-	char *text;
+	char *dump;
 
 	if (args == NULL && (args = owned = json_object()) == NULL)
 		return NULL;
@@ -390,29 +755,31 @@ tool_call(struct mcp *m, const struct tool *t, json_t *args)
 	}
 	json_decref(owned);
 	/* The JSON as text too, for clients older than structuredContent. */
-	if ((text = json_dumps(res, JSON_COMPACT)) == NULL) {
+	if ((dump = json_dumps(res, JSON_COMPACT)) == NULL) {
 		json_decref(res);
 		return NULL;
 	}
-	out = text_result(text, res, 0);
+	out = text_result(dump, res, 0);
 	note(m, 0, "tools/call %s: ok", t->name);
-	free(text);
+	free(dump);
 	json_decref(res);
 	return out;
 }
 
 /*
- * A new session. config is the -F file or NULL for the search order.
- * NULL when out of memory.
+ * A new session. config is the -F file or NULL for the search order;
+ * bindir holds ssh-tunnel-up, -ls and -down (NULL: search PATH). NULL when
+ * out of memory.
  */
 struct mcp *
-mcp_new(const char *config)
+mcp_new(const char *config, const char *bindir)
 {
 	struct mcp *m;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return NULL;
-	if (config != NULL && (m->config = strdup(config)) == NULL)
+	if ((config != NULL && (m->config = strdup(config)) == NULL) ||
+	    (bindir != NULL && (m->bindir = strdup(bindir)) == NULL))
 		goto fail;
 	if ((m->tools = tools_list()) == NULL)
 		goto fail;
@@ -430,6 +797,7 @@ mcp_free(struct mcp *m)
 		return;
 	json_decref(m->tools);
 	free(m->config);
+	free(m->bindir);
 	free(m);
 }
 
@@ -463,9 +831,9 @@ rpc_error(struct mcp *m, json_t *id, int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	note(m, 1, "error %d: %s", code, msg);
-	return json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0",
+	return json_pack("{s:s, s:O, s:{s:i, s:o}}", "jsonrpc", "2.0",
 	    "id", id != NULL ? id : null, "error", "code", code,
-	    "message", msg);
+	    "message", text(msg));
 }
 
 static int

@@ -17,7 +17,7 @@
 
 struct mcp;
 
-struct mcp	*mcp_new(const char *);
+struct mcp	*mcp_new(const char *, const char *);
 void		 mcp_free(struct mcp *);
 int		 mcp_handle(struct mcp *, const char *, size_t, char **);
 int		 mcp_oversized(struct mcp *, char **);

@@ -22,7 +22,7 @@ state_places_user(struct places *p, struct sxerr *e)
 	int n;
 
 	if ((home = getenv("HOME")) == NULL || *home != '/')
-		return sxerr_set(e, EX_CONFIG, "HOME: not set to an absolute path");
+		return sxerr_set(e, EX_CONFIG, "HOME: not an absolute path");
 	if ((x = getenv("XDG_CONFIG_HOME")) != NULL && *x == '/')
 		n = snprintf(p->defs, sizeof(p->defs),
 		    "%s/scitex-ssh/tunnels.d", x);
@@ -39,7 +39,7 @@ state_places_user(struct places *p, struct sxerr *e)
 		n = snprintf(p->state, sizeof(p->state),
 		    "%s/.local/state/scitex-ssh", home);
 	if (n < 0 || (size_t)n >= sizeof(p->state))
-		return sxerr_set(e, EX_CONFIG, "state directory: path too long");
+		return sxerr_set(e, EX_CONFIG, "state: path too long");
 	return 0;
 }
 

@@ -34,6 +34,9 @@
 #define CONFIRM_R	"remote forward success for: listen "
 #define CONFIRM_L	"Entering interactive session."
 
+/* How long a port-busy retry waits for the nudge below to be done. */
+#define NUDGE_MS	(TUN_CONNECT_TIMEOUT * 1000)
+
 /* The first line that names a cause decides the reason. */
 static const struct {
 	const char	*text;
@@ -111,13 +114,14 @@ struct sv {
 	unsigned		 fails;		/* failed rounds in a row */
 	pid_t			 ssh_pid;
 	pid_t			 nudge_pid;	/* frees a stale remote port */
+	int			 nudge_wake;	/* retry once it is done */
 	int			 errfd;		/* ssh's stderr, or -1 */
 	char			 line[2048];
 	size_t			 linelen;
 	size_t			 confirms;
 	int			 up;
 	const char		*reason;
-	long long		 started;	/* monotonic ms of the attempt */
+	long long		 started;	/* start of the attempt, ms */
 	long long		 retry_at;	/* -1: no wait pending */
 	int			 started_once;
 };
@@ -211,10 +215,10 @@ on_line(struct sv *s, const char *line)
 	const char *r;
 
 	logf_(s, 1, "ssh: %s", line);
-	if (s->up)
-		return;
 	if ((r = supervise_classify(line)) != NULL && s->reason == NULL)
 		s->reason = r;
+	if (s->up)
+		return;
 	if (strstr(line, CONFIRM_R) != NULL)
 		s->confirms++;
 	if ((need > 0 && s->confirms >= need) ||
@@ -264,7 +268,7 @@ read_err(struct sv *s)
  * permits exactly this connection).
  */
 static void
-nudge(struct sv *s)
+nudge(struct sv *s, int wake)
 {
 	const struct forward *f;
 	struct sshargv *a;
@@ -273,6 +277,7 @@ nudge(struct sv *s)
 	if ((f = tunnel_first_remote(s->t)) == NULL ||
 	    (a = malloc(sizeof(*a))) == NULL)
 		return;
+	s->nudge_wake = wake;
 	if (tunnel_probe_argv(s->t, s->bi, f, s->ssh, a, &e) == 0 &&
 	    spawn_tied(a->argv, -1, &s->nudge_pid, &e) == 0)
 		logf_(s, 1, "port %d busy: nudging a stale session (pid %ld)",
@@ -287,6 +292,7 @@ ssh_gone(struct sv *s, int status)
 	long long elapsed = now_ms() - s->started;
 	long delay;
 	const char *reason;
+	int streak;
 
 	while (s->errfd != -1 && read_err(s))
 		;
@@ -299,35 +305,56 @@ ssh_gone(struct sv *s, int status)
 	s->errfd = -1;
 	s->ssh_pid = 0;
 	reason = s->reason != NULL ? s->reason : "exited";
+	streak = strcmp(reason, "port-busy") == 0 &&
+	    strcmp(s->st.reason, "port-busy") != 0;
+	(void)status;
 	if (s->up) {
 		/* A link that worked: at once, to the same bastion. */
 		logf_(s, 0, "down (%s), reconnecting", reason);
 		s->up = 0;
-		delay = 0;
-	} else if (++s->tried < s->t->nbastion) {
+		s->retry_at = now_ms();
+		put_state(s, "backoff", reason);
+		return;
+	}
+	if (++s->tried < s->t->nbastion && !streak) {
+		/* Failover: the next bastion at once, still connecting. */
 		logf_(s, 0, "%s: %s; trying the next bastion", s->st.bastion,
 		    reason);
+		strlcpy(s->st.reason, reason, sizeof(s->st.reason));
 		s->bi = (s->bi + 1) % s->t->nbastion;
-		delay = 0;
-	} else {
-		s->tried = 0;
-		s->bi = (s->bi + 1) % s->t->nbastion;
-		s->fails++;
-		/* The wait counts from the attempt's start: an attempt that
-		 * timed out has waited already. */
-		delay = supervise_delay_ms(s->fails, s->t->retry_max,
-		    arc4random()) - (long)elapsed;
-		if (delay < 0)
-			delay = 0;
-		if (s->fails == 1 || strcmp(reason, s->st.reason) != 0)
-			logf_(s, 0, "not up (%s), retrying in %.2f s", reason,
-			    delay / 1000.0);
+		s->retry_at = now_ms();
+		return;
 	}
-	(void)status;
+	s->tried = 0;
+	/*
+	 * An attempt that took seconds (a connect timing out on a dead path)
+	 * has waited already and does not grow the wait: the next one starts
+	 * at once, so the path's return is met within a SYN retransmission.
+	 * A new run of port-busy starts the waits small again.
+	 */
+	if (streak)
+		s->fails = 1;
+	else if (elapsed < 2000 || s->fails == 0)
+		s->fails++;
+	delay = supervise_delay_ms(s->fails, s->t->retry_max, arc4random()) -
+	    (long)elapsed;
+	if (delay < 0)
+		delay = 0;
+	if (s->fails == 1 || strcmp(reason, s->st.reason) != 0)
+		logf_(s, 0, "not up (%s), retrying in %.2f s", reason,
+		    delay / 1000.0);
 	s->retry_at = now_ms() + delay;
 	put_state(s, "backoff", reason);
-	if (strcmp(reason, "port-busy") == 0)
-		nudge(s);
+	if (strcmp(reason, "port-busy") == 0) {
+		/* The first retry of a run waits for the nudge instead. */
+		nudge(s, streak);
+		if (streak && s->nudge_pid > 0)
+			s->retry_at = now_ms() + NUDGE_MS;
+	}
+	/* A nudged bastion is tried again; otherwise the next round starts
+	 * with the next bastion. */
+	if (!(streak && s->nudge_pid > 0))
+		s->bi = (s->bi + 1) % s->t->nbastion;
 }
 
 static void
@@ -417,8 +444,12 @@ on_signals(struct sv *s, int sfd)
 			break;
 		case SIGCHLD:
 			if (s->nudge_pid > 0 &&
-			    waitpid(s->nudge_pid, &st, WNOHANG) == s->nudge_pid)
+			    waitpid(s->nudge_pid, &st, WNOHANG) ==
+			    s->nudge_pid) {
 				s->nudge_pid = 0;
+				if (s->nudge_wake && s->ssh_pid == 0)
+					s->retry_at = now_ms();
+			}
 			if (s->ssh_pid > 0 &&
 			    waitpid(s->ssh_pid, &st, WNOHANG) == s->ssh_pid)
 				ssh_gone(s, st);
@@ -468,7 +499,8 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		logf_(&s, 1, "netlink: %s; network changes will not cut waits "
 		    "short", strerror(errno));
 	for (;;) {
-		if (s.ssh_pid == 0 && s.retry_at >= 0 && now_ms() >= s.retry_at &&
+		if (s.ssh_pid == 0 && s.retry_at >= 0 &&
+		    now_ms() >= s.retry_at &&
 		    start_ssh(&s, e) == -1) {
 			rc = -1;
 			break;

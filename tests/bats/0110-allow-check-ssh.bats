@@ -82,7 +82,7 @@ refused_by_policy() {
 	[[ $stderr == *"bypass: ssh denied"* ]]
 }
 
-@test "a config that does not parse refuses every host, naming the place" {
+@test "a config that does not parse refuses every host and tool, naming the place" {
 	printf 'default: {ssh: allow}\nhosts:\n  allowed: [ssh\n' >"$CONF"
 	run --separate-stderr ssh -F "$CFG" allowed true
 	[ "$status" -eq 255 ]
@@ -91,6 +91,14 @@ refused_by_policy() {
 	run --separate-stderr scp -F "$CFG" "$CFG" allowed:"$WORK/x"
 	[ "$status" -ne 0 ]
 	[ ! -e "$WORK/x" ]
+	printf 'put %s %s\n' "$CFG" "$WORK/x" >"$WORK/batch"
+	run --separate-stderr sftp -F "$CFG" -b "$WORK/batch" allowed
+	[ "$status" -ne 0 ]
+	[ ! -e "$WORK/x" ]
+	run --separate-stderr rsync -e "ssh -F $CFG" "$CFG" allowed:"$WORK/x"
+	[ "$status" -ne 0 ]
+	[ ! -e "$WORK/x" ]
+	[[ $stderr == *"$CONF:"*"refusing"* ]]
 	no_connection
 }
 

@@ -19,11 +19,9 @@ EOC
 # every_line_json: each line of $output is one JSON-RPC 2.0 message (or a
 # batch of them).
 every_line_json() {
-	local l
-	for l in "${lines[@]}"; do
-		jq -e 'if type == "array" then all(.jsonrpc == "2.0")
-		    else .jsonrpc == "2.0" end' <<<"$l" >/dev/null
-	done
+	jq -Rne '[inputs | fromjson | if type == "array" then
+	    all(.jsonrpc == "2.0") else .jsonrpc == "2.0" end] | all' \
+	    <<<"$output" >/dev/null
 }
 
 @test "malformed JSON: -32700 with a null id, then the next request is served" {

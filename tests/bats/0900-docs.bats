@@ -9,14 +9,15 @@
 #   one "usage:" line of -h with its continuation lines.
 #   Page: the SYNOPSIS section rendered by mandoc -T ascii, wide enough
 #   that no form wraps, overstrike removed; each non-empty line is a form.
-#   Usage: the first line must start "usage: NAME "; a line that starts with
-#   blanks and then "NAME " begins the next form; any other line continues
-#   the form before it. The "usage:" prefix is dropped.
+#   Usage: the lines of -h up to the first empty one (a program may add a
+#   word of help after an empty line). The first line must start
+#   "usage: NAME "; a line that starts with blanks and then "NAME " begins
+#   the next form; any other line continues the form before it. The
+#   "usage:" prefix is dropped.
 #   Both sides: blanks at either end removed, every run of blanks made one
 #   space. The lists of forms must be equal, in order.
-# -h may follow the usage with a blank line and further help (how to
-# register ssh-tunnel-mcp, say): only the first paragraph is the usage.
-# Layout of -h, checked apart from the words: no tab; a further form starts
+# An unknown option must print that same usage block on stderr, last.
+# Layout of the usage block, checked apart from the words: no tab; a further form starts
 # with exactly 7 spaces (the width of "usage: "); a continuation line is
 # indented to the first flag of its form, that is 8 + length(NAME) spaces.
 
@@ -46,6 +47,11 @@ built_pages() {
 		p=${p%.*}
 		[ -x "$BUILD/bin/$p" ] && echo "$f $p"
 	done
+}
+
+# usage_block: the usage lines of -h, up to the first empty line.
+usage_block() {
+	awk '/^[[:blank:]]*$/ { exit } { print }'
 }
 
 squeeze() {
@@ -125,7 +131,7 @@ report() {
 		out=$BATS_TEST_TMPDIR/$prog
 		rc=0
 		"$BUILD/bin/$prog" -h >"$out.h" 2>"$out.2" || rc=$?
-		sed '/^$/,$d' "$out.h" >"$out.1"
+		usage_block <"$out.h" >"$out.1"
 		[ $rc -eq 0 ] || bad+="$prog -h: exit $rc, want 0"$'\n'
 		[ -s "$out.2" ] && bad+="$prog -h: wrote on stderr: $(cat "$out.2")"$'\n'
 		synopsis_forms "$page" >"$out.syn"
@@ -159,7 +165,7 @@ report() {
 	while read -r page prog; do
 		n=$((n + 1))
 		out=$BATS_TEST_TMPDIR/$prog
-		"$BUILD/bin/$prog" -h 2>/dev/null | sed '/^$/,$d' >"$out.h" || :
+		"$BUILD/bin/$prog" -h 2>/dev/null | usage_block >"$out.h" || :
 		c=$(unused_flag "$out.h") || { bad+="$prog: no unused letter"$'\n'; continue; }
 		rc=0
 		"$BUILD/bin/$prog" "-$c" >"$out.1" 2>"$out.2" </dev/null || rc=$?
@@ -255,4 +261,170 @@ report() {
 	done
 	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
 	[ "$n" -gt 0 ] || skip "no zsh completions yet"
+}
+
+# directives FILE: the lines of an ssh_config snippet that are not comments,
+# trimmed and squeezed, joined by "|".
+directives() {
+	grep -v '^[[:blank:]]*\(#\|$\)' "$1" | squeeze | paste -sd '|'
+}
+
+# doc_lines FILE: a README or a rendered page as trimmed, squeezed lines,
+# joined by "|", to find a snippet in.
+doc_lines() {
+	case $1 in
+	*.md) cat "$1" ;;
+	*) LC_ALL=C mandoc -T ascii -O width=1000 "$1" | sed 's/.\x08//g' ;;
+	esac | squeeze | grep -v '^$' | paste -sd '|'
+}
+
+@test "docs: the snippets quoted in README and the pages are the shipped ones" {
+	local f doc want bad='' n=0
+	for f in "$TOP"/ssh_config.d/*.conf; do
+		[ -e "$f" ] || continue
+		n=$((n + 1))
+		want=$(directives "$f")
+		for doc in "$TOP/README.md" "$TOP/man/man1/ssh-allow-check.1" \
+		    "$TOP/man/man7/scitex-ssh.7"; do
+			[ -e "$doc" ] || continue
+			case "|$(doc_lines "$doc")|" in
+			*"|$want|"*) ;;
+			*) bad+="${doc#"$TOP"/} does not quote ${f#"$TOP"/}: $want"$'\n' ;;
+			esac
+		done
+	done
+	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
+	[ "$n" -gt 0 ] || skip "no snippets yet"
+}
+
+# yaml_examples PAGE DIR: each literal block of the EXAMPLES of PAGE that
+# begins (after comments) with a key at the left margin, into DIR/1.yaml,
+# DIR/2.yaml, ...
+yaml_examples() {
+	awk -v dir="$2" '
+	/^\.Sh / { ex = ($0 == ".Sh EXAMPLES"); next }
+	ex && /^\.Bd -literal/ { inb = 1; n++; first = 1; head = ""; next }
+	inb && /^\.Ed/ { inb = 0; close(f); next }
+	inb {
+		if (first && /^#/) { head = head $0 "\n"; next }
+		if (first && $0 !~ /^[a-z_]+:/) { inb = 0; next }
+		gsub(/\\e/, "\\")
+		f = dir "/" n ".yaml"
+		if (first)
+			printf "%s", head > f
+		first = 0
+		print > f
+	}' "$1"
+}
+
+@test "docs: the YAML examples of scitex-ssh.yaml.5 and README are valid" {
+	local f page=$TOP/man/man5/scitex-ssh.yaml.5 bad='' n=0 out rc top
+	# ssh-tunnel-ls lists a tunnel whose definition is bad, with the
+	# error on stderr: any word there is a failure.
+	mkdir -p "$BATS_TEST_TMPDIR/ex"
+	yaml_examples "$page" "$BATS_TEST_TMPDIR/ex"
+	awk '/^    default:/ { on = 1 } on && /^[^ ]/ { exit } on' \
+	    "$TOP/README.md" | sed 's/^    //' >"$BATS_TEST_TMPDIR/ex/readme.yaml"
+	for f in "$BATS_TEST_TMPDIR"/ex/*.yaml; do
+		[ -s "$f" ] || continue
+		n=$((n + 1))
+		top=$(grep -m1 -v '^#' "$f")
+		case $top in
+		default:* | hosts:* | tunnels:* | copy:*)
+			rc=0
+			out=$(ssh-allow-check -n -F "$f" 2>&1) || rc=$?
+			[ $rc -eq 0 ] || bad+="ssh-allow-check -n: $out"$'\n'
+			if [ -x "$BUILD/bin/ssh-tunnel-ls" ]; then
+				rc=0
+				out=$(ssh-tunnel-ls -F "$f" 2>&1 >/dev/null) || rc=$?
+				[ $rc -ne 78 ] && [ -z "$out" ] ||
+				    bad+="ssh-tunnel-ls: $out"$'\n'
+			fi
+			;;
+		*)	# a tunnels.d drop-in
+			[ -x "$BUILD/bin/ssh-tunnel-ls" ] || continue
+			mkdir -p "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d"
+			cp "$f" "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/edge1.yaml"
+			rc=0
+			echo 'default: {ssh: allow}' >"$BATS_TEST_TMPDIR/min.yaml"
+			out=$(ssh-tunnel-ls -F "$BATS_TEST_TMPDIR/min.yaml" edge1 \
+			    2>&1 >/dev/null) || rc=$?
+			[ $rc -ne 78 ] && [ -z "$out" ] ||
+			    bad+="ssh-tunnel-ls (drop-in): $out"$'\n'
+			rm "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/edge1.yaml"
+			;;
+		esac
+	done
+	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
+	[ "$n" -ge 5 ]
+}
+
+@test "docs: what the pages say of the first policy example holds" {
+	mkdir -p "$BATS_TEST_TMPDIR/ex"
+	yaml_examples "$TOP/man/man5/scitex-ssh.yaml.5" "$BATS_TEST_TMPDIR/ex"
+	cp "$BATS_TEST_TMPDIR/ex/1.yaml" "$CONF"
+	# ssh-allow-check.1, EXAMPLES
+	run ssh-allow-check -x Node7.HPC.example.edu
+	[ "$status" -eq 0 ]
+	[ "$output" = "node7.hpc.example.edu: ssh: $CONF:6:30: hosts: \"*.hpc.example.edu\": ssh: allow" ]
+	run ssh-allow-check -f tunnels labbox
+	[ "$status" -eq 0 ]
+	# scitex-ssh.yaml.5, EXAMPLES: the third entry decides www.example.org
+	# and, since labbox's entry does not name ssh, labbox too.
+	run ssh-allow-check -x www.example.org
+	[ "$status" -eq 1 ]
+	[[ $output == *':7:'*'"!*.example.edu,*": ssh: deny' ]]
+	run ssh-allow-check -x labbox
+	[ "$status" -eq 1 ]
+	[[ $output == *':7:'*'"!*.example.edu,*": ssh: deny' ]]
+	run ssh-allow-check -f tunnels node7.hpc.example.edu
+	[ "$status" -eq 1 ]
+}
+
+@test "docs: make install puts things where the docs say, and the README's Include works" {
+	local dest=$BATS_TEST_TMPDIR/dest f s inc
+	make -s -C "$TOP" O="$O" SANITIZE="${SANITIZE:-}" DESTDIR="$dest" \
+	    install >/dev/null
+	for f in "$TOP"/man/man*/*.[1-8]; do
+		s=${f##*.}
+		[ -f "$dest/usr/local/share/man/man$s/${f##*/}" ]
+	done
+	for f in "$TOP"/completions/bash/*; do
+		[ -f "$dest/usr/local/share/bash-completion/completions/${f##*/}" ]
+	done
+	for f in "$TOP"/completions/zsh/_*; do
+		[ -f "$dest/usr/local/share/zsh/site-functions/${f##*/}" ]
+	done
+	# The Include line of the README, first in ~/.ssh/config, as told.
+	inc=$(grep -m1 '^    Include /usr/local/share/scitex-ssh/ssh_config.d/' \
+	    "$TOP/README.md" | sed 's/^ *//')
+	[ -n "$inc" ]
+	{
+		echo "${inc/\/usr\/local/$dest/usr/local}"
+		printf 'Host *\n\tProxyCommand nc %%h %%p\n'
+	} >"$HOME/.ssh/config"
+	# ssh reads the passwd entry's home, not $HOME: name the file.
+	printf 'default: {ssh: allow}\nhosts: {blocked: {ssh: deny}}\n' >"$CONF"
+	run ssh -F "$HOME/.ssh/config" -G blocked </dev/null
+	[ "$status" -eq 0 ]
+	grep -qx 'proxycommand ssh-allow-check -d -- %n' <<<"$output"
+	run ssh -F "$HOME/.ssh/config" -G other </dev/null
+	grep -qx 'proxycommand nc %h %p' <<<"$output"
+	grep -qx 'batchmode no' <<<"$output"
+	SCITEX_SSH_BATCH=1 run ssh -F "$HOME/.ssh/config" -G other </dev/null
+	grep -qx 'batchmode yes' <<<"$output"
+	grep -qx 'clearallforwardings yes' <<<"$output"
+}
+
+@test "docs: references to the project's own pages, and README links, resolve" {
+	local f name sec link bad=''
+	while read -r f name sec; do
+		[ -e "$TOP/man/man$sec/$name.$sec" ] ||
+		    bad+="${f#"$TOP"/}: .Xr $name $sec: no such page"$'\n'
+	done < <(awk '$1 == ".Xr" && $2 ~ /^(ssh-tunnel-|ssh-allow-check|ssh-copy-guard|scitex-ssh)/ {
+		print FILENAME, $2, $3 + 0 }' "$TOP"/man/man*/*.[1-8])
+	while read -r link; do
+		[ -e "$TOP/$link" ] || bad+="README.md: no $link"$'\n'
+	done < <(grep -o '](\([^)#:]*\))' "$TOP/README.md" | sed 's/^](//; s/)$//')
+	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
 }

@@ -84,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *p = (const char *)data, *end = p + size, *nl;
 	struct mcp *m;
 
-	if ((m = mcp_new(conf)) == NULL)
+	if ((m = mcp_new(conf, "/nonexistent")) == NULL)
 		abort();
 	one(m, init, sizeof(init) - 1);
 	while (p < end) {

@@ -53,6 +53,7 @@ setup(void **state)
 	mk("%s/%s", "ro/sub");
 	mk("%s/%s", "rw");
 	mk("%s/%s", "rw/ro-inside");
+	mk("%s/%s", "ro/in");
 	mk("%s/%s", "out");
 	snprintf(spec, sizeof(spec), "%s/ro/f", dir);
 	assert_non_null(fp = fopen(spec, "w"));
@@ -68,9 +69,13 @@ setup(void **state)
 	assert_int_equal(guard_add_root(&g, spec, &e), 0);
 	snprintf(spec, sizeof(spec), "%s:rw", rw);
 	assert_int_equal(guard_add_root(&g, spec, &e), 0);
-	/* nested: a read-only root inside a writable one */
-	snprintf(spec, sizeof(spec), "%s/rw/ro-inside", dir);
+	/* nested: a writable root inside a read-only one */
+	snprintf(spec, sizeof(spec), "%s/ro/in:rw", dir);
 	assert_int_equal(guard_add_root(&g, spec, &e), 0);
+	/* the other way round the kernel could not keep it read-only */
+	snprintf(spec, sizeof(spec), "%s/rw/ro-inside", dir);
+	assert_int_equal(guard_add_root(&g, spec, &e), -1);
+	assert_non_null(strstr(e.msg, "beneath read-write root"));
 	return 0;
 }
 
@@ -196,8 +201,8 @@ static const struct { const char *p; int write, ok; } paths[] = {
 	{ "%s/rw/tofile", 0, 1 },	{ "%s/rw/tofile", 1, 0 },
 	{ "%s/rw/tofile/x", 0, 0 },	{ "%s/rw/nx/../esc/x", 0, 0 },
 	{ "%s/rw/nx/../../out", 1, 0 },	{ "%s/rw/nx/../y", 1, 1 },
-	{ "%s/rw/ro-inside/x", 1, 0 },	{ "%s/rw/ro-inside/x", 0, 1 },
-	{ "%s/rw/ro-inside/../x", 1, 1 }, { "%s/rw//./x", 1, 1 },
+	{ "in/x", 1, 1 },		{ "in/../x", 1, 0 },
+	{ "sub/x", 1, 0 },		{ "%s/rw//./x", 1, 1 },
 	{ "%s/rwx", 0, 0 },		{ "%s/r", 0, 0 },
 	{ "%s", 0, 0 },
 };
@@ -281,6 +286,12 @@ static const struct { const char *in; const char *argv; } cmds[] = {
 	{ "rsync --server --compare-dest=../../ro . ../rw/d",
 	    "rsync --server --safe-links --compare-dest=../../ro . ../rw/d" },
 	{ "rsync --server --backup-dir=../../ro . ../rw/d", NULL },
+	{ "rsync --server --sender -be.Ls --backup-dir ../bak"
+	    " --temp-dir=/x . f",
+	    "rsync --server --sender -be.Ls . f" },
+	{ "rsync --server --sender --link-dest=/etc --files-from=-"
+	    " --partial-dir /etc . f",
+	    "rsync --server --sender --files-from=- . f" },
 	{ "rsync", NULL },
 	{ "rsync --sender --server . f", NULL },
 	{ "ls", NULL },
@@ -386,6 +397,36 @@ test_config(void **state)
 }
 
 static void
+test_check(void **state)
+{
+	struct guard t;
+	struct sxerr e;
+	char p[600];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/rw/c.yaml", dir);
+	assert_non_null(fp = fopen(p, "w"));
+	fclose(fp);
+	chmod(p, 0644);
+	assert_int_equal(guard_check(&g, NULL, &e), 0);
+	assert_int_equal(guard_check(&g, p, &e), -1);
+	assert_int_equal(e.ex, EX_CONFIG);
+	snprintf(p, sizeof(p), "%s/ro/f", dir);
+	chmod(p, 0644);
+	assert_int_equal(guard_check(&g, p, &e), 0);
+	chmod(p, 0664);
+	assert_int_equal(guard_check(&g, p, &e), -1);
+	chmod(p, 0644);
+	t = g;
+	snprintf(t.sftp_server, sizeof(t.sftp_server), "%s/rw/toro/f", dir);
+	assert_int_equal(guard_check(&t, NULL, &e), 0);
+	snprintf(t.sftp_server, sizeof(t.sftp_server), "%s/ro/in/s", dir);
+	assert_non_null(fp = fopen(t.sftp_server, "w"));
+	fclose(fp);
+	assert_int_equal(guard_check(&t, NULL, &e), -1);
+}
+
+static void
 test_rules(void **state)
 {
 	struct ll_rule r[GUARD_RULES_MAX];
@@ -421,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_rules),
 	};
 

@@ -76,7 +76,7 @@ expect_error(struct mcp *m, const char *line, int code, int null_id)
 static struct mcp *
 ready(void)
 {
-	struct mcp *m = mcp_new(conf);
+	struct mcp *m = mcp_new(conf, "/nonexistent");
 	json_t *r;
 
 	assert_non_null(m);
@@ -109,7 +109,7 @@ test_negotiate(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		m = mcp_new(NULL);
+		m = mcp_new(NULL, "/nonexistent");
 		snprintf(line, sizeof(line), "{'jsonrpc':'2.0','id':'a',"
 		    "'method':'initialize','params':{'protocolVersion':"
 		    "'%s'}}", t[i].asked);
@@ -129,7 +129,7 @@ test_negotiate(void **state)
 		expect_error(m, line, -32600, 0);
 		mcp_free(m);
 	}
-	m = mcp_new(NULL);
+	m = mcp_new(NULL, "/nonexistent");
 	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
 	    "'initialize','params':{}}", -32602, 0);
 	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
@@ -143,7 +143,7 @@ test_negotiate(void **state)
 static void
 test_lifecycle(void **state)
 {
-	struct mcp *m = mcp_new(NULL);
+	struct mcp *m = mcp_new(NULL, "/nonexistent");
 	json_t *r;
 
 	/* Before initialize: ping only. */
@@ -196,6 +196,16 @@ test_malformed(void **state)
 	    "'params':[]}", -32602, 0);
 	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/list',"
 	    "'params':{'cursor':'x'}}", -32602, 0);
+
+	/* A name cut at 100 bytes inside a character is still answered. */
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\u00e9'}",
+	    -32601, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':'tools/call','params':"
+	    "{'name':'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\u00e9'}}",
+	    -32602, 0);
 
 	/* Nesting far past any sane message: refused, not recursed into. */
 	deep = malloc(200001);
@@ -391,13 +401,41 @@ test_tool_errors(void **state)
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':1}",
 	    "dry_run: expected true or false");
 
+	/* Arguments are checked before any program would run. */
+	expect_tool_error(m, "tunnel_status", "{'name':'a','port':1}",
+	    "give name or port, not both");
+	expect_tool_error(m, "tunnel_remove", "{}", "give name or port");
+	expect_tool_error(m, "tunnel_setup", "{'name':'-x'}",
+	    "not a valid tunnel name");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','key':'rel/key'}",
+	    "bad key path");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','ssh_options':"
+	    "['LocalCommand=id']}", "not allowed");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','forwards':"
+	    "['R 1:a:2','R 3:a:4']}", "forwards: one R forward");
+	/* The programs are not where this session was told: said so. */
+	expect_tool_error(m, "tunnel_status", "{}",
+	    "/nonexistent/ssh-tunnel-ls: No such file or directory");
+	expect_tool_error(m, "tunnel_remove", "{'port':2222}",
+	    "/nonexistent/ssh-tunnel-down");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':true}",
+	    "/nonexistent/ssh-tunnel-up");
+
 	/* A missing config file is the tool's error, not the protocol's. */
-	nofile = mcp_new("/nonexistent/scitex-ssh.yaml");
+	nofile = mcp_new("/nonexistent/scitex-ssh.yaml", "/nonexistent");
 	r = rpc(nofile, "{'jsonrpc':'2.0','id':0,'method':"
 	    "'initialize','params':{'protocolVersion':'2025-06-18'}}");
 	json_decref(r);
 	expect_tool_error(nofile, "allow_check", "{'host':'a'}",
 	    "/nonexistent/scitex-ssh.yaml");
+	mcp_free(nofile);
+	/* A message quoting a path that is not UTF-8 is still JSON. */
+	nofile = mcp_new("/nonexistent/\xff.yaml", "/nonexistent");
+	r = rpc(nofile, "{'jsonrpc':'2.0','id':0,'method':"
+	    "'initialize','params':{'protocolVersion':'2025-06-18'}}");
+	json_decref(r);
+	expect_tool_error(nofile, "allow_check", "{'host':'a'}",
+	    "/nonexistent/?.yaml");
 	mcp_free(nofile);
 	mcp_free(m);
 }

@@ -334,12 +334,13 @@ read_all(int fd, char *buf, size_t size)
 	buf[off] = '\0';
 }
 
-/* EOF on stdin reaches the host as a FIN; the host may still answer. */
-static void
-t_halfclose_in(void **state)
+/*
+ * The pump between pipes and loopback TCP as under ssh; the test keeps
+ * s[1] (the host), a[1] (writes stdin) and b[0] (reads stdout).
+ */
+static pid_t
+pump_pipes(int s[2], int a[2], int b[2])
 {
-	char buf[64];
-	int s[2], a[2], b[2];
 	pid_t pump;
 
 	tcp_pair(s);
@@ -349,6 +350,18 @@ t_halfclose_in(void **state)
 	(void)close(s[0]);
 	(void)close(a[0]);
 	(void)close(b[1]);
+	return pump;
+}
+
+/* EOF on stdin reaches the host as a FIN; the host may still answer. */
+static void
+t_halfclose_in(void **state)
+{
+	char buf[64];
+	int s[2], a[2], b[2];
+	pid_t pump;
+
+	pump = pump_pipes(s, a, b);
 	assert_int_equal(write(a[1], "ping", 4), 4);
 	(void)close(a[1]);
 	read_all(s[1], buf, sizeof(buf));
@@ -370,13 +383,7 @@ t_halfclose_sock(void **state)
 	int s[2], a[2], b[2];
 	pid_t pump;
 
-	tcp_pair(s);
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
-	pump = spawn_pump(s[0], a[0], b[1]);
-	(void)close(s[0]);
-	(void)close(a[0]);
-	(void)close(b[1]);
+	pump = pump_pipes(s, a, b);
 	assert_int_equal(write(s[1], "bye", 3), 3);
 	assert_int_equal(shutdown(s[1], SHUT_WR), 0);
 	read_all(b[0], buf, sizeof(buf));
@@ -397,13 +404,7 @@ t_peer_gone(void **state)
 	int s[2], a[2], b[2];
 	pid_t pump, w;
 
-	tcp_pair(s);
-	assert_int_equal(pipe(a), 0);
-	assert_int_equal(pipe(b), 0);
-	pump = spawn_pump(s[0], a[0], b[1]);
-	(void)close(s[0]);
-	(void)close(a[0]);
-	(void)close(b[1]);
+	pump = pump_pipes(s, a, b);
 	(void)close(b[0]);
 	w = spawn_writer(s[1], 4 * MiB, 2);
 	(void)close(s[1]);
