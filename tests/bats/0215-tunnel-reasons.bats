@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: AGPL-3.0-only
+# Why a tunnel is down, from real ssh failures; listing and removing
+# several tunnels; a reload that fails keeps the running definition.
+
+load ../lib/common
+load ../lib/sshd
+load ../lib/tunnel
+
+setup() {
+	common_setup
+	tunnel_fixture
+}
+
+teardown() {
+	tunnel_teardown
+}
+
+# reason_is NAME REASON: the tunnel reaches backoff with REASON.
+reason_is() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		[ "$(ssh-tunnel-ls "$1" | cut -f3,9)" = "$(printf 'backoff\t%s' "$2")" ] &&
+		    return 0
+		sleep 0.1
+	done
+	ssh-tunnel-ls "$1" >&2
+	return 1
+}
+
+@test "a key the bastion does not know: auth" {
+	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/other"
+	run ssh-tunnel-up -b "$ME@127.0.0.1:$BPORT" -s "$BATS_TEST_TMPDIR/other" \
+	    -p "$RPORT" -l "127.0.0.1:$BPORT" \
+	    -o "UserKnownHostsFile=$B/known_hosts" labbox
+	[ "$status" -eq 69 ]
+	[[ $output == *"(auth via"* ]]
+	reason_is labbox auth
+}
+
+@test "a bastion whose host key changed: hostkey" {
+	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/otherhost"
+	printf '[127.0.0.1]:%s %s\n' "$BPORT" \
+	    "$(cut -d' ' -f1-2 "$BATS_TEST_TMPDIR/otherhost.pub")" \
+	    >"$BATS_TEST_TMPDIR/known_hosts"
+	run ssh-tunnel-up -b "$ME@127.0.0.1:$BPORT" -s "$KEY" -p "$RPORT" \
+	    -l "127.0.0.1:$BPORT" \
+	    -o "UserKnownHostsFile=$BATS_TEST_TMPDIR/known_hosts" labbox
+	[ "$status" -eq 69 ]
+	[[ $output == *"(hostkey via"* ]]
+	reason_is labbox hostkey
+}
+
+@test "a new bastion is trusted on first use (accept-new)" {
+	run ssh-tunnel-up -b "$ME@127.0.0.1:$BPORT" -s "$KEY" -p "$RPORT" \
+	    -l "127.0.0.1:$BPORT" \
+	    -o "UserKnownHostsFile=$BATS_TEST_TMPDIR/fresh_known_hosts" labbox
+	echo "$output"
+	[ "$status" -eq 0 ]
+	ssh-keygen -F "[127.0.0.1]:$BPORT" -f "$BATS_TEST_TMPDIR/fresh_known_hosts"
+}
+
+@test "two tunnels: ls lists both, -p picks one, down -p and -a remove them" {
+	mapfile -t args < <(tunnel_up_args)
+	ssh-tunnel-up -q "${args[@]}" one
+	p1=$RPORT
+	RPORT=$(free_port)
+	mapfile -t args < <(tunnel_up_args)
+	ssh-tunnel-up -q "${args[@]}" two
+	run ssh-tunnel-ls -N
+	[ "$output" = "$(printf 'one\ntwo')" ]
+	run ssh-tunnel-ls -H
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(printf 'NAME\tBACKEND\tSTATE\tPORT\tBASTION\tPID\tUPTIME\tRESTARTS\tREASON')" ]
+	[ "${#lines[@]}" -eq 3 ]
+	run ssh-tunnel-ls -p "$p1"
+	[ "$(cut -f1 <<<"$output")" = one ]
+	run ssh-tunnel-ls -c
+	[ "$(grep -c '^Host ' <<<"$output")" -eq 2 ]
+	run ssh-tunnel-ls one nosuch
+	[ "$status" -eq 1 ]
+	[[ $output == *"nosuch: no such tunnel"* ]]
+	run ssh-tunnel-down -p "$p1"
+	[ "$status" -eq 0 ]
+	[ "$(ssh-tunnel-ls -N)" = two ]
+	run ssh-tunnel-down -a
+	[ "$status" -eq 0 ]
+	[ -z "$(ssh-tunnel-ls -N)" ]
+	[ -z "$(supervisor_pids)" ]
+}
+
+@test "SIGHUP with a broken definition: the running one is kept" {
+	mapfile -t args < <(tunnel_up_args)
+	ssh-tunnel-up -q "${args[@]}" labbox
+	pid=$(supervisor_pids)
+	printf 'bastion: [\n' >"$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/labbox.yaml"
+	kill -HUP "$pid"
+	for ((i = 0; i < 50; i++)); do
+		grep -q "keeping the running definition" \
+		    "$XDG_RUNTIME_DIR/scitex-ssh/labbox.log" && break
+		sleep 0.1
+	done
+	grep -q "labbox.yaml:2:1" "$XDG_RUNTIME_DIR/scitex-ssh/labbox.log"
+	running "$pid"
+	# The forward still answers on the bastion's side.
+	# shellcheck disable=SC2016
+	timeout 10 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" &&
+	    IFS= read -r -t 5 l <&5 && [[ $l == SSH-2.0-* ]]' _ "$RPORT"
+}
+
+@test "a tunnel from the config file's tunnels: section" {
+	write_config <<EOC
+default: {tunnels: allow}
+tunnels:
+  cfgbox:
+    bastion: $ME@127.0.0.1:$BPORT
+    key: $KEY
+    forwards: [R $RPORT:127.0.0.1:$BPORT]
+    ssh_options: [UserKnownHostsFile=$B/known_hosts]
+EOC
+	run ssh-tunnel-up cfgbox
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/cfgbox.yaml" ]
+	run ssh-tunnel-ls --probe cfgbox
+	[ "$status" -eq 0 ]
+	run ssh-tunnel-down cfgbox
+	[ "$status" -eq 0 ]
+	[[ $output == *"defined in $CONF:3; remove it there"* ]]
+	[ "$(state_of cfgbox)" = stopped ]
+}
