@@ -463,9 +463,11 @@ ssh_gone(struct sv *s, int status)
 	    strcmp(s->st.reason, "port-busy") != 0;
 	(void)status;
 	if (s->up) {
-		/* A link that worked: at once, to the same bastion. */
+		/* A link that worked: at once, to the same bastion; this
+		 * is the retry made at once, the next failure waits. */
 		logf_(s, 0, "down (%s), reconnecting", reason);
 		s->up = 0;
+		s->fails = 1;
 		s->retry_at = now_ms();
 		put_state(s, "backoff", reason);
 		return;
