@@ -264,8 +264,10 @@ host_fmt_bastion(const struct bastion *b, char *buf, size_t sz)
 {
 	int v6 = strchr(b->host, ':') != NULL, n;
 
+	/* An IPv6 address always in brackets: host_parse_bastion reads it
+	 * back only so, and so does ssh's ProxyJump. */
 	n = snprintf(buf, sz, "%s%s%s%s%s", b->user, b->user[0] ? "@" : "",
-	    v6 && b->port ? "[" : "", b->host, v6 && b->port ? "]" : "");
+	    v6 ? "[" : "", b->host, v6 ? "]" : "");
 	if (n >= 0 && (size_t)n < sz && b->port)
 		n += snprintf(buf + n, sz - n, ":%d", b->port);
 	return n >= 0 && (size_t)n < sz ? 0 : -1;
