@@ -107,7 +107,8 @@ gate(const struct config *cf)
 		    host);
 	}
 	errx(EX_NOPERM, "tunnels from %s: denied by %s; to allow, add first "
-	    "under hosts: in %s:\n  %s: {tunnels: allow}", host, why, d.path, host);
+	    "under hosts: in %s:\n  %s: {tunnels: allow}", host, why,
+	    d.path, host);
 }
 
 /* An absolute key path: ~/... is kept for the definition to expand. */
@@ -466,16 +467,19 @@ supervise(const char *name)
 	if ((rc = backend_lookup(cf, name, &r, &e)) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (rc == 1)
-		errx(EX_CONFIG, "%s: no such tunnel (not in %s nor in tunnels.d)",
-		    name, cf->path[0] ? cf->path : "a config file");
-	if (backend_load(cf, &r, &t, &e) == -1 || tunnel_check_key(&t, &e) == -1)
+		errx(EX_CONFIG, "%s: no such tunnel (not in %s nor in "
+		    "tunnels.d)", name, cf->path[0] ? cf->path :
+		    "a config file");
+	if (backend_load(cf, &r, &t, &e) == -1 ||
+	    tunnel_check_key(&t, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	config_free(cf);
 	if (state_mkdir(r.pl.state, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (state_path(lock, sizeof(lock), r.pl.state, name, ".lock") == -1 ||
 	    state_path(pidf, sizeof(pidf), r.pl.state, name, ".pid") == -1 ||
-	    state_path(statef, sizeof(statef), r.pl.state, name, ".state") == -1)
+	    state_path(statef, sizeof(statef), r.pl.state, name,
+	    ".state") == -1)
 		errx(EX_CANTCREAT, "%s: path too long", r.pl.state);
 	fd = take_lock(lock, name);
 	if (state_pidfile_write(pidf, getpid(), &e) == -1)
@@ -576,7 +580,7 @@ main(int argc, char *argv[])
 	const char *mflag = NULL, *adoptport = NULL;
 	const struct backend *b;
 	struct places pl;
-	struct config *cf;
+	static struct config *cf;	/* reachable at exit(3) */
 	struct tref r;
 	struct sxerr e;
 	int ch, fg = 0, dry = 0, authkeys = 0, defining, rc;
@@ -673,10 +677,10 @@ main(int argc, char *argv[])
 	}
 
 	defining = o.nbastion > 0 || o.port != NULL;
-	cf = open_config();
 	if (defining)
 		define(&t, name, &o);
-	else {
+	cf = open_config();
+	if (!defining) {
 		if ((rc = backend_lookup(cf, name, &r, &e)) == -1)
 			errx(e.ex, "%s", e.msg);
 		if (rc == 1)
@@ -691,6 +695,7 @@ main(int argc, char *argv[])
 	if (authkeys) {
 		static char line[20000];
 
+		config_free(cf);
 		if (tunnel_authkeys(&t, line, sizeof(line), &e) == -1)
 			errx(e.ex, "%s", e.msg);
 		fputs(line, stdout);
@@ -707,8 +712,10 @@ main(int argc, char *argv[])
 		errx(e.ex, "no backend works here: %s", e.msg);
 	if (b->places(&pl, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	if (dry)
+	if (dry) {
+		config_free(cf);
 		return dry_run(&t, b, &pl);
+	}
 	gate(cf);
 	if (tunnel_check_key(&t, &e) == -1)
 		errx(e.ex, "%s", e.msg);

@@ -11,6 +11,8 @@
 #include "guard.h"
 
 #define MAXSYMLINKS	40
+/* Every refusal of the client's command is "not permitted", exit 77. */
+#define refuse(e, ...)	sxerr_set((e), EX_NOPERM, __VA_ARGS__)
 
 /*
  * A word from the client, fit for a one-line message: at most 60 bytes,
@@ -29,24 +31,6 @@ vis(const char *s, char *buf, size_t sz)
 	}
 	buf[i] = '\0';
 	return buf;
-}
-
-static int
-refuse(struct sxerr *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-refuse(struct sxerr *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e == NULL)
-		return -1;
-	e->ex = EX_NOPERM;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 void
@@ -99,8 +83,8 @@ add_root(struct guard *g, const char *dir, int rw, struct sxerr *e)
 		if (rw == o->rw)
 			continue;
 		if (rw ? beneath(o->path, real) : beneath(real, o->path))
-			return sxerr_set(e, EX_CONFIG, "root %s: read-only root "
-			    "%s lies beneath read-write root %s", dir,
+			return sxerr_set(e, EX_CONFIG, "root %s: read-only "
+			    "root %s lies beneath read-write root %s", dir,
 			    rw ? o->path : real, rw ? real : o->path);
 	}
 	if (g->nroot == GUARD_ROOTS_MAX)
@@ -146,21 +130,23 @@ config_root(struct guard *g, const struct config *c, const struct cnode *n,
 		return 0;
 	}
 	if (n->type != CN_MAP)
-		return config_err(e, c->path, n, "%s", "a root is {path: DIR, mode: ro|rw}");
+		return config_err(e, c->path, n,
+		    "a root is {path: DIR, mode: ro|rw}");
 	for (i = 0; i + 1 < n->nkid; i += 2) {
 		const char *k = n->kid[i]->str;
 
 		if (k == NULL || (strcmp(k, "path") != 0 &&
 		    strcmp(k, "mode") != 0))
-			return config_err(e, c->path, n->kid[i], "unknown key %s in a root",
+			return config_err(e, c->path, n->kid[i],
+			    "unknown key %s in a root",
 			    k == NULL ? "?" : k);
 	}
 	if ((p = cnode_get(n, "path")) == NULL || p->type != CN_SCALAR)
-		return config_err(e, c->path, n, "%s", "a root needs path: DIR");
+		return config_err(e, c->path, n, "a root needs path: DIR");
 	if ((m = cnode_get(n, "mode")) != NULL) {
 		if (m->type != CN_SCALAR || (strcmp(m->str, "ro") != 0 &&
 		    strcmp(m->str, "rw") != 0))
-			return config_err(e, c->path, m, "%s", "mode is ro or rw");
+			return config_err(e, c->path, m, "mode is ro or rw");
 		rw = strcmp(m->str, "rw") == 0;
 	}
 	if (add_root(g, p->str, rw, &sub) == -1)
@@ -183,18 +169,19 @@ guard_config(struct guard *g, const struct config *c, int skip_roots,
 	    (s = cnode_get(c->root, "copy")) == NULL)
 		return 0;
 	if (s->type != CN_MAP)
-		return config_err(e, c->path, s, "%s", "copy: must be a map");
+		return config_err(e, c->path, s, "copy: must be a map");
 	for (i = 0; i + 1 < s->nkid; i += 2) {
 		const struct cnode *k = s->kid[i];
 
 		v = s->kid[i + 1];
 		if (k->str == NULL)
-			return config_err(e, c->path, k, "%s", "copy: keys are names");
+			return config_err(e, c->path, k,
+			    "copy: keys are names");
 		if (strcmp(k->str, "roots") == 0) {
 			size_t j;
 
 			if (v->type != CN_SEQ)
-				return config_err(e, c->path, v, "%s",
+				return config_err(e, c->path, v,
 				    "copy.roots: must be a list");
 			for (j = 0; !skip_roots && j < v->nkid; j++)
 				if (config_root(g, c, v->kid[j], e) == -1)
@@ -202,17 +189,18 @@ guard_config(struct guard *g, const struct config *c, int skip_roots,
 		} else if (strcmp(k->str, "require_landlock") == 0) {
 			if (v->type != CN_SCALAR || (strcmp(v->str, "true") != 0
 			    && strcmp(v->str, "false") != 0))
-				return config_err(e, c->path, v, "%s",
+				return config_err(e, c->path, v,
 				    "copy.require_landlock: true or false");
 			g->require_landlock = strcmp(v->str, "true") == 0;
 		} else if (strcmp(k->str, "sftp_server") == 0) {
 			if (v->type != CN_SCALAR || v->str[0] != '/' ||
 			    strlcpy(g->sftp_server, v->str,
 			    sizeof(g->sftp_server)) >= sizeof(g->sftp_server))
-				return config_err(e, c->path, v, "%s",
+				return config_err(e, c->path, v,
 				    "copy.sftp_server: an absolute path");
 		} else
-			return config_err(e, c->path, k, "unknown key copy.%s", k->str);
+			return config_err(e, c->path, k, "unknown key copy.%s",
+			    k->str);
 	}
 	return 0;
 }
@@ -462,6 +450,33 @@ guard_path(const struct guard *g, const char *base, const char *path,
 }
 
 
+/*
+ * Nothing the client can change may steer the guard: the config file and
+ * the programs it runs may not lie in a :rw root, and the config file
+ * (conf, or NULL) may not be writable by group or others.
+ */
+int
+guard_check(const struct guard *g, const char *conf, struct sxerr *e)
+{
+	const char *p[] = { conf, g->sftp_server, GUARD_SCP, GUARD_RSYNC };
+	const struct guard_root *r;
+	char real[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		if (p[i] == NULL || realpath(p[i], real) == NULL)
+			continue;
+		if ((r = holder(g, real)) != NULL && r->rw)
+			return sxerr_set(e, EX_CONFIG, "%s lies in the "
+			    "writable root %s", p[i], r->path);
+	}
+	if (conf != NULL && stat(conf, &st) == 0 && (st.st_mode & 022) != 0)
+		return sxerr_set(e, EX_CONFIG, "%s: writable by group or "
+		    "others", conf);
+	return 0;
+}
+
 static int
 has_rw(const struct guard *g)
 {
@@ -616,7 +631,8 @@ static const struct ropt {
 	{ "fuzzy", RK_FLAG },		{ "group", RK_FLAG },
 	{ "groupmap", RK_VAL },		{ "hard-links", RK_FLAG },
 	{ "iconv", RK_VAL },		{ "ignore-errors", RK_FLAG },
-	{ "ignore-existing", RK_FLAG },	{ "ignore-missing-args", RK_FLAG },
+	{ "ignore-existing", RK_FLAG },
+	{ "ignore-missing-args", RK_FLAG },
 	{ "ignore-times", RK_FLAG },	{ "info", RK_VAL },
 	{ "inplace", RK_FLAG },		{ "link-dest", RK_RPATH },
 	{ "links", RK_FLAG },		{ "list-only", RK_FLAG },
@@ -633,7 +649,8 @@ static const struct ropt {
 	{ "owner", RK_FLAG },		{ "partial", RK_FLAG },
 	{ "partial-dir", RK_WPATH },	{ "perms", RK_FLAG },
 	{ "preallocate", RK_FLAG },	{ "recursive", RK_FLAG },
-	{ "remove-sent-files", RK_REMOVE }, { "remove-source-files", RK_REMOVE },
+	{ "remove-sent-files", RK_REMOVE },
+	{ "remove-source-files", RK_REMOVE },
 	{ "safe-links", RK_FLAG },	{ "sender", RK_SENDER },
 	{ "size-only", RK_FLAG },	{ "skip-compress", RK_VAL },
 	{ "specials", RK_FLAG },	{ "stats", RK_FLAG },
@@ -686,7 +703,8 @@ rsync_short(const char *w, struct sxerr *e)
 			p++;
 			if (strspn(p, "abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(p))
-				return refuse(e, "rsync: bad capability string");
+				return refuse(e, "rsync: bad capability "
+				    "string");
 			return 0;
 		}
 		if (strchr(rshort, *p) == NULL)
@@ -713,6 +731,7 @@ plain_value(const char *s)
 struct rpath {
 	const char	*val;
 	enum rk		 kind;
+	size_t		 at, n;		/* the words it spans */
 };
 
 static int
@@ -722,7 +741,8 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	const struct ropt *o;
 	const char *w, *val, *eq, *dest = NULL;
 	char v[80], join[PATH_MAX];
-	size_t i, j, npv = 0;
+	unsigned char skip[GUARD_WORDS_MAX];
+	size_t i, j, at, npv = 0;
 	int sender = 0, remove = 0, write;
 
 	if (cmd->nword < 2 || strcmp(cmd->word[1], "--server") != 0)
@@ -734,6 +754,7 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 				return -1;
 			continue;
 		}
+		at = i;
 		eq = strchr(w + 2, '=');
 		o = ropt_find(w + 2, eq != NULL ? (size_t)(eq - w - 2) :
 		    strlen(w + 2));
@@ -766,6 +787,8 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 				return refuse(e, "rsync: too many path "
 				    "options");
 			pv[npv].val = val;
+			pv[npv].at = at;
+			pv[npv].n = i - at + 1;
 			pv[npv++].kind = o->kind;
 		}
 	}
@@ -785,8 +808,17 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	}
 	if (!sender)
 		dest = cmd->word[i];
+	memset(skip, 0, sizeof(skip));
 	for (j = 0; j < npv; j++) {
-		/* Relative dest options are taken beneath the destination. */
+		/*
+		 * A sender has no use for the receiver's directories (a
+		 * client sends them both ways): dropped, not checked. For a
+		 * receiver, relative ones are taken beneath the destination.
+		 */
+		if (sender && pv[j].kind != RK_FILES) {
+			memset(skip + pv[j].at, 1, pv[j].n);
+			continue;
+		}
 		val = pv[j].val;
 		if (dest != NULL && val[0] != '/' && pv[j].kind != RK_FILES) {
 			if ((size_t)snprintf(join, sizeof(join), "%s/%s", dest,
@@ -806,7 +838,8 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	if (!sender)
 		push(cmd, "--safe-links");
 	for (j = 2; j < cmd->nword; j++)
-		push(cmd, cmd->word[j]);
+		if (!skip[j])
+			push(cmd, cmd->word[j]);
 	return 0;
 }
 

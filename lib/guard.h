@@ -60,6 +60,7 @@ void	guard_init(struct guard *);
 int	guard_add_root(struct guard *, const char *, struct sxerr *);
 int	guard_config(struct guard *, const struct config *, int,
 	    struct sxerr *);
+int	guard_check(const struct guard *, const char *, struct sxerr *);
 int	guard_split(const char *, size_t, struct guard_cmd *, struct sxerr *);
 int	guard_parse(const struct guard *, const char *, size_t,
 	    struct guard_cmd *, struct sxerr *);

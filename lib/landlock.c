@@ -53,8 +53,8 @@
 		FS_MAKE_DIR | FS_MAKE_REG | FS_MAKE_SOCK | FS_MAKE_FIFO | \
 		FS_MAKE_SYM | FS_REFER | FS_TRUNCATE)
 /* The rights that mean something on a file that is not a directory. */
-#define FS_FILE	(FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | \
-		FS_IOCTL_DEV)
+#define FS_FILE	(FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | \
+		FS_TRUNCATE | FS_IOCTL_DEV)
 
 struct ll_ruleset_attr {
 	uint64_t	fs;

@@ -273,7 +273,8 @@ each_scalar(const char *file, const struct cnode *v, const char *key,
 		return 0;
 	}
 	if (v == NULL || v->type != CN_SEQ || v->nkid == 0)
-		return config_err(e, file, v, "%s: want a value or a list", key);
+		return config_err(e, file, v, "%s: want a value or a list",
+		    key);
 	for (i = 0; i < v->nkid; i++) {
 		if (scalar(v->kid[i]) == NULL)
 			return config_err(e, file, v->kid[i], "%s: want a "
@@ -317,6 +318,19 @@ set_key(struct tunnel *t, const char *s, struct sxerr *e)
 	return 0;
 }
 
+/* The keys whose value is one item or a list of them. */
+static int
+(*list_key(const char *key))(struct tunnel *, const char *, struct sxerr *)
+{
+	if (strcmp(key, "bastion") == 0)
+		return add_bastion;
+	if (strcmp(key, "forwards") == 0)
+		return add_forward;
+	if (strcmp(key, "ssh_options") == 0)
+		return add_option;
+	return NULL;
+}
+
 /*
  * A definition from its YAML map (an entry of tunnels: or a tunnels.d
  * file); every error names file:line:column.
@@ -325,6 +339,7 @@ int
 tunnel_from_node(const char *name, const char *file, const struct cnode *m,
     struct tunnel *t, struct sxerr *e)
 {
+	int (*add)(struct tunnel *, const char *, struct sxerr *);
 	const struct cnode *k, *v;
 	struct sxerr sub;
 	size_t i;
@@ -340,18 +355,13 @@ tunnel_from_node(const char *name, const char *file, const struct cnode *m,
 		v = m->kid[i + 1];
 		if (scalar(k) == NULL)
 			return config_err(e, file, k, "want a key");
-		if (strcmp(k->str, "bastion") == 0) {
-			if (each_scalar(file, v, k->str, add_bastion, t, e) == -1)
-				return -1;
-		} else if (strcmp(k->str, "forwards") == 0) {
-			if (each_scalar(file, v, k->str, add_forward, t, e) == -1)
-				return -1;
-		} else if (strcmp(k->str, "ssh_options") == 0) {
-			if (each_scalar(file, v, k->str, add_option, t, e) == -1)
+		if ((add = list_key(k->str)) != NULL) {
+			if (each_scalar(file, v, k->str, add, t, e) == -1)
 				return -1;
 		} else if (strcmp(k->str, "key") == 0) {
 			if (scalar(v) == NULL)
-				return config_err(e, file, v, "key: want a path");
+				return config_err(e, file, v, "key: want a "
+				    "path");
 			if (set_key(t, v->str, &sub) == -1)
 				return config_err(e, file, v, "%s", sub.msg);
 		} else if (strcmp(k->str, "retry_max") == 0) {

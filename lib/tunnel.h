@@ -21,8 +21,8 @@
 #define TUN_PATH_MAX	1024
 #define TUN_ARGV_MAX	(16 + 2 * TUN_OPT_MAX + 2 * TUN_FWD_MAX + 16)
 
-#define TUN_ALIVE_INTERVAL	10	/* a dead link is noticed in 10 * 2 s */
-#define TUN_ALIVE_COUNT		2
+#define TUN_ALIVE_INTERVAL	5	/* a dead link is noticed in 15-20 s */
+#define TUN_ALIVE_COUNT		3
 #define TUN_RETRY_MAX		30
 #define TUN_CONNECT_TIMEOUT	5
 

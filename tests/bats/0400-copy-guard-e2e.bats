@@ -137,6 +137,52 @@ EOB
 	unchanged
 }
 
+@test "copy-guard: rsync with --backup-dir, --link-dest, --partial-dir" {
+	run rsync -a -e "ssh -F $SC" "$D/local/tree/" "fixture:$D/rw/day1/"
+	[ "$status" -eq 0 ]
+	echo changed >"$D/local/tree/d/b"
+	run rsync -a --link-dest=../day1 --partial-dir=.part \
+	    -e "ssh -F $SC" "$D/local/tree/" "fixture:$D/rw/day2/"
+	[ "$status" -eq 0 ]
+	diff -r "$D/local/tree" "$D/rw/day2"
+	# unchanged files are hard links into the day before
+	[ "$(stat -c %i "$D/rw/day1/a")" = "$(stat -c %i "$D/rw/day2/a")" ]
+	run rsync -a --backup --backup-dir=../old -e "ssh -F $SC" \
+	    "$D/local/tree/" "fixture:$D/rw/day1/"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$D/rw/old/d/b")" = b ]
+	# the same options on a pull are dropped, not refused
+	run rsync -a --backup --backup-dir=../old -e "ssh -F $SC" \
+	    "fixture:$D/ro/sub/" "$D/local/sub/"
+	[ "$status" -eq 0 ]
+	# and pointing out of the roots they are refused
+	run rsync -a --link-dest=../../out -e "ssh -F $SC" \
+	    "$D/local/tree/" "fixture:$D/rw/day3/"
+	[ "$status" -ne 0 ]
+	[ ! -e "$D/rw/day3" ]
+	unchanged
+}
+
+@test "copy-guard: ForceCommand in sshd_config instead of command=" {
+	sshd_stop_all
+	SSHD_EXTRA="ForceCommand $BUILD/bin/ssh-copy-guard -r $D/ro:ro -r $D/rw:rw" \
+	    sshd_start "$D/sshd3"
+	SC=$SSHD_DIR/ssh_config
+	run scp -F "$SC" "$D/local/up" "fixture:$D/rw/up"
+	[ "$status" -eq 0 ]
+	cmp "$D/local/up" "$D/rw/up"
+	run sftp -F "$SC" -b - fixture <<<"get $D/ro/blob $D/local/blob"
+	[ "$status" -eq 0 ]
+	cmp "$D/ro/blob" "$D/local/blob"
+	run rsync -a -e "ssh -F $SC" "fixture:$D/ro/" "$D/local/pulled/"
+	[ "$status" -eq 0 ]
+	run ssh -F "$SC" fixture id
+	[ "$status" -eq 77 ]
+	run scp -O -F "$SC" "$D/local/up" "fixture:$D/ro/up"
+	[ "$status" -ne 0 ]
+	unchanged
+}
+
 @test "copy-guard: rsync into :ro or out of the roots is refused" {
 	run rsync -a -e "ssh -F $SC" "$D/local/tree/" "fixture:$D/ro/tree/"
 	[ "$status" -ne 0 ]

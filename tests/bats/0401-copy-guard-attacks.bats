@@ -209,6 +209,8 @@ sums() {
 		"rsync --server --sender -logDtpre.iLsfxCIvu --remove-source-files . $D/rw/x"
 		"rsync --server -logDtpre.iLsfxCIvu --mkpath . $D/rw/a/b/c/"
 		"rsync --server -logDtpre.iLsfxCIvu --iconv=latin1 . $D/rw"
+		"rsync --server --sender -be.LsfxCIvu --backup-dir ../bak . $D/ro/blob"
+		"rsync --server -be.LsfxCIvu --backup-dir ../bak . $D/rw/cur"
 	)
 	for c in "${good[@]}"; do
 		n=$((n + 1))

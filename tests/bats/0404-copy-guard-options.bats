@@ -52,33 +52,71 @@ teardown() {
 }
 
 @test "copy-guard options: the copy: section, errors named by file:line:col" {
-	write_config <<EOC
+	cat >"$D/c.yaml" <<EOC
 copy:
   roots:
     - {path: $D/ro, mode: ro}
     - {path: $D/rw, mode: rw}
 EOC
-	SSH_ORIGINAL_COMMAND="scp -t $D/rw" run ssh-copy-guard -n
+	SSH_ORIGINAL_COMMAND="scp -t $D/rw" run ssh-copy-guard -n -F "$D/c.yaml"
 	[ "$status" -eq 0 ]
 	[ "$output" = "/usr/bin/scp -t -- $D/rw" ]
+	printf '  sftp_server: /opt/from-file\n' >>"$D/c.yaml"
+	SSH_ORIGINAL_COMMAND=internal-sftp run ssh-copy-guard -n -F "$D/c.yaml"
+	[[ $output == "/opt/from-file "* ]]
+	SSH_ORIGINAL_COMMAND=internal-sftp run ssh-copy-guard -n -F "$D/c.yaml" \
+	    -s /opt/from-flag
+	[[ $output == "/opt/from-flag "* ]]
 	# -r replaces the file's roots
-	SSH_ORIGINAL_COMMAND="scp -t $D/rw" run ssh-copy-guard -n -r "$D/ro"
+	SSH_ORIGINAL_COMMAND="scp -t $D/rw" run ssh-copy-guard -n -F "$D/c.yaml" \
+	    -r "$D/ro"
 	[ "$status" -eq 77 ]
-	write_config <<EOC
+	cat >"$D/c.yaml" <<EOC
 copy:
   roots:
     - {path: $D/ro, mode: rx}
 EOC
-	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -n
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -n -F "$D/c.yaml"
 	[ "$status" -eq 78 ]
-	[[ $output == "ssh-copy-guard: $CONF:3:"[0-9]*": mode is ro or rw" ]]
+	[[ $output == "ssh-copy-guard: $D/c.yaml:3:"[0-9]*": mode is ro or rw" ]]
 	printf 'copy: [\n' >"$D/bad.yaml"
 	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -F "$D/bad.yaml"
 	[ "$status" -eq 78 ]
 	[[ $output == *"$D/bad.yaml:"* ]]
-	SCITEX_SSH_CONFIG=$D/bad.yaml SSH_ORIGINAL_COMMAND="scp -f x" \
-	    run ssh-copy-guard
+}
+
+@test "copy-guard options: nothing the client may write steers the guard" {
+	# the user's own config files are not read: the key may reach them
+	write_config <<EOC
+copy:
+  roots: [{path: /, mode: rw}]
+EOC
+	cp "$CONF" "$D/user.yaml"
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -n
 	[ "$status" -eq 78 ]
+	[[ $output == *"no roots"* ]]
+	SCITEX_SSH_CONFIG=$D/user.yaml SSH_ORIGINAL_COMMAND="scp -f x" \
+	    run ssh-copy-guard -n
+	[ "$status" -eq 78 ]
+	[[ $output == *"no roots"* ]]
+	# a config file inside a writable root, or writable by others
+	printf 'copy:\n  require_landlock: true\n' >"$D/rw/c.yaml"
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -n -r "$D/rw:rw" \
+	    -F "$D/rw/c.yaml"
+	[ "$status" -eq 78 ]
+	[[ $output == *"lies in the writable root"* ]]
+	printf 'copy:\n  require_landlock: true\n' >"$D/c.yaml"
+	chmod 0666 "$D/c.yaml"
+	SSH_ORIGINAL_COMMAND="scp -f x" run ssh-copy-guard -n -r "$D/ro" \
+	    -F "$D/c.yaml"
+	[ "$status" -eq 78 ]
+	[[ $output == *"writable by group or others"* ]]
+	# an sftp server the client could have uploaded
+	cp /bin/true "$D/rw/sftp-server"
+	SSH_ORIGINAL_COMMAND=internal-sftp run ssh-copy-guard -n -r "$D/rw:rw" \
+	    -s "$D/rw/sftp-server"
+	[ "$status" -eq 78 ]
+	[[ $output == *"lies in the writable root"* ]]
 }
 
 @test "copy-guard options: -v names the Landlock ABI and what runs" {

@@ -131,6 +131,8 @@ check() {
 
 @test "the file is read on every call: an edit applies at once" {
 	coproc MCP { ssh-tunnel-mcp; }
+	# bash forgets MCP_PID once the coprocess has ended: keep it.
+	pid=$MCP_PID
 	echo "$MCP_INIT" >&"${MCP[1]}"
 	read -r line <&"${MCP[0]}"
 	mcp_call 1 allow_check '{"host":"x","feature":"tunnels"}' >&"${MCP[1]}"
@@ -141,7 +143,7 @@ check() {
 	read -r output <&"${MCP[0]}"
 	[ "$(mcp_result 2 .structuredContent.decision)" = allow ]
 	exec {MCP[1]}>&-
-	wait "$MCP_PID"
+	wait "$pid"
 }
 
 @test "hostile or malformed hosts: a tool error with the library's message" {

@@ -298,17 +298,21 @@ doc_lines() {
 }
 
 # yaml_examples PAGE DIR: each literal block of the EXAMPLES of PAGE that
-# begins with a key at the left margin, into DIR/1.yaml, DIR/2.yaml, ...
+# begins (after comments) with a key at the left margin, into DIR/1.yaml,
+# DIR/2.yaml, ...
 yaml_examples() {
 	awk -v dir="$2" '
 	/^\.Sh / { ex = ($0 == ".Sh EXAMPLES"); next }
-	ex && /^\.Bd -literal/ { inb = 1; n++; first = 1; next }
+	ex && /^\.Bd -literal/ { inb = 1; n++; first = 1; head = ""; next }
 	inb && /^\.Ed/ { inb = 0; close(f); next }
 	inb {
+		if (first && /^#/) { head = head $0 "\n"; next }
 		if (first && $0 !~ /^[a-z_]+:/) { inb = 0; next }
-		first = 0
 		gsub(/\\e/, "\\")
 		f = dir "/" n ".yaml"
+		if (first)
+			printf "%s", head > f
+		first = 0
 		print > f
 	}' "$1"
 }
@@ -324,9 +328,15 @@ yaml_examples() {
 	for f in "$BATS_TEST_TMPDIR"/ex/*.yaml; do
 		[ -s "$f" ] || continue
 		n=$((n + 1))
-		top=$(head -1 "$f")
+		top=$(grep -m1 -v '^#' "$f")
 		case $top in
 		default:* | hosts:* | tunnels:* | copy:*)
+			# copy: roots must exist: move them under the test's dir
+			local roots=$BATS_TEST_TMPDIR/roots d
+			sed -i "s|path: /|path: $roots/|" "$f"
+			for d in $(sed -n "s|.*path: \($roots/[^,}]*\).*|\1|p" "$f"); do
+				mkdir -p "$d"
+			done
 			rc=0
 			out=$(ssh-allow-check -n -F "$f" 2>&1) || rc=$?
 			[ $rc -eq 0 ] || bad+="ssh-allow-check -n: $out"$'\n'
@@ -410,4 +420,17 @@ yaml_examples() {
 	SCITEX_SSH_BATCH=1 run ssh -F "$HOME/.ssh/config" -G other </dev/null
 	grep -qx 'batchmode yes' <<<"$output"
 	grep -qx 'clearallforwardings yes' <<<"$output"
+}
+
+@test "docs: references to the project's own pages, and README links, resolve" {
+	local f name sec link bad=''
+	while read -r f name sec; do
+		[ -e "$TOP/man/man$sec/$name.$sec" ] ||
+		    bad+="${f#"$TOP"/}: .Xr $name $sec: no such page"$'\n'
+	done < <(awk '$1 == ".Xr" && $2 ~ /^(ssh-tunnel-|ssh-allow-check|ssh-copy-guard|scitex-ssh)/ {
+		print FILENAME, $2, $3 + 0 }' "$TOP"/man/man*/*.[1-8])
+	while read -r link; do
+		[ -e "$TOP/$link" ] || bad+="README.md: no $link"$'\n'
+	done < <(grep -o '](\([^)#:]*\))' "$TOP/README.md" | sed 's/^](//; s/)$//')
+	[ -z "$bad" ] || { printf '%s' "$bad" >&2; return 1; }
 }

@@ -176,7 +176,7 @@ test_argv(void **state)
 	    "-o BatchMode=yes -o ControlMaster=no -o ControlPath=none "
 	    "-o ForkAfterAuthentication=no -o StrictHostKeyChecking=yes "
 	    "-o ConnectTimeout=%d -i /home/u/.ssh/id -o IdentitiesOnly=yes "
-	    "-o ServerAliveInterval=10 -o ServerAliveCountMax=2 "
+	    "-o ServerAliveInterval=5 -o ServerAliveCountMax=3 "
 	    "-R 2222:localhost:22 -l u -p 2200 -- gw", TUN_CONNECT_TIMEOUT);
 	assert_string_equal(got, want);
 	assert_int_equal(tunnel_argv(&t, 1, "ssh", &a, &e), 0);
