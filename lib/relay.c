@@ -252,6 +252,16 @@ dir_fd(const struct dir *d)
 	return d->src;
 }
 
+/* Grow a pipe to size, never shrink it; a refusal costs speed only. */
+static void
+grow_pipe(int fd, int size)
+{
+	int now;
+
+	if ((now = fcntl(fd, F_GETPIPE_SZ)) != -1 && now < size)
+		(void)fcntl(fd, F_SETPIPE_SZ, size);
+}
+
 static int
 dir_init(struct dir *d, const char *name, int src, int dst, struct sxerr *e)
 {
@@ -272,17 +282,16 @@ dir_init(struct dir *d, const char *name, int src, int dst, struct sxerr *e)
 		 * larger splices into TCP stall on the send buffer.
 		 */
 		if (is_pipe(src))
-			(void)fcntl(src, F_SETPIPE_SZ, SRC_PIPE_LEN);
+			grow_pipe(src, SRC_PIPE_LEN);
 		if (is_pipe(dst))
-			(void)fcntl(dst, F_SETPIPE_SZ, SPLICE_LEN);
+			grow_pipe(dst, SPLICE_LEN);
 		d->how = H_DIRECT;
 		return 0;
 	}
 	d->how = H_STAGED;
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
 		return sxerr_errno(e, EX_OSERR, "pipe");
-	/* A bigger pipe moves a chunk per call; a refusal costs speed only. */
-	(void)fcntl(p[1], F_SETPIPE_SZ, SPLICE_LEN);
+	grow_pipe(p[1], SPLICE_LEN);	/* a chunk per call */
 	d->pr = p[0];
 	d->pw = p[1];
 	return 0;
