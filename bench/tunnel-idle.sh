@@ -21,6 +21,9 @@ child() {
 	pgrep -P "$1" -x ssh | head -1
 }
 
+# A binary just built has page-cache pages not yet written back: mapped
+# by one process, they would count as its Private_Dirty.
+sync "$O/bin/ssh-tunnel-up"
 bench_sshds
 declare -A pid
 for tool in ssh-tunnel-up autossh; do
