@@ -282,3 +282,38 @@ EOS
 	echo "$n command lines"
 	[ "$n" -ge 80 ]
 }
+
+@test "copy-guard: what this scp client sends in legacy mode is allowed" {
+	local o n=0 line
+	mkdir -p "$D/src"
+	echo x >"$D/src/x"
+	# scp -S: the program gets ssh's options, "--", the host, the command
+	cat >"$D/ssh" <<EOS
+#!/bin/sh
+while [ "\$1" != "--" ]; do shift; done
+shift 2
+printf '%s\n' "\$*" >>"$D/sent"
+exit 1
+EOS
+	chmod +x "$D/ssh"
+	for o in "" -r -p -rp -v -rpv -q -C "-l 100" -T; do
+		# shellcheck disable=SC2086
+		scp -O $o -S "$D/ssh" "$D/src/x" "h:$D/rw/x" 2>/dev/null || :
+		# shellcheck disable=SC2086
+		scp -O $o -S "$D/ssh" -r "$D/src" "h:$D/rw/" 2>/dev/null || :
+		# shellcheck disable=SC2086
+		scp -O $o -S "$D/ssh" "h:$D/ro/blob" "$D/got" 2>/dev/null || :
+	done
+	scp -O -S "$D/ssh" "$D/src/x" "$D/src/x" "h:$D/rw" 2>/dev/null || :
+	while IFS= read -r line; do
+		n=$((n + 1))
+		SSH_ORIGINAL_COMMAND=$line run "${G[@]}" -n </dev/null
+		if [ "$status" -ne 0 ]; then
+			echo "refused: $line"
+			echo "$output"
+			return 1
+		fi
+	done <"$D/sent"
+	echo "$n command lines"
+	[ "$n" -ge 30 ]
+}
