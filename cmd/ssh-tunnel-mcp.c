@@ -119,6 +119,20 @@ check_config(const char *config, struct sxerr *e)
 	return 0;
 }
 
+/*
+ * Blocking stdin and stdout: a client may hand us pipes it made
+ * non-blocking, and the loop reads and writes one message at a time.
+ */
+static void
+blocking(int fd)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_NONBLOCK) != 0 &&
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		err(EX_OSERR, "fcntl");
+}
+
 static void
 send_line(char *resp)
 {
@@ -180,6 +194,8 @@ main(int argc, char *argv[])
 	if (isatty(STDIN_FILENO) && !quiet)
 		warnx("reading JSON-RPC messages, one a line, on stdin; "
 		    "-h shows how to register with an MCP client");
+	blocking(STDIN_FILENO);
+	blocking(STDOUT_FILENO);
 	if ((m = mcp_new(config, tools_dir(dir, sizeof(dir)))) == NULL)
 		err(EX_OSERR, "mcp_new");
 	if (mcp_reader_init(&rd, &e) == -1)

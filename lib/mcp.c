@@ -278,9 +278,13 @@ check_value(const char *key, const json_t *s, const json_t *v,
 			    "string", key);
 		lo = json_object_get(s, "minLength");
 		hi = json_object_get(s, "maxLength");
+		if (json_string_length(v) == 0 && lo != NULL)
+			return sxerr_set(e, EX_DATAERR, "%s: empty", key);
 		if (lo != NULL && json_string_length(v) <
 		    (size_t)json_integer_value(lo))
-			return sxerr_set(e, EX_DATAERR, "%s: empty", key);
+			return sxerr_set(e, EX_DATAERR, "%s: shorter than "
+			    "%" JSON_INTEGER_FORMAT " bytes", key,
+			    json_integer_value(lo));
 		if (hi != NULL && json_string_length(v) >
 		    (size_t)json_integer_value(hi))
 			return sxerr_set(e, EX_DATAERR, "%s: longer than "
@@ -926,14 +930,17 @@ notification(struct mcp *m, const char *method)
 		note(m, 0, "notification %.100s: ignored", method);
 }
 
-/* One request or notification object; the response, or NULL for none. */
+/*
+ * One message: the response, or NULL with *silent set when none is due (a
+ * notification, a stray response); NULL otherwise: out of memory.
+ */
 static json_t *
-handle_one(struct mcp *m, json_t *msg, int inbatch, int *oom)
+answer(struct mcp *m, json_t *msg, int inbatch, int *silent)
 {
-	json_t *id, *method, *params, *resp;
+	json_t *id, *method, *params;
 	const char *name;
 
-	*oom = 0;
+	*silent = 0;
 	if (!json_is_object(msg))
 		return rpc_error(m, NULL, RPC_REQUEST,
 		    "Invalid Request: not an object");
@@ -944,6 +951,7 @@ handle_one(struct mcp *m, json_t *msg, int inbatch, int *oom)
 	    json_object_get(msg, "error") != NULL)) {
 		/* A response, yet we never send requests. */
 		note(m, 0, "response from client: ignored");
+		*silent = 1;
 		return NULL;
 	}
 	if (id != NULL && !valid_id(id))
@@ -961,6 +969,7 @@ handle_one(struct mcp *m, json_t *msg, int inbatch, int *oom)
 	params = json_object_get(msg, "params");
 	if (id == NULL) {
 		notification(m, name);
+		*silent = 1;
 		return NULL;
 	}
 	if (params != NULL && !json_is_object(params))
@@ -969,24 +978,32 @@ handle_one(struct mcp *m, json_t *msg, int inbatch, int *oom)
 
 	if (strcmp(name, "ping") == 0) {
 		note(m, 0, "ping");
-		resp = reply(id, json_object());
-	} else if (strcmp(name, "initialize") == 0) {
+		return reply(id, json_object());
+	}
+	if (strcmp(name, "initialize") == 0) {
 		if (inbatch)
 			return rpc_error(m, id, RPC_REQUEST,
 			    "Invalid Request: initialize in a batch");
-		resp = do_initialize(m, id, params);
-	} else if (m->state == ST_NEW)
+		return do_initialize(m, id, params);
+	}
+	if (m->state == ST_NEW)
 		return rpc_error(m, id, RPC_REQUEST,
 		    "Invalid Request: not initialized");
-	else if (strcmp(name, "tools/list") == 0)
-		resp = do_tools_list(m, id, params);
-	else if (strcmp(name, "tools/call") == 0)
-		resp = do_tools_call(m, id, params);
-	else
-		return rpc_error(m, id, RPC_METHOD,
-		    "Method not found: %.100s", name);
-	if (resp == NULL)
-		*oom = 1;
+	if (strcmp(name, "tools/list") == 0)
+		return do_tools_list(m, id, params);
+	if (strcmp(name, "tools/call") == 0)
+		return do_tools_call(m, id, params);
+	return rpc_error(m, id, RPC_METHOD, "Method not found: %.100s", name);
+}
+
+static json_t *
+handle_one(struct mcp *m, json_t *msg, int inbatch, int *oom)
+{
+	json_t *resp;
+	int silent;
+
+	resp = answer(m, msg, inbatch, &silent);
+	*oom = resp == NULL && !silent;
 	return resp;
 }
 
@@ -995,17 +1012,22 @@ handle_batch(struct mcp *m, json_t *batch, int *oom)
 {
 	json_t *out, *r, *v;
 	size_t i;
-	int n = 0;
+	int n = 0, anyerr = 0;
 
-	if (json_array_size(batch) == 0)
-		return rpc_error(m, NULL, RPC_REQUEST,
+	if (json_array_size(batch) == 0) {
+		r = rpc_error(m, NULL, RPC_REQUEST,
 		    "Invalid Request: empty batch");
+		*oom = r == NULL;
+		return r;
+	}
 	if ((out = json_array()) == NULL) {
 		*oom = 1;
 		return NULL;
 	}
 	json_array_foreach(batch, i, v) {
-		if ((r = handle_one(m, v, 1, oom)) == NULL) {
+		r = handle_one(m, v, 1, oom);
+		anyerr |= m->noteerr;
+		if (r == NULL) {
 			if (*oom)
 				break;
 			continue;
@@ -1020,7 +1042,9 @@ handle_batch(struct mcp *m, json_t *batch, int *oom)
 		json_decref(out);
 		return NULL;
 	}
-	note(m, 0, "batch of %zu: %d answered", json_array_size(batch), n);
+	/* One log line for the lot; an error in any makes it one. */
+	note(m, anyerr, "batch of %zu: %d answered", json_array_size(batch),
+	    n);
 	return out;
 }
 

@@ -398,6 +398,8 @@ test_tool_errors(void **state)
 	    "['R 1:a:2',3]}", "forwards[1]: expected a string");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','backend':"
 	    "'launchd'}", "backend: not one of");
+	expect_tool_error(m, "tunnel_setup", "{'name':'x','ssh_options':"
+	    "['a=']}", "ssh_options[0]: shorter than 3 bytes");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':1}",
 	    "dry_run: expected true or false");
 
