@@ -45,6 +45,7 @@ done
 cat >"$T/io.c" <<'EOF'
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,30 @@ static void fill(int fd, long long n) {
 		n -= w;
 	}
 }
+/* The other end of ask: one byte back for every 200 received. */
+static void answer(int c) {
+	int on = 1; ssize_t r; long n = 0;
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	while ((r = read(c, buf, sizeof(buf))) > 0)
+		for (n += r; n >= 200; n -= 200)
+			if (write(c, "r", 1) != 1) exit(1);
+}
+/*
+ * n exchanges of write, write, read, as an ssh client's packets go: the
+ * case where Nagle's algorithm meets a delayed ACK. Prints ms each on
+ * stderr (stdout is the connection).
+ */
+static void ask(int n) {
+	int on = 1, i; char c; double t0 = now();
+	setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	for (i = 0; i < n; i++) {
+		memset(buf, 'a', 100);
+		if (write(1, buf, 100) != 100) exit(1);
+		usleep(500);
+		if (write(1, buf, 100) != 100 || read(0, &c, 1) != 1) exit(1);
+	}
+	fprintf(stderr, "%.3f\n", ((now() - t0) / n - 0.0005) * 1000);
+}
 int main(int argc, char **argv) {
 	if (argc == 3 && strcmp(argv[1], "sink") == 0)
 		drain(listen_any(argv[2]));
@@ -100,7 +125,11 @@ int main(int argc, char **argv) {
 		shutdown(c, SHUT_WR);
 		while (read(c, buf, sizeof(buf)) > 0)
 			;
-	} else
+	} else if (argc == 3 && strcmp(argv[1], "answer") == 0)
+		answer(listen_any(argv[2]));
+	else if (argc == 3 && strcmp(argv[1], "ask") == 0)
+		ask(atoi(argv[2]));
+	else
 		return 2;
 	return 0;
 }
@@ -197,6 +226,44 @@ for mode in up down; do
 		exit !ok }') || rc=1
 	echo "$mode $verdict"
 	unset MB CPU
+done
+
+# Interactive: write, write, read through each relay. A relay that leaves
+# Nagle's algorithm on stalls the second write until the delayed ACK of
+# the first (about 40 ms); ssh turns it off on its own socket.
+lat() {
+	local tool=$1 out
+	rm -f "$T/port"
+	"$IO" answer "$T/port" &
+	SERVER=$!
+	PIDS+=("$SERVER")
+	while [ ! -s "$T/port" ]; do sleep 0.01; done
+	PORT=$(cat "$T/port")
+	case $tool in
+	direct)
+		exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+		out=$("$IO" ask 100 2>&1 <&5 >&5)
+		exec 5<&-
+		;;
+	*)
+		case $tool in
+		ssh-allow-check) coproc R { exec ssh-allow-check -W "127.0.0.1:$PORT"; } ;;
+		socat) coproc R { exec socat STDIO "TCP:127.0.0.1:$PORT"; } ;;
+		nc) coproc R { exec nc -N 127.0.0.1 "$PORT"; } ;;
+		esac
+		PIDS+=("$R_PID")
+		out=$("$IO" ask 100 2>&1 <&"${R[0]}" >&"${R[1]}")
+		eval "exec ${R[1]}>&- ${R[0]}<&-"
+		wait "$R_PID"
+		;;
+	esac
+	wait "$SERVER"
+	echo "$out"
+}
+printf 'interactive: ms per write-write-read exchange (direct TCP: %s)\n' \
+    "$(lat direct)"
+for tool in ssh-allow-check socat nc; do
+	printf '  %-16s %8s ms\n' "$tool" "$(lat "$tool")"
 done
 
 # The scp of 1 GiB (a sparse file: the disk is not what is measured).

@@ -13,10 +13,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "guard.h"
 #include "host.h"
 #include "out.h"
 #include "policy.h"
 #include "relay.h"
+#include "tunnel.h"
 
 #define CONNECT_TIMEOUT_MS	10000
 
@@ -121,18 +123,50 @@ refuse(const char *file, const char *host, const char *feature)
 	errx(EX_NOPERM, "%s: %s denied by %s", canon, feature, why);
 }
 
-/* -n: the whole file, parsed afresh, or 78 with file:line:col. */
+/* Every entry of tunnels: must make a complete definition. */
+static void
+validate_tunnels(const struct config *cf)
+{
+	const struct cnode *tn = cnode_get(cf->root, "tunnels");
+	struct tunnel *t;
+	struct sxerr e;
+	size_t i;
+
+	if (cnode_is_null(tn))
+		return;
+	if (tn->type != CN_MAP) {
+		config_err(&e, cf->path, tn, "tunnels: want a map of names");
+		errx(e.ex, "%s", e.msg);
+	}
+	if ((t = malloc(sizeof(*t))) == NULL)
+		err(EX_OSERR, NULL);
+	for (i = 0; i + 1 < tn->nkid; i += 2)
+		if (tunnel_from_node(tn->kid[i]->str, cf->path,
+		    tn->kid[i + 1], t, &e) == -1)
+			errx(e.ex, "%s", e.msg);
+	free(t);
+}
+
+/*
+ * -n: the whole file parsed afresh, every section as the program that
+ * reads it would (copy: roots must exist here), or 78 with file:line:col.
+ */
 static int
 validate(const char *file)
 {
 	struct config *cf;
 	struct policy *p;
+	struct guard g;
 	struct sxerr e;
 
 	if (config_open(file, &cf, &e) == -1 || policy_load(cf, &p, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (cf->path[0] == '\0')
 		errx(EX_CONFIG, "no config file (looked in %s)", cf->searched);
+	validate_tunnels(cf);
+	guard_init(&g);
+	if (guard_config(&g, cf, 0, &e) == -1)
+		errx(EX_CONFIG, "%s", e.msg);
 	if (verbose)
 		fprintf(stderr, "%s: valid\n", cf->path);
 	policy_free(p);

@@ -70,6 +70,24 @@ print_argv(FILE *f, const struct guard_cmd *cmd)
 	fputc('\n', f);
 }
 
+/* One line in the auth log for every command let through. */
+static void
+log_allowed(const struct guard_cmd *cmd)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&buf, &n)) == NULL)
+		return;
+	print_argv(f, cmd);
+	if (fclose(f) == 0 && n > 0) {
+		buf[n - 1] = '\0';
+		syslog(LOG_INFO, "allowed: %s", buf);
+	}
+	free(buf);
+}
+
 static int
 env_safe(const char *v, const char *set)
 {
@@ -117,7 +135,8 @@ scrub_env(char **env, size_t max)
  * user's home may be within reach of the very key we confine.
  */
 static void
-load_config(struct guard *g, const char *file, int have_roots)
+load_config(struct guard *g, const char *file, int have_roots,
+    const char *sftp)
 {
 	struct config *c = NULL;
 	struct sxerr e;
@@ -131,6 +150,9 @@ load_config(struct guard *g, const char *file, int have_roots)
 		errx(e.ex, "%s", e.msg);
 	}
 	config_free(c);
+	/* -s wins over the file */
+	if (sftp != NULL)
+		strlcpy(g->sftp_server, sftp, sizeof(g->sftp_server));
 	if (g->nroot == 0)
 		errx(EX_CONFIG, "no roots: give -r or a copy: section");
 	if (guard_check(g, file, &e) == -1)
@@ -138,7 +160,7 @@ load_config(struct guard *g, const char *file, int have_roots)
 }
 
 /* Landlock, or the reason there is none; exits when policy needs it. */
-static int
+static void
 confine(const struct guard *g, const struct guard_cmd *cmd)
 {
 	struct ll_rule rule[GUARD_RULES_MAX];
@@ -164,12 +186,11 @@ confine(const struct guard *g, const struct guard_cmd *cmd)
 		}
 		if (!quiet)
 			warnx("Landlock not available: argument checks only");
-		return 0;
+		return;
 	}
 	n = guard_rules(g, cmd, rule, GUARD_RULES_MAX);
 	if (landlock_confine(rule, n, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	return abi;
 }
 
 int
@@ -179,11 +200,12 @@ main(int argc, char *argv[])
 	static struct guard_cmd cmd;
 	struct sxerr e;
 	char *env[16];
-	const char *conf = NULL, *oc, *v;
+	const char *conf = NULL, *sftp = NULL, *oc, *v;
 	int ch, dry = 0, have_roots = 0;
 
 	sanitise_stdfd();
-	openlog("ssh-copy-guard", LOG_PID, LOG_AUTH);
+	/* Connect now: the sandbox comes before the last message. */
+	openlog("ssh-copy-guard", LOG_PID | LOG_NDELAY, LOG_AUTH);
 	guard_init(&g);
 	if ((v = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
 	    strcmp(v, "1") == 0)
@@ -208,9 +230,10 @@ main(int argc, char *argv[])
 			have_roots = 1;
 			break;
 		case 's':
-			if (optarg[0] != '/' || strlcpy(g.sftp_server, optarg,
-			    sizeof(g.sftp_server)) >= sizeof(g.sftp_server))
+			if (optarg[0] != '/' ||
+			    strlen(optarg) >= sizeof(g.sftp_server))
 				errx(EX_USAGE, "-s: an absolute path");
+			sftp = optarg;
 			break;
 		case 'V':
 			printf("ssh-copy-guard scitex-ssh %s\n", VERSION);
@@ -231,7 +254,7 @@ main(int argc, char *argv[])
 #ifdef GUARD_TEST_NOCHECK
 	warnx("TEST BUILD: path checks are off, only Landlock confines");
 #endif
-	load_config(&g, conf, have_roots);
+	load_config(&g, conf, have_roots, sftp);
 
 	if ((oc = getenv("SSH_ORIGINAL_COMMAND")) == NULL) {
 		sxerr_set(&e, EX_NOPERM, "this key may only copy files "
@@ -247,6 +270,7 @@ main(int argc, char *argv[])
 	if (chdir(g.root[0].path) == -1)
 		err(EX_OSERR, "chdir %s", g.root[0].path);
 	confine(&g, &cmd);
+	log_allowed(&cmd);
 	if (verbose)
 		print_argv(stderr, &cmd);
 	scrub_env(env, sizeof(env) / sizeof(env[0]));

@@ -122,21 +122,24 @@ static int
 daemon_stop(const struct places *pl, const char *name, struct sxerr *e)
 {
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
-	pid_t pid, again;
+	unsigned long long start;
+	pid_t pid;
 	int i;
 
-	if (!backend_supervisor(pl, name, &pid))
+	if (!backend_supervisor(pl, name, &pid) ||
+	    state_proc(pid, NULL, 0, &start) == -1)
 		return 0;
 	if (kill(pid, SIGTERM) == -1)
 		return errno == ESRCH ? 0 :
 		    sxerr_errno(e, EX_NOPERM, "kill %ld", (long)pid);
+	/* Until it has ended, not merely removed its pid file. */
 	for (i = 0; i < 160; i++) {
-		if (!backend_supervisor(pl, name, &again) || again != pid)
+		if (state_proc_gone(pid, start))
 			return 1;
 		nanosleep(&ts, NULL);
 	}
-	/* Its ssh dies with it (PR_SET_PDEATHSIG). */
-	if (backend_supervisor(pl, name, &again) && again == pid)
+	/* The same process still (start time): its ssh dies with it. */
+	if (!state_proc_gone(pid, start))
 		kill(pid, SIGKILL);
 	return 1;
 }

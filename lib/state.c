@@ -301,6 +301,25 @@ state_proc(pid_t pid, char *comm, size_t commsz, unsigned long long *start)
 	return 0;
 }
 
+/*
+ * 1 once the process pid that started at start has ended: gone, or a
+ * zombie waiting for whoever reaps it (it runs no more).
+ */
+int
+state_proc_gone(pid_t pid, unsigned long long start)
+{
+	char path[64], buf[2048], *r;
+	unsigned long long now;
+
+	if (state_proc(pid, NULL, 0, &now) == -1 || now != start)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (read_small(path, buf, sizeof(buf)) == -1 ||
+	    (r = strrchr(buf, ')')) == NULL)
+		return 1;
+	return r[1] == ' ' && (r[2] == 'Z' || r[2] == 'X');
+}
+
 /* "PID STARTTIME\n": enough to prove later that the pid is still ours. */
 int
 state_pidfile_write(const char *path, pid_t pid, struct sxerr *e)
@@ -316,8 +335,9 @@ state_pidfile_write(const char *path, pid_t pid, struct sxerr *e)
 }
 
 /*
- * 1 when the pid file names a live process whose name is comm and whose
- * start time is the recorded one (a reused pid has another start time);
+ * 1 when the pid file names a live process (not a zombie) whose name is
+ * comm and whose start time is the recorded one (a reused pid has another
+ * start time);
  * 0 otherwise. *pid gets the recorded pid either way (0 when unreadable).
  */
 int
@@ -340,5 +360,6 @@ state_pidfile_proven(const char *path, const char *comm, pid_t *pid)
 	want = strtoull(sp, NULL, 10);
 	if (state_proc(*pid, name, sizeof(name), &have) == -1)
 		return 0;
-	return strcmp(name, comm) == 0 && have == want;
+	return strcmp(name, comm) == 0 && have == want &&
+	    !state_proc_gone(*pid, want);
 }

@@ -3,11 +3,16 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,8 +39,10 @@
 #define CONFIRM_R	"remote forward success for: listen "
 #define CONFIRM_L	"Entering interactive session."
 
-/* How long a port-busy retry waits for the nudge below to be done. */
+/* How long a port-busy retry waits for the nudge below to be done, or
+ * for the bastion to act on the reset of our stale connection. */
 #define NUDGE_MS	(TUN_CONNECT_TIMEOUT * 1000)
+#define RESET_MS	200
 
 /* The first line that names a cause decides the reason. */
 static const struct {
@@ -103,6 +110,14 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ssh's TCP connection to the bastion, as the kernel names it. */
+struct conn {
+	int		 family;	/* 0: none known */
+	uint32_t	 src[4], dst[4];	/* as in /proc/net/tcp: network order */
+	uint16_t	 sport, dport;	/* host order */
+	unsigned long	 inode;
+};
+
 struct sv {
 	struct tunnel		*t;
 	const char		*ssh;
@@ -115,6 +130,7 @@ struct sv {
 	pid_t			 ssh_pid;
 	pid_t			 nudge_pid;	/* frees a stale remote port */
 	int			 nudge_wake;	/* retry once it is done */
+	struct conn		 conn;		/* of the ssh that was up */
 	int			 errfd;		/* ssh's stderr, or -1 */
 	char			 line[2048];
 	size_t			 linelen;
@@ -208,6 +224,143 @@ start_ssh(struct sv *s, struct sxerr *e)
 	return 0;
 }
 
+/* One line of /proc/net/tcp{,6}: the connection if its inode is ino. */
+static int
+conn_line(const char *l, int family, unsigned long ino, struct conn *c)
+{
+	char src[40], dst[40];
+	unsigned sport, dport, st, i;
+	unsigned long inode;
+	int n = family == AF_INET ? 1 : 4;
+
+	if (sscanf(l, "%*u: %39[0-9A-F]:%x %39[0-9A-F]:%x %x %*s %*s %*s "
+	    "%*u %*u %lu", src, &sport, dst, &dport, &st, &inode) != 6 ||
+	    inode != ino || st != 1 || strlen(src) != (size_t)n * 8 ||
+	    strlen(dst) != (size_t)n * 8)
+		return 0;
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < (unsigned)n; i++) {
+		sscanf(src + 8 * i, "%8" SCNx32, &c->src[i]);
+		sscanf(dst + 8 * i, "%8" SCNx32, &c->dst[i]);
+	}
+	c->family = family;
+	c->sport = (uint16_t)sport;
+	c->dport = (uint16_t)dport;
+	c->inode = inode;
+	return 1;
+}
+
+/*
+ * Note ssh's connection to the bastion once the forwards are confirmed:
+ * then it is ssh's only established TCP socket (no channel is open yet).
+ * Through a ProxyJump there is none, and nothing is noted.
+ */
+static void
+conn_note(struct sv *s)
+{
+	static const struct { const char *path; int family; } tabs[] = {
+		{ "/proc/net/tcp", AF_INET }, { "/proc/net/tcp6", AF_INET6 },
+	};
+	char path[64], link[64], line[512];
+	unsigned long ino;
+	struct dirent *d;
+	DIR *dir;
+	FILE *fp;
+	size_t i;
+
+	s->conn.family = 0;
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)s->ssh_pid);
+	if ((dir = opendir(path)) == NULL)
+		return;
+	while (s->conn.family == 0 && (d = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/%ld/fd/%.16s",
+		    (long)s->ssh_pid, d->d_name);
+		memset(link, 0, sizeof(link));
+		if (readlink(path, link, sizeof(link) - 1) == -1 ||
+		    sscanf(link, "socket:[%lu]", &ino) != 1)
+			continue;
+		for (i = 0; i < 2 && s->conn.family == 0; i++) {
+			if ((fp = fopen(tabs[i].path, "re")) == NULL)
+				continue;
+			while (fgets(line, sizeof(line), fp) != NULL &&
+			    !conn_line(line, tabs[i].family, ino, &s->conn))
+				;
+			fclose(fp);
+		}
+	}
+	closedir(dir);
+}
+
+/* A sock_diag request about the noted connection; the answer in buf. */
+static int
+conn_ask(const struct conn *c, int type, char *buf, size_t sz)
+{
+	struct {
+		struct nlmsghdr		nh;
+		struct inet_diag_req_v2	r;
+	} req;
+	struct sockaddr_nl sa;
+	ssize_t n;
+	int fd;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = (uint16_t)type;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.r.sdiag_family = (uint8_t)c->family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0U;
+	req.r.id.idiag_sport = htons(c->sport);
+	req.r.id.idiag_dport = htons(c->dport);
+	memcpy(req.r.id.idiag_src, c->src, sizeof(c->src));
+	memcpy(req.r.id.idiag_dst, c->dst, sizeof(c->dst));
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] =
+	    INET_DIAG_NOCOOKIE;
+	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	n = -1;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa,
+	    sizeof(sa)) == (ssize_t)sizeof(req))
+		n = recv(fd, buf, sz, 0);
+	close(fd);
+	return n >= (ssize_t)sizeof(struct nlmsghdr) ? 0 : -1;
+}
+
+/*
+ * The stale half of a dead link on our side: ssh has closed its socket,
+ * but the kernel still retransmits its FIN, in ever longer intervals, and
+ * the bastion's session waits as long before it learns that we are gone
+ * and lets the remote port go. Destroying that socket (sock_diag
+ * SOCK_DESTROY; needs CAP_NET_ADMIN) sends the bastion a reset now. Only
+ * a socket that no process holds any more (an orphan) or that is still
+ * the one ssh had is touched. 0 when it was reset.
+ */
+static int
+conn_reset(struct sv *s)
+{
+	char buf[1024] __attribute__((aligned(__alignof__(struct nlmsghdr))));
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	struct inet_diag_msg *m = NLMSG_DATA(nh);
+	struct nlmsgerr *err = NLMSG_DATA(nh);
+	struct conn c = s->conn;
+
+	s->conn.family = 0;
+	if (c.family == 0 ||
+	    conn_ask(&c, SOCK_DIAG_BY_FAMILY, buf, sizeof(buf)) == -1 ||
+	    nh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
+	    (m->idiag_inode != 0 && m->idiag_inode != c.inode))
+		return -1;
+	if (conn_ask(&c, SOCK_DESTROY, buf, sizeof(buf)) == -1 ||
+	    nh->nlmsg_type != NLMSG_ERROR ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)) || err->error != 0)
+		return -1;
+	return 0;
+}
+
 static void
 on_line(struct sv *s, const char *line)
 {
@@ -227,6 +380,7 @@ on_line(struct sv *s, const char *line)
 		s->fails = 0;
 		s->tried = 0;
 		s->st.up_since = time(NULL);
+		conn_note(s);
 		put_state(s, "up", NULL);
 		logf_(s, 0, "up via %s", s->st.bastion);
 	}
@@ -345,7 +499,10 @@ ssh_gone(struct sv *s, int status)
 		    delay / 1000.0);
 	s->retry_at = now_ms() + delay;
 	put_state(s, "backoff", reason);
-	if (strcmp(reason, "port-busy") == 0) {
+	if (strcmp(reason, "port-busy") == 0 && conn_reset(s) == 0) {
+		logf_(s, 0, "reset our stale connection to the bastion");
+		s->retry_at = now_ms() + RESET_MS;
+	} else if (strcmp(reason, "port-busy") == 0) {
 		/* The first retry of a run waits for the nudge instead. */
 		nudge(s, streak);
 		if (streak && s->nudge_pid > 0)

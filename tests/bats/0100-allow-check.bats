@@ -156,6 +156,36 @@ EOF2
 	[[ $stderr == *"no config file"* ]]
 }
 
+@test "-n checks tunnels: and copy: as their programs would" {
+	cat >"$CONF" <<EOF2
+default: {ssh: allow}
+tunnels:
+  labbox:
+    bastion: u@gw.example.org
+    forwards: [R 2222:localhost:22]
+copy:
+  roots:
+    - {path: $BATS_TEST_TMPDIR, mode: rw}
+EOF2
+	run --separate-stderr ssh-allow-check -n
+	[ "$status" -eq 0 ]
+	printf 'tunnels:\n  labbox:\n    bastion: u@gw\n    forwards: [R 99999:localhost:22]\n' >"$CONF"
+	run --separate-stderr ssh-allow-check -n
+	[ "$status" -eq 78 ]
+	[[ $stderr == *"$CONF:4:16: "*"99999: not a valid port"* ]]
+	printf 'tunnels:\n  labbox:\n    forwards: [R 2222:localhost:22]\n' >"$CONF"
+	run --separate-stderr ssh-allow-check -n
+	[ "$status" -eq 78 ]
+	[[ $stderr == *"$CONF:3:5: tunnel labbox: no bastion"* ]]
+	printf 'copy:\n  roots:\n    - {path: /tmp, mode: rx}\n' >"$CONF"
+	run --separate-stderr ssh-allow-check -n
+	[ "$status" -eq 78 ]
+	[[ $stderr == *"$CONF:3:26: mode is ro or rw"* ]]
+	# the policy itself does not depend on those sections
+	run ssh-allow-check anything
+	[ "$status" -eq 1 ]
+}
+
 @test "-d always refuses with the reason, exit 77" {
 	run --separate-stderr ssh-allow-check -d labbox
 	[ "$status" -eq 77 ]

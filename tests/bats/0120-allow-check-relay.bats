@@ -21,7 +21,27 @@ EOF2
 }
 
 teardown() {
+	if [ -n "${LISTENER:-}" ]; then
+		kill "$LISTENER" 2>/dev/null || true
+		wait "$LISTENER" 2>/dev/null || true
+	fi
 	sshd_stop_all
+}
+
+# echo_server ADDR PORT: a listener that sends back what it receives, then
+# closes its side; its pid in LISTENER (teardown stops it).
+echo_server() {
+	local kind=TCP4
+	case $1 in *:*) kind=TCP6 ;; esac
+	socat "$kind-LISTEN:$2,bind=$1,reuseaddr" SYSTEM:cat 3>&- &
+	LISTENER=$!
+	wait_port "$2"
+}
+
+stop_echo_server() {
+	kill "$LISTENER" 2>/dev/null || true
+	wait "$LISTENER" 2>/dev/null || true
+	LISTENER=
 }
 
 # cfg NAME PROXYLINES...: an ssh_config whose Host NAME is the fixture
@@ -71,18 +91,12 @@ session_and_copy() {
 }
 
 @test "-W moves bytes both ways with half-close (no ssh involved)" {
-	local port pid
+	local port rc=0
 	port=$(free_port)
-	# A listener that echoes what it receives, then closes its side.
-	socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" SYSTEM:cat \
-	    3>&- &
-	pid=$!
-	wait_port "$port"
+	echo_server 127.0.0.1 "$port"
 	head -c 5000000 /dev/urandom >"$WORK/in"
-	local rc=0
 	ssh-allow-check -W "127.0.0.1:$port" <"$WORK/in" >"$WORK/out" || rc=$?
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" || true
+	stop_echo_server
 	[ "$rc" -eq 0 ]
 	cmp "$WORK/in" "$WORK/out"
 }
@@ -164,4 +178,49 @@ session_and_copy() {
 	run --separate-stderr ssh-allow-check -P -W "127.0.0.1:$SSHD_PORT" \
 	    </dev/null >"$WORK/file"
 	[ "$status" -eq 78 ]
+}
+
+@test "IPv6: HostName ::1 through -W %h:%p (ssh gives no brackets)" {
+	SSHD_EXTRA="ListenAddress ::1" sshd_start "$BATS_TEST_TMPDIR/sshd6"
+	printf '[::1]:%s %s\n' "$SSHD_PORT" \
+	    "$(cut -d' ' -f1-2 "$SSHD_DIR/host_ed25519.pub")" \
+	    >>"$SSHD_DIR/known_hosts"
+	cfg six 'ProxyCommand ssh-allow-check -W %h:%p'
+	sed -i 's/HostName 127.0.0.1/HostName ::1/' "$CFG"
+	run --separate-stderr ssh -F "$CFG" six echo v6
+	[ "$status" -eq 0 ]
+	[ "$output" = "v6" ]
+	grep -q "Connection from ::1" "$SSHD_DIR/sshd.log"
+}
+
+# in_hosts HOSTSFILE CMD...: CMD with /etc/hosts replaced, in a private
+# mount namespace (nothing outside sees it).
+in_hosts() {
+	local f=$1
+	shift
+	unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$f" "$@"
+}
+
+@test "every address of a name is tried in turn until one answers" {
+	unshare -m true 2>/dev/null || skip "no mount namespaces here"
+	printf 'default: {ssh: allow}\n' >"$CONF"
+	printf '::1 multi\n127.0.0.1 multi\n' >"$WORK/hosts"
+	local port fam
+	# The listener on one family only: whichever the resolver puts
+	# first, one of the two runs must fall back to the other address.
+	for fam in 127.0.0.1 ::1; do
+		port=$(free_port)
+		echo_server "$fam" "$port"
+		run in_hosts "$WORK/hosts" ssh-allow-check -W "multi:$port" \
+		    <<<"hello $fam"
+		stop_echo_server
+		[ "$status" -eq 0 ]
+		[ "$output" = "hello $fam" ]
+	done
+	# Neither answers: 69 and the last error.
+	port=$(free_port)
+	run --separate-stderr in_hosts "$WORK/hosts" ssh-allow-check \
+	    -W "multi:$port" </dev/null
+	[ "$status" -eq 69 ]
+	[[ $stderr == *"multi:$port"*"refused"* ]]
 }

@@ -52,8 +52,8 @@ teardown() {
 	[ -n "$sshpid" ]
 	run ssh-tunnel-down labbox
 	[ "$status" -eq 0 ]
-	! kill -0 "$pid" 2>/dev/null
-	! kill -0 "$sshpid" 2>/dev/null
+	! running "$pid"
+	! running "$sshpid"
 	[ ! -e "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/labbox.yaml" ]
 	[ -z "$(ls "$XDG_RUNTIME_DIR/scitex-ssh")" ]
 

@@ -118,7 +118,7 @@ ssh_child() {
 gone() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || return 0
+		running "$1" || return 0
 		sleep 0.1
 	done
 	return 1

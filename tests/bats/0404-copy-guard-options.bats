@@ -61,6 +61,12 @@ EOC
 	SSH_ORIGINAL_COMMAND="scp -t $D/rw" run ssh-copy-guard -n -F "$D/c.yaml"
 	[ "$status" -eq 0 ]
 	[ "$output" = "/usr/bin/scp -t -- $D/rw" ]
+	printf '  sftp_server: /opt/from-file\n' >>"$D/c.yaml"
+	SSH_ORIGINAL_COMMAND=internal-sftp run ssh-copy-guard -n -F "$D/c.yaml"
+	[[ $output == "/opt/from-file "* ]]
+	SSH_ORIGINAL_COMMAND=internal-sftp run ssh-copy-guard -n -F "$D/c.yaml" \
+	    -s /opt/from-flag
+	[[ $output == "/opt/from-flag "* ]]
 	# -r replaces the file's roots
 	SSH_ORIGINAL_COMMAND="scp -t $D/rw" run ssh-copy-guard -n -F "$D/c.yaml" \
 	    -r "$D/ro"

@@ -11,6 +11,8 @@
 # return until the lab's SSH banner is read through the bastion's port.
 # Both are measured the same way for every TOOL. Exit 1 when either did
 # not happen (notice: within the outage; back: within 60 s).
+# DEADLINK_LOG=FILE keeps TOOL's log there, the bastion's in FILE.bastion
+# and the sockets seen after the path's return in FILE.ss.
 set -u
 tool=$1 outage=${2:-65}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,9 +28,13 @@ mkdir -p "$HOME/.ssh" "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d" "$XDG_RUNTIME_DIR"
 chmod 700 "$HOME/.ssh" "$XDG_RUNTIME_DIR"
 # shellcheck source=tests/lib/sshd.bash
 . "$here/sshd.bash"
-toolpid='' bport=''
+toolpid='' bport='' B=''
 
 cleanup() {
+	if [ -n "${DEADLINK_LOG:-}" ]; then
+		cp "$BATS_TEST_TMPDIR/tool.log" "$DEADLINK_LOG"
+		cp "$B/sshd.log" "$DEADLINK_LOG.bastion"
+	fi
 	[ -n "$bport" ] && undrop
 	if [ -n "$toolpid" ]; then
 		kill "$toolpid" 2>/dev/null
@@ -78,7 +84,7 @@ autossh)
 	    -o "PasswordAuthentication=no" -o "ServerAliveInterval=15" \
 	    -o "ServerAliveCountMax=3" -o "ExitOnForwardFailure=yes" \
 	    -F "$B/ssh_config" -i "$B/id_ed25519" \
-	    -R "$rport:localhost:$lport" fixture 2>"$BATS_TEST_TMPDIR/tool.log" &
+	    -R "$rport:localhost:$lport" fixture 2>>"$BATS_TEST_TMPDIR/tool.log" &
 	toolpid=$!
 	;;
 ssh-tunnel-up)
@@ -89,7 +95,7 @@ forwards:
   - R $rport:localhost:$lport
 ssh_options: [UserKnownHostsFile=$B/known_hosts, StrictHostKeyChecking=yes]
 EOC
-	ssh-tunnel-up -v -f deadlink 2>"$BATS_TEST_TMPDIR/tool.log" &
+	ssh-tunnel-up -v -f deadlink 2>>"$BATS_TEST_TMPDIR/tool.log" &
 	toolpid=$!
 	;;
 *)
@@ -108,9 +114,14 @@ if ! banner "$rport"; then
 	exit 1
 fi
 first=$(sshchild)
+# Let the probe's channel close travel first: a link rarely dies in the
+# very millisecond after traffic, and a bastion with unacknowledged data
+# in flight backs off its retransmissions for minutes.
+sleep 2
 
 t0=$(now)
 drop || exit 1
+echo "deadlink: dropping at $(date +%T.%N)" >>"$BATS_TEST_TMPDIR/tool.log"
 notice=
 while awk -v a="$t0" -v b="$(now)" -v o="$outage" 'BEGIN { exit !(b - a < o) }'
 do
@@ -121,10 +132,18 @@ do
 done
 t1=$(now)
 undrop
+echo "deadlink: path back at $(date +%T.%N)" >>"$BATS_TEST_TMPDIR/tool.log"
 back=
+if [ -n "${DEADLINK_LOG:-}" ]; then
+	for _ in 1 2 3 4 5 6; do
+		{ date +%T.%N; ss -tlnp "sport = :$rport"; ss -tanpo | grep ":$bport "; } >>"$DEADLINK_LOG.ss"
+		sleep 0.5
+	done &
+fi
 while awk -v a="$t1" -v b="$(now)" 'BEGIN { exit !(b - a < 60) }'; do
 	if banner "$rport"; then
 		back=$(since "$t1")
+		echo "deadlink: banner at $(date +%T.%N)" >>"$BATS_TEST_TMPDIR/tool.log"
 		break
 	fi
 	sleep 0.1

@@ -8,6 +8,7 @@
 #   tunnel_up_args             the ssh-tunnel-up flags for that bastion
 #   client_config NAME FILE    ssh-tunnel-ls -c NAME plus keys, into FILE
 #   wait_state NAME STATE [S]  until ssh-tunnel-ls shows STATE (S seconds)
+#   running PID                the process runs (not gone, not a zombie)
 #   tunnel_teardown            stop every supervisor this test started
 
 tunnel_fixture() {
@@ -58,6 +59,12 @@ wait_state() {
 	done
 	echo "wait_state: $1 never $2; now: $(ssh-tunnel-ls "$1")" >&2
 	return 1
+}
+
+# running PID: the process exists and is not a zombie (an ended process
+# whose parent is init waits there until init reaps it).
+running() {
+	ps -o stat= -p "$1" | grep -qv Z
 }
 
 # supervisor_pids: the pids our pid files name, where the process is ours.

@@ -7,12 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "config.h"
 #include "guard.h"
+#include "landlock.h"
 
 static char dir[] = "/tmp/scitex-guard-XXXXXX";
 static char ro[256], rw[256], out[256];
@@ -453,6 +458,74 @@ test_rules(void **state)
 	assert_int_equal(guard_rules(&g, &cmd, r, 2), 2);
 }
 
+/*
+ * The kernel layer by itself, in a child: read-only and read-write rules
+ * hold, and everything not named is out of reach.
+ */
+static int
+confined_child(void)
+{
+	struct ll_rule r[] = {
+		{ ro, LL_RO, 0 },
+		{ rw, LL_RW, 0 },
+		{ "/nonexistent-optional", LL_RO, 1 },
+	};
+	struct sxerr e;
+	char p[600];
+	int fd;
+
+	if (landlock_no_new_privs(&e) == -1 ||
+	    landlock_confine(r, 3, &e) == -1)
+		return 10;
+	snprintf(p, sizeof(p), "%s/f", ro);
+	if ((fd = open(p, O_RDONLY)) == -1)
+		return 11;
+	close(fd);
+	if (open(p, O_WRONLY) != -1 || errno != EACCES)
+		return 12;
+	snprintf(p, sizeof(p), "%s/new", ro);
+	if (open(p, O_WRONLY | O_CREAT, 0644) != -1 || errno != EACCES)
+		return 13;
+	snprintf(p, sizeof(p), "%s/new", rw);
+	if ((fd = open(p, O_WRONLY | O_CREAT, 0644)) == -1)
+		return 14;
+	close(fd);
+	if (unlink(p) == -1)
+		return 15;
+	snprintf(p, sizeof(p), "%s/x", out);
+	if (open(p, O_WRONLY | O_CREAT, 0644) != -1 || errno != EACCES)
+		return 16;
+	if (open("/etc/passwd", O_RDONLY) != -1 || errno != EACCES)
+		return 17;
+	/* a symlink in the writable root that leads out leads nowhere */
+	snprintf(p, sizeof(p), "%s/esc/x", rw);
+	if (open(p, O_WRONLY | O_CREAT, 0644) != -1 || errno != EACCES)
+		return 18;
+	snprintf(p, sizeof(p), "%s/dev", rw);
+	if (mknod(p, S_IFCHR | 0600, makedev(1, 3)) != -1)
+		return 19;
+	return 0;
+}
+
+static void
+test_landlock(void **state)
+{
+	struct ll_rule bad = { "/nonexistent-required", LL_RO, 0 };
+	struct sxerr e;
+	pid_t pid;
+	int st;
+
+	if (landlock_abi() < 1)
+		skip();
+	assert_int_equal(landlock_confine(&bad, 1, &e), -1);
+	assert_non_null(strstr(e.msg, "/nonexistent-required"));
+	if ((pid = fork()) == 0)
+		_exit(confined_child());
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int
 main(void)
 {
@@ -464,6 +537,7 @@ main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_landlock),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -415,6 +416,40 @@ t_peer_gone(void **state)
 	(void)exit_status(w);
 }
 
+/*
+ * Nagle's algorithm off on the connection, as ssh has it for interactive
+ * sessions: else a write-write-read exchange waits for a delayed ACK.
+ */
+static void
+t_nodelay(void **state)
+{
+	char c;
+	int s[2], a[2], b[2], keep, on = 0;
+	socklen_t len = sizeof(on);
+	pid_t pump;
+
+	tcp_pair(s);
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	assert_true((keep = dup(s[0])) != -1);
+	pump = spawn_pump(s[0], a[0], b[1]);
+	(void)close(s[0]);
+	(void)close(a[0]);
+	(void)close(b[1]);
+	/* A byte through means the pump has set its socket up. */
+	assert_int_equal(write(a[1], "x", 1), 1);
+	assert_int_equal(read(s[1], &c, 1), 1);
+	assert_int_equal(getsockopt(keep, IPPROTO_TCP, TCP_NODELAY, &on,
+	    &len), 0);
+	assert_int_equal(on, 1);
+	(void)close(a[1]);
+	assert_int_equal(shutdown(s[1], SHUT_WR), 0);
+	assert_int_equal(exit_status(pump), 0);
+	(void)close(keep);
+	(void)close(s[1]);
+	(void)close(b[0]);
+}
+
 /* Received exactly as OpenSSH's mm_receive_fd does: one byte, one fd. */
 static void
 t_sendfd(void **state)
@@ -645,6 +680,7 @@ main(void)
 		cmocka_unit_test(t_halfclose_in),
 		cmocka_unit_test(t_halfclose_sock),
 		cmocka_unit_test(t_peer_gone),
+		cmocka_unit_test(t_nodelay),
 		cmocka_unit_test(t_sendfd),
 		cmocka_unit_test(t_sendfd_not_socket),
 		cmocka_unit_test(t_connect_v4),
