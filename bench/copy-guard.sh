@@ -31,6 +31,11 @@ now() {
 	date +%s.%N
 }
 
+# calc EXPR: floating point arithmetic; a comparison gives 1 or 0
+calc() {
+	awk "BEGIN { print ($1) }"
+}
+
 HZ=$(getconf CLK_TCK)
 
 # srvcpu DIR: CPU seconds the sshd of DIR has reaped from its children so
@@ -62,7 +67,7 @@ pull() {
 	t1=$(now)
 	c1=$(srvcpu "$2")
 	cmp -s "$T/ro/big" "$T/dl/big" || { echo "$1: copy differs" >&2; exit 1; }
-	echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c1 - $c0" | bc -l)"
+	echo "$(calc "$t1 - $t0") $(calc "$c1 - $c0")"
 }
 
 # least N...: the smallest, i.e. the run the rest of the machine
@@ -72,7 +77,7 @@ least() {
 }
 
 pct() {
-	echo "($2 - $1) * 100 / $1" | bc -l
+	calc "($2 - $1) * 100 / $1"
 }
 
 ROUNDS=${ROUNDS:-3}
@@ -92,10 +97,10 @@ for tool in scp sftp rsync; do
 	cp=$(least "${pc[@]}") cg=$(least "${gc[@]}")
 	cost=$(pct "$p" "$g") costc=$(pct "$cp" "$cg")
 	printf '%-6s %10.1f %10.1f %7.2f%% %9.2fs %9.2fs %7.2f%%\n' "$tool" \
-	    "$(echo "$MB / $p" | bc -l)" "$(echo "$MB / $g" | bc -l)" "$cost" \
+	    "$(calc "$MB / $p")" "$(calc "$MB / $g")" "$cost" \
 	    "$cp" "$cg" "$costc"
-	[ "$(echo "$cost > $worst" | bc -l)" -eq 1 ] && worst=$cost
-	[ "$(echo "$costc > $worstc" | bc -l)" -eq 1 ] && worstc=$costc
+	[ "$(calc "$cost > $worst")" -eq 1 ] && worst=$cost
+	[ "$(calc "$costc > $worstc")" -eq 1 ] && worstc=$costc
 done
 printf 'throughput cost: worst %.2f%% wall, %.2f%% server CPU (goal < 2%%)\n' \
     "$worst" "$worstc"
@@ -116,7 +121,7 @@ read -r -d '' a b < <(means \
     "env SSH_ORIGINAL_COMMAND=$CMD /bin/true" \
     "env SSH_ORIGINAL_COMMAND=$CMD $GUARD -r $T/ro -s /bin/true") || true
 printf 'start-up: guard adds %.2f ms before exec (%.2f vs %.2f ms; goal < 5 ms)\n' \
-    "$(echo "$b - $a" | bc -l)" "$b" "$a"
+    "$(calc "$b - $a")" "$b" "$a"
 
 # Before rsync: the same rsync --server command line plain, through the
 # guard and through rrsync (rsync's own restricted-rsync script).
@@ -129,12 +134,14 @@ set -- "env SSH_ORIGINAL_COMMAND='$CMD' /usr/bin/rsync --server --sender -logDtp
     "env SSH_ORIGINAL_COMMAND='$CMD' $GUARD -r $T/ro"
 [ -n "$RRSYNC" ] && set -- "$@" "env SSH_ORIGINAL_COMMAND='$CMD' $RRSYNC -ro $T/ro"
 read -r -d '' a b c < <(means "$@") || true
-gd=$(echo "$b - $a" | bc -l)
-printf 'start-up before rsync: guard +%.2f ms' "$gd"
-if [ -n "$RRSYNC" ]; then
-	[ "$(echo "$gd < 0.01" | bc -l)" -eq 1 ] && gd=0.01
-	printf ', rrsync +%.2f ms (rrsync costs %.0fx the guard)\n' \
-	    "$(echo "$c - $a" | bc -l)" "$(echo "($c - $a) / $gd" | bc -l)"
-else
+gd=$(calc "$b - $a")
+printf 'start-up before rsync: guard %+.2f ms' "$gd"
+if [ -z "$RRSYNC" ]; then
 	printf ', no rrsync here\n'
+elif [ "$(calc "$gd < 0.1")" -eq 1 ]; then
+	printf ', rrsync %+.2f ms (the guard is within the noise)\n' \
+	    "$(calc "$c - $a")"
+else
+	printf ', rrsync %+.2f ms (rrsync costs %.0fx the guard)\n' \
+	    "$(calc "$c - $a")" "$(calc "($c - $a) / $gd")"
 fi

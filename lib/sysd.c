@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -158,6 +159,31 @@ system_key_ok(const struct tunnel *t, struct sxerr *e)
 	return 0;
 }
 
+/*
+ * The system unit shows root's ~/.ssh read-only and binds in only an
+ * existing ~/.ssh/known_hosts writable: create it (as ssh would) so that
+ * the host key accepted first is remembered, not accepted anew each time.
+ */
+static int
+system_known_hosts(struct sxerr *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct passwd *pw;
+	int fd;
+
+	if ((pw = getpwuid(0)) == NULL || pw->pw_dir[0] != '/')
+		return sxerr_set(e, EX_OSERR, "root has no home directory");
+	snprintf(dir, sizeof(dir), "%s/.ssh", pw->pw_dir);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return sxerr_errno(e, EX_CANTCREAT, "%s", dir);
+	snprintf(path, sizeof(path), "%s/known_hosts", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		return sxerr_errno(e, EX_CANTCREAT, "%s", path);
+	close(fd);
+	return 0;
+}
+
 /* Linger: 1 on, 0 off; user gets the user name. */
 int
 sysd_linger(char *user, size_t sz)
@@ -185,7 +211,8 @@ sysd_start(enum unit_kind k, struct bstart *b, struct sxerr *e)
 	int changed;
 
 	b->note[0] = '\0';
-	if (k == UNIT_SYSTEM && system_key_ok(b->t, e) == -1)
+	if (k == UNIT_SYSTEM && (system_key_ok(b->t, e) == -1 ||
+	    system_known_hosts(e) == -1))
 		return -1;
 	if (unit_instance(b->name, inst, sizeof(inst), e) == -1 ||
 	    unit_dir(k, dir, sizeof(dir), e) == -1 ||

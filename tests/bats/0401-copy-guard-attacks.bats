@@ -239,3 +239,81 @@ sums() {
 	    -s /opt/sftp-server
 	[ "$output" = "/opt/sftp-server -R -P symlink,hardlink" ]
 }
+
+@test "copy-guard: what this rsync client sends, both ways, is allowed" {
+	local o n=0 line
+	mkdir -p "$D/src"
+	echo x >"$D/src/x"
+	# the "remote shell" records the command line and fails the transfer
+	cat >"$D/rsh" <<EOS
+#!/bin/sh
+shift
+printf '%s\n' "\$*" >>"$D/sent"
+exit 1
+EOS
+	chmod +x "$D/rsh"
+	for o in -a -av -az -aP "-a --delete" -aHAX "-a --partial --inplace" \
+	    -ac "-a --bwlimit=1000" -r -rlptgoD "-a --backup --suffix=.bak" \
+	    -an "-a --size-only -u" "-a --numeric-ids -S" \
+	    "-a --max-size=10M --timeout=30" -ai "-a --mkpath" \
+	    "-a --append-verify" -aW "-a --zc=zstd --cc=xxh128" \
+	    "-a --partial-dir=.rsync-partial" "-a --link-dest=../prev" \
+	    "-a --remove-source-files" "-a --delete-excluded --exclude=*.o" \
+	    "-a --iconv=utf8,latin1" -aR "-a -y" -ax "--list-only" \
+	    "-a --delay-updates" "-a --fsync" "-a --checksum-seed=7" \
+	    "-a --backup --backup-dir=../bak" "-a --compare-dest=../c" \
+	    "-a --no-o --no-g" "-a --omit-dir-times" "-a --max-delete=5" \
+	    "-a --chown=1:1" "-a --preallocate" "-a --open-noatime" -aU \
+	    "-a --ignore-missing-args" "-a --stats" "-a --prune-empty-dirs"; do
+		# shellcheck disable=SC2086
+		rsync $o -e "$D/rsh" "$D/src/" "h:$D/rw/dst/" 2>/dev/null || :
+		# shellcheck disable=SC2086
+		rsync $o -e "$D/rsh" "h:$D/rw/src/" "$D/pulled/" 2>/dev/null || :
+	done
+	while IFS= read -r line; do
+		n=$((n + 1))
+		SSH_ORIGINAL_COMMAND=$line run "${G[@]}" -n </dev/null
+		if [ "$status" -ne 0 ]; then
+			echo "refused: $line"
+			echo "$output"
+			return 1
+		fi
+	done <"$D/sent"
+	echo "$n command lines"
+	[ "$n" -ge 80 ]
+}
+
+@test "copy-guard: what this scp client sends in legacy mode is allowed" {
+	local o n=0 line
+	mkdir -p "$D/src"
+	echo x >"$D/src/x"
+	# scp -S: the program gets ssh's options, "--", the host, the command
+	cat >"$D/ssh" <<EOS
+#!/bin/sh
+while [ "\$1" != "--" ]; do shift; done
+shift 2
+printf '%s\n' "\$*" >>"$D/sent"
+exit 1
+EOS
+	chmod +x "$D/ssh"
+	for o in "" -r -p -rp -v -rpv -q -C "-l 100" -T; do
+		# shellcheck disable=SC2086
+		scp -O $o -S "$D/ssh" "$D/src/x" "h:$D/rw/x" 2>/dev/null || :
+		# shellcheck disable=SC2086
+		scp -O $o -S "$D/ssh" -r "$D/src" "h:$D/rw/" 2>/dev/null || :
+		# shellcheck disable=SC2086
+		scp -O $o -S "$D/ssh" "h:$D/ro/blob" "$D/got" 2>/dev/null || :
+	done
+	scp -O -S "$D/ssh" "$D/src/x" "$D/src/x" "h:$D/rw" 2>/dev/null || :
+	while IFS= read -r line; do
+		n=$((n + 1))
+		SSH_ORIGINAL_COMMAND=$line run "${G[@]}" -n </dev/null
+		if [ "$status" -ne 0 ]; then
+			echo "refused: $line"
+			echo "$output"
+			return 1
+		fi
+	done <"$D/sent"
+	echo "$n command lines"
+	[ "$n" -ge 30 ]
+}

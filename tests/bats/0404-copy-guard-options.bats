@@ -166,4 +166,7 @@ EOC
 	COMP_CWORD=2
 	_ssh_copy_guard
 	[ "${COMPREPLY[*]}" = "$D/ro:ro $D/ro:rw" ]
+	if command -v zsh >/dev/null; then
+		zsh -n "$TOP/completions/zsh/_ssh-copy-guard"
+	fi
 }
