@@ -483,14 +483,15 @@ ssh_gone(struct sv *s, int status)
 	}
 	s->tried = 0;
 	/*
-	 * An attempt that took seconds (a connect timing out on a dead path)
+	 * An attempt that timed out after seconds (a connect on a dead path)
 	 * has waited already and does not grow the wait: the next one starts
 	 * at once, so the path's return is met within a SYN retransmission.
 	 * A new run of port-busy starts the waits small again.
 	 */
 	if (streak)
 		s->fails = 1;
-	else if (elapsed < 2000 || s->fails == 0)
+	else if (elapsed < 2000 || strcmp(reason, "timeout") != 0 ||
+	    s->fails == 0)
 		s->fails++;
 	delay = supervise_delay_ms(s->fails, s->t->retry_max, arc4random()) -
 	    (long)elapsed;
