@@ -129,3 +129,17 @@ EOC
 	[[ $output == *"defined in $CONF:3; remove it there"* ]]
 	[ "$(state_of cfgbox)" = stopped ]
 }
+
+@test "a bastion name that does not resolve: dns; refused port: refused" {
+	run ssh-tunnel-up -b "$ME@nonexistent.invalid" -s "$KEY" -p "$RPORT" \
+	    labbox
+	echo "$output"
+	[ "$status" -eq 69 ]
+	[[ $output == *"(dns via"* ]]
+	reason_is labbox dns
+	ssh-tunnel-down labbox
+	run ssh-tunnel-up -b "$ME@127.0.0.1:$(free_port)" -s "$KEY" \
+	    -p "$RPORT" labbox
+	[ "$status" -eq 69 ]
+	reason_is labbox refused
+}
