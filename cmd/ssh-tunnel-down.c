@@ -61,7 +61,7 @@ down(const struct tref *r)
 	if (verbose && stopped)
 		fprintf(stderr, "%s: %s: stopped\n", getprogname(), r->name);
 	if (state_path(lock, sizeof(lock), r->pl.state, r->name, ".lock") == -1)
-		errx(EX_SOFTWARE, "%s: path too long", r->pl.state);
+		errx(EX_OSERR, "%s: path too long", r->pl.state);
 	if (access(lock, F_OK) == 0) {
 		for (i = 0; i < 30 && (rc = state_lock(lock, &fd, &e)) == 1;
 		    i++)

@@ -277,14 +277,14 @@ wait_up(const struct tunnel *t, const struct places *pl, pid_t child,
 	int i, status;
 
 	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == -1)
-		errx(EX_SOFTWARE, "state path too long");
+		errx(EX_OSERR, "state path too long");
 	for (i = 0; i < WAIT_UP_MS / 50; i++) {
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 				errx(WEXITSTATUS(status), "%s: the supervisor "
 				    "exited; see %s/%s.log", t->name,
 				    pl->state, t->name);
-			errx(EX_SOFTWARE, "%s: the supervisor died; see "
+			errx(EX_OSERR, "%s: the supervisor died; see "
 			    "%s/%s.log", t->name, pl->state, t->name);
 		}
 		if (state_read(path, &st, &e) == 0 &&
@@ -320,7 +320,7 @@ write_def(const struct tunnel *t, const struct places *pl)
 	if (state_mkdir(pl->defs, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (state_path(path, sizeof(path), pl->defs, t->name, ".yaml") == -1)
-		errx(EX_CANTCREAT, "%s: path too long", pl->defs);
+		errx(EX_OSERR, "%s: path too long", pl->defs);
 	if (state_write_file(path, buf, strlen(buf), 0600, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 }
@@ -341,7 +341,7 @@ start(const struct tunnel *t, int defining, const struct backend *b,
 	if (state_mkdir(pl->state, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (state_path(path, sizeof(path), pl->state, t->name, ".lock") == -1)
-		errx(EX_CANTCREAT, "%s: path too long", pl->state);
+		errx(EX_OSERR, "%s: path too long", pl->state);
 	if ((rc = state_lock(path, &fd, &e)) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (rc == 1) {
@@ -480,7 +480,7 @@ supervise(const char *name)
 	    state_path(pidf, sizeof(pidf), r.pl.state, name, ".pid") == -1 ||
 	    state_path(statef, sizeof(statef), r.pl.state, name,
 	    ".state") == -1)
-		errx(EX_CANTCREAT, "%s: path too long", r.pl.state);
+		errx(EX_OSERR, "%s: path too long", r.pl.state);
 	fd = take_lock(lock, name);
 	if (state_pidfile_write(pidf, getpid(), &e) == -1)
 		errx(e.ex, "%s", e.msg);

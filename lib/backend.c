@@ -86,7 +86,7 @@ daemon_start(struct bstart *b, struct sxerr *e)
 	int n = 0;
 
 	if (state_path(log, sizeof(log), b->pl->state, b->name, ".log") == -1)
-		return sxerr_set(e, EX_CANTCREAT, "%s: path too long",
+		return sxerr_set(e, EX_OSERR, "%s: path too long",
 		    b->pl->state);
 	argv[n++] = (char *)b->self;
 	argv[n++] = "-f";

@@ -432,7 +432,7 @@ run_start(struct mcp *m, struct run *r, const char *prog, struct sxerr *e)
 		strlcpy(r->path, prog, sizeof(r->path));
 	else if ((size_t)snprintf(r->path, sizeof(r->path), "%s/%s",
 	    m->bindir, prog) >= sizeof(r->path))
-		return sxerr_set(e, EX_SOFTWARE, "%s: path too long", prog);
+		return sxerr_set(e, EX_OSERR, "%s: path too long", prog);
 	run_arg(r, r->path);
 	if (m->config != NULL) {
 		run_arg(r, "-F");
@@ -472,7 +472,7 @@ run_wait(struct run *r, int ms, struct sxerr *e)
 		return sxerr_set(e, EX_UNAVAILABLE, "%s: no answer in %d s, "
 		    "stopped", r->argv[0], ms / 1000);
 	if (!WIFEXITED(r->c.status))
-		return sxerr_set(e, EX_SOFTWARE, "%s: killed by signal %d",
+		return sxerr_set(e, EX_OSERR, "%s: killed by signal %d",
 		    r->argv[0], WTERMSIG(r->c.status));
 	r->code = WEXITSTATUS(r->c.status);
 	chomp(r->c.out);
@@ -746,7 +746,7 @@ text_result(const char *msg, json_t *structured, int iserror)
 static json_t *
 tool_call(struct mcp *m, const struct tool *t, json_t *args)
 {
-	struct sxerr e = { EX_SOFTWARE, "" };
+	struct sxerr e = { EX_OSERR, "" };
 	json_t *owned = NULL, *res = NULL, *out;
 	char *dump;
 

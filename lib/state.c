@@ -66,7 +66,7 @@ state_mkdir(const char *dir, struct sxerr *e)
 		int end = *s == '\0';
 		*s = '\0';
 		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
-			return sxerr_errno(e, EX_CANTCREAT, "%s", buf);
+			return sxerr_errno(e, EX_OSERR, "%s", buf);
 		if (end)
 			break;
 		*s = '/';
@@ -115,23 +115,23 @@ state_write_file(const char *path, const void *buf, size_t len, mode_t mode,
 	int fd, dfd;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return sxerr_set(e, EX_CANTCREAT, "%s: path too long", path);
+		return sxerr_set(e, EX_OSERR, "%s: path too long", path);
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return sxerr_errno(e, EX_CANTCREAT, "%s", tmp);
+		return sxerr_errno(e, EX_OSERR, "%s", tmp);
 	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
 	    fsync(fd) == -1) {
-		sxerr_errno(e, EX_IOERR, "%s", tmp);
+		sxerr_errno(e, EX_OSERR, "%s", tmp);
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
 	if (close(fd) == -1) {
-		sxerr_errno(e, EX_IOERR, "%s", tmp);
+		sxerr_errno(e, EX_OSERR, "%s", tmp);
 		unlink(tmp);
 		return -1;
 	}
 	if (rename(tmp, path) == -1) {
-		sxerr_errno(e, EX_CANTCREAT, "%s", path);
+		sxerr_errno(e, EX_OSERR, "%s", path);
 		unlink(tmp);
 		return -1;
 	}
@@ -157,11 +157,11 @@ state_lock(const char *path, int *fd, struct sxerr *e)
 
 	if ((f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1)
-		return sxerr_errno(e, EX_CANTCREAT, "%s", path);
+		return sxerr_errno(e, EX_OSERR, "%s", path);
 	if (flock(f, LOCK_EX | LOCK_NB) == -1) {
 		int busy = errno == EWOULDBLOCK;
 
-		sxerr_errno(e, busy ? EX_TEMPFAIL : EX_OSERR, "%s", path);
+		sxerr_errno(e, busy ? EX_UNAVAILABLE : EX_OSERR, "%s", path);
 		close(f);
 		return busy ? 1 : -1;
 	}
@@ -216,7 +216,7 @@ state_read(const char *path, struct tstate *t, struct sxerr *e)
 
 	memset(t, 0, sizeof(*t));
 	if (read_small(path, buf, sizeof(buf)) == -1)
-		return sxerr_errno(e, errno == ENOENT ? 1 : EX_NOINPUT, "%s",
+		return sxerr_errno(e, errno == ENOENT ? 1 : EX_OSERR, "%s",
 		    path);
 	for (line = buf; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -264,7 +264,7 @@ state_write(const char *path, const struct tstate *t, struct sxerr *e)
 	    t->reason[0] != '\0' ? t->reason : "-",
 	    t->bastion[0] != '\0' ? t->bastion : "-");
 	if (n < 0 || (size_t)n >= sizeof(buf))
-		return sxerr_set(e, EX_SOFTWARE, "%s: state too long", path);
+		return sxerr_set(e, EX_OSERR, "%s: state too long", path);
 	return state_write_file(path, buf, (size_t)n, 0644, e);
 }
 

@@ -122,7 +122,7 @@ sysd_unit(enum unit_kind k, const struct tunnel *t, char *buf, size_t sz,
 		return -1;
 	if (strlcpy(buf, u, sz) >= sz) {
 		free(u);
-		return sxerr_set(e, EX_SOFTWARE, "unit: buffer too small");
+		return sxerr_set(e, EX_OSERR, "unit: buffer too small");
 	}
 	free(u);
 	return 0;
@@ -175,11 +175,11 @@ system_known_hosts(struct sxerr *e)
 		return sxerr_set(e, EX_OSERR, "root has no home directory");
 	snprintf(dir, sizeof(dir), "%s/.ssh", pw->pw_dir);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		return sxerr_errno(e, EX_CANTCREAT, "%s", dir);
+		return sxerr_errno(e, EX_OSERR, "%s", dir);
 	snprintf(path, sizeof(path), "%s/known_hosts", dir);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1)
-		return sxerr_errno(e, EX_CANTCREAT, "%s", path);
+		return sxerr_errno(e, EX_OSERR, "%s", path);
 	close(fd);
 	return 0;
 }

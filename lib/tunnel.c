@@ -446,7 +446,7 @@ tunnel_check_key(const struct tunnel *t, struct sxerr *e)
 	if (tunnel_key_path(t, path, sizeof(path), e) == -1)
 		return -1;
 	if (stat(path, &st) == -1)
-		return sxerr_errno(e, EX_NOINPUT, "key %s", path);
+		return sxerr_errno(e, EX_DATAERR, "key %s", path);
 	if (!S_ISREG(st.st_mode))
 		return sxerr_set(e, EX_DATAERR, "key %s: not a file", path);
 	if ((st.st_mode & 077) != 0)
@@ -465,7 +465,7 @@ cat(char *buf, size_t sz, size_t *len, struct sxerr *e, const char *fmt, ...)
 	n = vsnprintf(buf + *len, sz - *len, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sz - *len)
-		return sxerr_set(e, EX_SOFTWARE, "output too long");
+		return sxerr_set(e, EX_OSERR, "output too long");
 	*len += (size_t)n;
 	return 0;
 }
@@ -485,7 +485,7 @@ tunnel_yaml(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
 	for (i = 0; i < t->nbastion; i++) {
 		if (host_fmt_bastion(&t->bastion[i], s, sizeof(s)) < 0 ||
 		    !plain_value(s))
-			return sxerr_set(e, EX_SOFTWARE, "bastion too long");
+			return sxerr_set(e, EX_OSERR, "bastion too long");
 		if (cat(buf, sz, &len, e, "  - \"%s\"\n", s) == -1)
 			return -1;
 	}
@@ -517,12 +517,12 @@ arg(struct sshargv *a, struct sxerr *e, const char *fmt, ...)
 	int n;
 
 	if (a->argc + 1 >= TUN_ARGV_MAX)
-		return sxerr_set(e, EX_SOFTWARE, "ssh argv too long");
+		return sxerr_set(e, EX_OSERR, "ssh argv too long");
 	va_start(ap, fmt);
 	n = vsnprintf(a->buf + a->used, sizeof(a->buf) - a->used, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(a->buf) - a->used)
-		return sxerr_set(e, EX_SOFTWARE, "ssh argv too long");
+		return sxerr_set(e, EX_OSERR, "ssh argv too long");
 	a->argv[a->argc++] = a->buf + a->used;
 	a->argv[a->argc] = NULL;
 	a->used += (size_t)n + 1;
@@ -584,7 +584,7 @@ dest_args(const struct tunnel *t, size_t bi, struct sshargv *a,
 	const struct bastion *b;
 
 	if (bi >= t->nbastion)
-		return sxerr_set(e, EX_SOFTWARE, "no bastion %zu", bi);
+		return sxerr_set(e, EX_OSERR, "no bastion %zu", bi);
 	b = &t->bastion[bi];
 	if (b->user[0] != '\0' && (arg(a, e, "-l") == -1 ||
 	    arg(a, e, "%s", b->user) == -1))
@@ -621,7 +621,7 @@ tunnel_argv(const struct tunnel *t, size_t bi, const char *ssh,
 		return -1;
 	for (i = 0; i < t->nfwd; i++) {
 		if (tunnel_fmt_forward(&t->fwd[i], 1, spec, sizeof(spec)) == -1)
-			return sxerr_set(e, EX_SOFTWARE, "forward too long");
+			return sxerr_set(e, EX_OSERR, "forward too long");
 		if (arg(a, e, "-%c", t->fwd[i].dir) == -1 ||
 		    arg(a, e, "%s", spec) == -1)
 			return -1;
@@ -690,7 +690,7 @@ read_pub(const struct tunnel *t, char *out, size_t sz, struct sxerr *e)
 		return -1;
 	strlcat(path, ".pub", sizeof(path));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return sxerr_errno(e, EX_NOINPUT, "%s", path);
+		return sxerr_errno(e, EX_DATAERR, "%s", path);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -774,7 +774,7 @@ tunnel_client_block(const struct tunnel *t, size_t bi, char *buf, size_t sz,
 		    t->name);
 	if (bi >= t->nbastion ||
 	    host_fmt_bastion(&t->bastion[bi], b, sizeof(b)) < 0)
-		return sxerr_set(e, EX_SOFTWARE, "bastion too long");
+		return sxerr_set(e, EX_OSERR, "bastion too long");
 	return cat(buf, sz, &len, e, "Host %s\n    HostName %s\n    Port %d\n"
 	    "    ProxyJump %s\n    HostKeyAlias %s\n", t->name,
 	    fwd_remote_host(f), f->port, b, t->name);

@@ -163,7 +163,7 @@ unit_instance(const char *name, char *buf, size_t sz, struct sxerr *e)
 		return -1;
 	n = snprintf(buf, sz, "ssh-tunnel@%s.service", name);
 	if (n < 0 || (size_t)n >= sz)
-		return sxerr_set(e, EX_SOFTWARE, "unit name: buffer too small");
+		return sxerr_set(e, EX_OSERR, "unit name: buffer too small");
 	return 0;
 }
 
@@ -242,7 +242,7 @@ unit_install(enum unit_kind k, const char *dir, const char *bin, int *changed,
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, UNIT_TEMPLATE) >=
 	    sizeof(path)) {
 		free(u);
-		return sxerr_set(e, EX_CANTCREAT, "%s: path too long", dir);
+		return sxerr_set(e, EX_OSERR, "%s: path too long", dir);
 	}
 	if ((rc = unit_current(path, u, e)) == 0 &&
 	    (rc = state_mkdir(dir, e)) == 0 &&
