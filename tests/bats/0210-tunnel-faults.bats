@@ -210,3 +210,15 @@ gone() {
 	fi
 	wait_state labbox up 30
 }
+
+@test "a tunnel another process is working on: ssh-tunnel-up says so, exit 1" {
+	mkdir -p "$XDG_RUNTIME_DIR/scitex-ssh"
+	lock=$XDG_RUNTIME_DIR/scitex-ssh/labbox.lock
+	mapfile -t args < <(tunnel_up_args)
+	run flock "$lock" ssh-tunnel-up "${args[@]}" labbox
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"labbox: another ssh-tunnel-up or ssh-tunnel-down is at work on this tunnel"* ]]
+	[ -z "$(supervisor_pids)" ]
+	[ ! -e "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/labbox.yaml" ]
+}
