@@ -44,7 +44,7 @@ usage(FILE *fp, int ex)
 	    "                     [-l local_host:local_port] [-m backend] "
 	    "[-o ssh_option] [name]\n"
 	    "       ssh-tunnel-up -f [-v] [-F config] name\n"
-	    "       ssh-tunnel-up --adopt port\n");
+	    "       ssh-tunnel-up [-qv] [-m backend] --adopt port [name]\n");
 	exit(ex);
 }
 
