@@ -70,14 +70,6 @@ fill_hdr(struct phdr *h, const char *kind, const struct stat *st,
 	h->sum = sum64(blob, len);
 }
 
-static int
-xdg_unset(void)
-{
-	const char *x = getenv("XDG_CACHE_HOME");
-
-	return x == NULL || x[0] != '/';
-}
-
 /* $XDG_CACHE_HOME/scitex-ssh/KIND-HASH, hashed over the source's path. */
 static int
 cache_path(const char *kind, const char *src, char *buf, size_t sz,
@@ -151,11 +143,8 @@ pcache_put(const char *kind, const char *src, const struct stat *st,
 	    now - st->st_ctime < PCACHE_SETTLE || len > PCACHE_MAX ||
 	    cache_path(kind, src, path, sizeof(path), dir, sizeof(dir)) == -1)
 		return;
-	/*
-	 * Make only our own directory, and ~/.cache when it is the default:
-	 * never a $XDG_CACHE_HOME that is not there.
-	 */
-	if (mkdir(dir, 0700) == -1 && errno == ENOENT && xdg_unset()) {
+	/* The XDG base directory spec: create what is missing, 0700. */
+	if (mkdir(dir, 0700) == -1 && errno == ENOENT) {
 		char parent[4096], *slash;
 
 		strlcpy(parent, dir, sizeof(parent));
