@@ -60,7 +60,21 @@ all: $(BINS)
 
 $(O)/lib/%.o: lib/%.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(XCFLAGS) $(CFLAGS) -I$(O)/gen -c -o $@ $<
+
+# The unit templates compiled into lib/unit.c are the files in systemd/,
+# ExecStart's binary left as @BIN@: one source for both.
+UNITSRC_FILES = systemd/system/ssh-tunnel@.service systemd/user/ssh-tunnel@.service
+$(O)/gen/units.h: $(UNITSRC_FILES)
+	@mkdir -p $(@D)
+	@for k in system user; do \
+	    echo "static const char $${k}_tmpl[] ="; \
+	    sed -e 's|^ExecStart=/usr/local/bin/ssh-tunnel-up |ExecStart=@BIN@ |' \
+	        -e 's/[\\"]/\\&/g' -e 's/^/\t"/' -e 's/$$/\\n"/' \
+	        systemd/$$k/ssh-tunnel@.service; \
+	    echo "\t;"; \
+	done >$@
+$(O)/lib/unit.o: $(O)/gen/units.h
 
 $(LIBA): $(LIBOBJ)
 	rm -f $@
@@ -106,10 +120,10 @@ bench: all
 
 FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZTIME ?= 60
-fuzz:
+fuzz: $(O)/gen/units.h
 	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZERS); do \
-	    clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -DVERSION='"$(VERSION)"' \
+	    clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -I$(O)/gen -DVERSION='"$(VERSION)"' \
 	        $$(pkg-config --cflags $(PKGS) $(PKGS_MCP)) \
 	        -fsanitize=fuzzer,address,undefined -o build/fuzz/$$f \
 	        tests/fuzz/$$f.c $(LIBSRC) $(LIBS) $(LIBS_MCP); \
