@@ -35,18 +35,6 @@ usage(FILE *fp, int ex)
 	exit(ex);
 }
 
-/* ssh runs ProxyCommand and Match exec with fds we cannot trust to be open. */
-static void
-sanitise_stdfd(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd <= 2)
-		fcntl(fd, F_SETFD, 0);
-	if (fd > 2)
-		close(fd);
-}
-
 /* The policy, or exit: 78 for a config error, 77 at the refusing end. */
 static struct policy *
 load_policy(const char *file, int ex_fail)
@@ -234,15 +222,15 @@ gate(const char *file, char *hostport, const char *feature, int fdpass)
 int
 main(int argc, char *argv[])
 {
-	const char *file = NULL, *feature = "ssh", *dbg;
+	const char *file = NULL, *feature = "ssh";
 	char *hostport = NULL;
 	int ch, deny = 0, fdpass = 0, validate_only = 0, explain = 0;
 	struct sxerr e;
 
-	sanitise_stdfd();
-	if ((dbg = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
-	    strcmp(dbg, "1") == 0)
-		verbose = 1;
+	/* ssh runs ProxyCommand and Match exec with fds we cannot trust. */
+	if (out_stdfd() == -1)
+		err(EX_OSERR, "/dev/null");
+	verbose = out_debug_env();
 	while ((ch = getopt(argc, argv, "dF:f:hnPqVvW:x")) != -1) {
 		switch (ch) {
 		case 'd':

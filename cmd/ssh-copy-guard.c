@@ -28,18 +28,6 @@ usage(int ex)
 	exit(ex);
 }
 
-/* Keep fds 0-2 taken so that nothing we open lands on them. */
-static void
-sanitise_stdfd(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
-		;
-	if (fd > 2)
-		close(fd);
-}
-
 static void __attribute__((noreturn))
 refused(const struct sxerr *e)
 {
@@ -200,16 +188,15 @@ main(int argc, char *argv[])
 	static struct guard_cmd cmd;
 	struct sxerr e;
 	char *env[16];
-	const char *conf = NULL, *sftp = NULL, *oc, *v;
+	const char *conf = NULL, *sftp = NULL, *oc;
 	int ch, dry = 0, have_roots = 0;
 
-	sanitise_stdfd();
+	if (out_stdfd() == -1)
+		err(EX_OSERR, "/dev/null");
 	/* Connect now: the sandbox comes before the last message. */
 	openlog("ssh-copy-guard", LOG_PID | LOG_NDELAY, LOG_AUTH);
 	guard_init(&g);
-	if ((v = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
-	    strcmp(v, "1") == 0)
-		verbose = 1;
+	verbose = out_debug_env();
 	while ((ch = getopt(argc, argv, "F:hnqr:s:Vv")) != -1) {
 		switch (ch) {
 		case 'F':

@@ -85,19 +85,6 @@ help(const char *config)
 	exit(0);
 }
 
-/* fds 0-2 open before anything else, so no file we open becomes one. */
-static void
-sanitise_stdfd(void)
-{
-	int fd;
-
-	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
-		;
-	if (fd == -1)
-		err(EX_OSERR, "/dev/null");
-	close(fd);
-}
-
 /*
  * The policy is read anew on every call, so a broken file is only noted
  * here, for whoever reads the client's log: the server still starts.
@@ -150,15 +137,14 @@ main(int argc, char *argv[])
 	struct mcp_reader rd;
 	struct sxerr e;
 	struct mcp *m;
-	const char *config = NULL, *s, *note;
+	const char *config = NULL, *note;
 	char dir[PATH_MAX], *line, *resp;
 	size_t len;
 	int ch, r, quiet = 0, verbose = 0, iserr;
 
-	sanitise_stdfd();
-	if ((s = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
-	    strcmp(s, "1") == 0)
-		verbose = 1;
+	if (out_stdfd() == -1)
+		err(EX_OSERR, "/dev/null");
+	verbose = out_debug_env();
 	while ((ch = getopt(argc, argv, "F:hqVv")) != -1) {
 		switch (ch) {
 		case 'F':

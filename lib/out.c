@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "out.h"
 
@@ -126,4 +128,31 @@ out_close(FILE *fp)
 	if (fclose(fp) == EOF)
 		bad = 1;
 	return bad ? -1 : 0;
+}
+
+/*
+ * Open /dev/null on whichever of fds 0-2 is closed, before anything else:
+ * sshd and ssh may start us so, and a file we open must never become our
+ * stdout. -1 when /dev/null cannot be opened.
+ */
+int
+out_stdfd(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* SCITEX_SSH_DEBUG_MODE=1 asks every program for its -v. */
+int
+out_debug_env(void)
+{
+	const char *v = getenv("SCITEX_SSH_DEBUG_MODE");
+
+	return v != NULL && strcmp(v, "1") == 0;
 }

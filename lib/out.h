@@ -16,5 +16,7 @@ void		 table_print(const struct table *, FILE *, int, int);
 void		 table_free(struct table *);
 void		 json_str(FILE *, const char *);
 int		 out_close(FILE *);
+int		 out_stdfd(void);
+int		 out_debug_env(void);
 
 #endif
