@@ -30,7 +30,7 @@ endif
 XCFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
             $(HARDEN_CPP) -fstack-protector-strong -fPIE $(SANFLAGS) \
-            -DVERSION='"$(VERSION)"' -Ilib \
+            -DVERSION='"$(VERSION)"' -iquote lib \
             $(shell pkg-config --cflags $(PKGS) $(PKGS_MCP))
 XLDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 # libyaml and libbsd linked statically: fewer objects for the dynamic
@@ -123,7 +123,7 @@ FUZZTIME ?= 60
 fuzz: $(O)/gen/units.h
 	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZERS); do \
-	    clang -g -O1 -std=c11 -D_GNU_SOURCE -Ilib -I$(O)/gen -DVERSION='"$(VERSION)"' \
+	    clang -g -O1 -std=c11 -D_GNU_SOURCE -iquote lib -I$(O)/gen -DVERSION='"$(VERSION)"' \
 	        $$(pkg-config --cflags $(PKGS) $(PKGS_MCP)) \
 	        -fsanitize=fuzzer,address,undefined -o build/fuzz/$$f \
 	        tests/fuzz/$$f.c $(LIBSRC) $(LIBS) $(LIBS_MCP); \

@@ -2,12 +2,6 @@
 #ifndef SPAWN_H
 #define SPAWN_H
 
-/*
- * -Ilib makes <spawn.h> find this file; the system's posix_spawn(3)
- * header comes along so that both spellings work.
- */
-#include_next <spawn.h>
-
 #include <sys/types.h>
 
 #include <stddef.h>
