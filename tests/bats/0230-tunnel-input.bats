@@ -85,7 +85,7 @@ ok_args() {
 	chmod 644 "$BATS_TEST_TMPDIR/open_key"
 	refused 77 -b "$ME@127.0.0.1:$BPORT" -s "$BATS_TEST_TMPDIR/open_key" -p "$RPORT" labbox
 	[[ $output == *"chmod 600"* ]]
-	refused 66 -b "$ME@127.0.0.1:$BPORT" -s "$BATS_TEST_TMPDIR/missing" -p "$RPORT" labbox
+	refused 65 -b "$ME@127.0.0.1:$BPORT" -s "$BATS_TEST_TMPDIR/missing" -p "$RPORT" labbox
 }
 
 @test "the environment fills -b and -s, flags win" {
