@@ -35,9 +35,9 @@ self_path(char *buf, size_t sz)
 }
 
 /*
- * The tunnel tools run ssh-tunnel-up, -ls and -down: those installed with
- * this program, so that a build tree or a second installation uses its
- * own; else whatever PATH finds.
+ * The supervisor tunnel_setup starts is ssh-tunnel-up -f: the one
+ * installed with this program, so that a build tree or a second
+ * installation uses its own; else whatever PATH finds.
  */
 static const char *
 tools_dir(char *buf, size_t sz)

@@ -36,9 +36,10 @@ sd_stop(const struct places *pl, const char *name, struct sxerr *e)
 }
 
 static int
-sd_unit(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
+sd_unit(const struct tunnel *t, const char *self, char *buf, size_t sz,
+    struct sxerr *e)
 {
-	return sysd_unit(UNIT_SYSTEM, t, buf, sz, e);
+	return sysd_unit(UNIT_SYSTEM, t, self, buf, sz, e);
 }
 
 static int
@@ -66,9 +67,10 @@ us_stop(const struct places *pl, const char *name, struct sxerr *e)
 }
 
 static int
-us_unit(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
+us_unit(const struct tunnel *t, const char *self, char *buf, size_t sz,
+    struct sxerr *e)
 {
-	return sysd_unit(UNIT_USER, t, buf, sz, e);
+	return sysd_unit(UNIT_USER, t, self, buf, sz, e);
 }
 
 /* Backend daemon: a detached supervisor with a pid file, nothing else. */

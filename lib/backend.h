@@ -20,7 +20,7 @@
 
 struct bstart {
 	const char	*name;
-	const char	*self;		/* this program, to run as -f */
+	const char	*self;		/* ssh-tunnel-up, absolute, run as -f */
 	const char	*config;	/* -F given, or NULL */
 	int		 verbose;
 	int		 lockfd;	/* handed to the supervisor */
@@ -37,8 +37,8 @@ struct backend {
 	int		(*start)(struct bstart *, struct sxerr *);
 	int		(*stop)(const struct places *, const char *,
 			    struct sxerr *);
-	int		(*unit)(const struct tunnel *, char *, size_t,
-			    struct sxerr *);
+	int		(*unit)(const struct tunnel *, const char *, char *,
+			    size_t, struct sxerr *);
 };
 
 /* A defined tunnel and where it is defined. */

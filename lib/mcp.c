@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/param.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +12,10 @@
 
 #include <jansson.h>
 
-#include "mcp.h"
 #include "host.h"
+#include "lifecycle.h"
+#include "mcp.h"
 #include "policy.h"
-#include "spawn.h"
 #include "tunnel.h"
 
 /* JSON-RPC 2.0 error codes. */
@@ -396,49 +398,85 @@ run_allow_check(struct mcp *m, json_t *args, json_t **res, struct sxerr *e)
 }
 
 /*
- * The tunnel tools run ssh-tunnel-up, ssh-tunnel-ls -j and ssh-tunnel-down
- * themselves, with an argv built from checked arguments: their gates,
- * locks, waits and messages are the programs' own, so an agent meets
- * exactly what a person meets, and the supervisor a backend starts is
- * ssh-tunnel-up, as it must be.
+ * The tunnel tools call the library the ssh-tunnel-* programs are built
+ * on, in this process: the same gate, locks, waits and messages, so an
+ * agent meets exactly what a person meets. What a program would have
+ * warned along the way is kept here and returned as messages.
  */
-#define RUN_OUT		(256 * 1024)
-#define RUN_ERR		(16 * 1024)
-#define RUN_ARGS	96
-#define UP_MS		60000	/* ssh-tunnel-up waits for the forward */
-#define LS_MS		30000
-
-struct run {
-	const char	*argv[RUN_ARGS];
-	size_t		 argc;
-	char		 path[4096];
-	struct capture	 c;
-	int		 code;		/* exit status; -1: none */
+struct said {
+	char	buf[8192];
+	size_t	len;
 };
 
 static void
-run_arg(struct run *r, const char *a)
+collect(void *arg, int level, const char *msg)
 {
-	/* RUN_ARGS bounds what the schemas let through, with room to spare. */
-	if (r->argc < RUN_ARGS - 1)
-		r->argv[r->argc++] = a;
+	struct said *s = arg;
+	int n;
+
+	if (level == LC_DEBUG || s->len >= sizeof(s->buf) - 1)
+		return;
+	n = snprintf(s->buf + s->len, sizeof(s->buf) - s->len, "%s%s",
+	    s->len > 0 ? "\n" : "", msg);
+	if (n > 0)
+		s->len = MIN(s->len + (size_t)n, sizeof(s->buf) - 1);
 }
 
-static int
-run_start(struct mcp *m, struct run *r, const char *prog, struct sxerr *e)
+static void
+tool_ctx(struct mcp *m, struct lc_ctx *c, struct said *s)
 {
-	memset(r, 0, sizeof(*r));
-	if (m->bindir == NULL)
-		strlcpy(r->path, prog, sizeof(r->path));
-	else if ((size_t)snprintf(r->path, sizeof(r->path), "%s/%s",
-	    m->bindir, prog) >= sizeof(r->path))
-		return sxerr_set(e, EX_OSERR, "%s: path too long", prog);
-	run_arg(r, r->path);
-	if (m->config != NULL) {
-		run_arg(r, "-F");
-		run_arg(r, m->config);
+	const char *dbg = getenv("SCITEX_SSH_DEBUG_MODE");
+
+	memset(c, 0, sizeof(*c));
+	memset(s, 0, sizeof(*s));
+	c->config = m->config;
+	c->verbose = dbg != NULL && strcmp(dbg, "1") == 0;
+	c->note = collect;
+	c->arg = s;
+}
+
+/* What was said is the tool's error; ex is the program's exit status. */
+static int
+said_error(const struct said *s, int ex, const char *what, struct sxerr *e)
+{
+	if (s->len > 0)
+		return sxerr_set(e, ex, "%s", s->buf);
+	return sxerr_set(e, ex, "%s: failed", what);
+}
+
+/*
+ * The supervisor a backend runs is ssh-tunnel-up -f, never this program:
+ * the one installed beside it (bindir), else the first on PATH, resolved
+ * as /proc/self/exe resolves it for the program. buf holds PATH_MAX.
+ */
+static int
+find_up(const struct mcp *m, char *buf, size_t sz, struct sxerr *e)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *d, *save = NULL, cand[PATH_MAX];
+
+	if (m->bindir != NULL) {
+		if ((size_t)snprintf(buf, sz, "%s/ssh-tunnel-up", m->bindir) >=
+		    sz)
+			return sxerr_set(e, EX_OSERR, "ssh-tunnel-up: path "
+			    "too long");
+		if (access(buf, X_OK) == -1)
+			return sxerr_errno(e, EX_UNAVAILABLE, "%s", buf);
+		return 0;
 	}
-	return 0;
+	if (path == NULL || (dirs = strdup(path)) == NULL)
+		return sxerr_set(e, EX_UNAVAILABLE, "ssh-tunnel-up: not found");
+	for (d = strtok_r(dirs, ":", &save); d != NULL;
+	    d = strtok_r(NULL, ":", &save))
+		if (d[0] == '/' && (size_t)snprintf(cand, sizeof(cand),
+		    "%s/ssh-tunnel-up", d) < sizeof(cand) &&
+		    access(cand, X_OK) == 0 && realpath(cand, buf) != NULL) {
+			free(dirs);
+			return 0;
+		}
+	free(dirs);
+	return sxerr_set(e, EX_UNAVAILABLE, "ssh-tunnel-up: not found in "
+	    "PATH");
 }
 
 /* Trailing newlines off, for a message that ends a JSON string. */
@@ -452,113 +490,94 @@ chomp(char *s)
 	return s;
 }
 
-/*
- * Run it and wait, at most ms. 0 when it ran to its end (r->code says
- * how); -1 when it could not run or did not finish, its message in e.
- */
-static int
-run_wait(struct run *r, int ms, struct sxerr *e)
-{
-	if ((r->c.out = malloc(RUN_OUT)) == NULL ||
-	    (r->c.err = malloc(RUN_ERR)) == NULL)
-		return sxerr_errno(e, EX_OSERR, "%s", r->argv[0]);
-	r->c.outsz = RUN_OUT;
-	r->c.errsz = RUN_ERR;
-	r->c.timeout_ms = ms;
-	r->code = -1;
-	if (spawn_capture((char *const *)r->argv, &r->c, e) == -1)
-		return -1;
-	if (r->c.status == -1)
-		return sxerr_set(e, EX_UNAVAILABLE, "%s: no answer in %d s, "
-		    "stopped", r->argv[0], ms / 1000);
-	if (!WIFEXITED(r->c.status))
-		return sxerr_set(e, EX_OSERR, "%s: killed by signal %d",
-		    r->argv[0], WTERMSIG(r->c.status));
-	r->code = WEXITSTATUS(r->c.status);
-	chomp(r->c.out);
-	chomp(r->c.err);
-	return 0;
-}
-
-static void
-run_free(struct run *r)
-{
-	free(r->c.out);
-	free(r->c.err);
-	r->c.out = r->c.err = NULL;
-}
-
-/* The program said no: its own words are the tool's error. */
-static int
-run_failed(const struct run *r, struct sxerr *e)
-{
-	if (r->c.err[0] != '\0')
-		return sxerr_set(e, r->code, "%s", r->c.err);
-	return sxerr_set(e, r->code, "%s exited %d", r->argv[0], r->code);
-}
-
 static json_t *
 str_or_null(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? text(s) : json_null();
 }
 
-/* ssh-tunnel-ls -j, with name or port (or neither): the array and rc. */
-static int
-list(struct mcp *m, const char *name, const char *port, json_t **arr,
-    int *allup, struct sxerr *e)
+/* One row, with the keys and values of ssh-tunnel-ls -j. */
+static json_t *
+row_json(const struct lc_row *r)
 {
-	json_error_t jerr;
-	struct run r;
+	char bast[512];
 
-	if (run_start(m, &r, "ssh-tunnel-ls", e) == -1)
-		return -1;
-	run_arg(&r, "-j");
-	if (port != NULL) {
-		run_arg(&r, "-p");
-		run_arg(&r, port);
-	}
-	if (name != NULL) {
-		run_arg(&r, "--");
-		run_arg(&r, name);
-	}
-	if (run_wait(&r, LS_MS, e) == -1) {
-		run_free(&r);
-		return -1;
-	}
-	*arr = json_loads(r.c.out, JSON_REJECT_DUPLICATES, &jerr);
-	/* A name it does not know: [] and a message; that is an error. */
-	if (!json_is_array(*arr) ||
-	    (json_array_size(*arr) == 0 && r.code != 0)) {
-		json_decref(*arr);
-		*arr = NULL;
-		run_failed(&r, e);
-		run_free(&r);
-		return -1;
-	}
-	*allup = r.code == 0;
-	run_free(&r);
-	return 0;
+	lc_row_bastion(r, bast, sizeof(bast));
+	return json_pack("{s:o, s:s, s:o, s:i, s:o, s:I, s:I, s:I, s:o}",
+	    "name", text(r->ref.name), "backend", r->ref.b->name,
+	    "state", text(r->st.state), "port", lc_row_port(r),
+	    "bastion", str_or_null(bast), "pid", (json_int_t)r->st.pid,
+	    "uptime", (json_int_t)lc_row_uptime(r),
+	    "restarts", (json_int_t)r->st.restarts,
+	    "reason", str_or_null(r->st.reason));
 }
 
-/* Exactly one of name and port, checked; port as text for an argv. */
+static json_t *
+rows_json(const struct lc_row *rows, size_t n, int *allup)
+{
+	json_t *a, *o;
+	size_t i;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (strcmp(rows[i].st.state, "up") != 0)
+			*allup = 0;
+		if ((o = row_json(&rows[i])) == NULL ||
+		    json_array_append_new(a, o) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* The rows of ssh-tunnel-ls -j, with name or port (or neither). */
 static int
-name_or_port(json_t *args, int need, const char **name, char *port,
-    size_t portsz, struct sxerr *e)
+list(struct mcp *m, const char *name, int port, json_t **arr, int *allup,
+    struct sxerr *e)
+{
+	char *names[1] = { (char *)name };
+	struct lc_row *rows;
+	struct config *cf;
+	struct lc_ctx c;
+	struct said s;
+	size_t n;
+	int bad, rc;
+
+	tool_ctx(m, &c, &s);
+	if (config_open(m->config, &cf, e) == -1)
+		return -1;
+	rc = lc_list(&c, cf, names, name != NULL, port, &rows, &n, &bad, e);
+	config_free(cf);
+	if (rc == -1)
+		return -1;
+	/* A name it does not know: no rows and a message; an error. */
+	if (n == 0 && bad) {
+		free(rows);
+		return said_error(&s, 1, "ssh-tunnel-ls", e);
+	}
+	*allup = !bad;
+	*arr = rows_json(rows, n, allup);
+	free(rows);
+	return *arr == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
+}
+
+/* Exactly one of name and port, checked. */
+static int
+name_or_port(json_t *args, int need, const char **name, int *port,
+    struct sxerr *e)
 {
 	const json_t *p = json_object_get(args, "port");
 
 	*name = arg_str(args, "name", NULL);
-	port[0] = '\0';
+	*port = p != NULL ? (int)json_integer_value(p) : 0;
 	if (*name != NULL && p != NULL)
 		return sxerr_set(e, EX_USAGE, "give name or port, not both");
 	if (need && *name == NULL && p == NULL)
 		return sxerr_set(e, EX_USAGE, "give name or port");
 	if (*name != NULL && host_valid_name(*name, e) == -1)
 		return -1;
-	if (p != NULL)
-		snprintf(port, portsz, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(p));
 	return 0;
 }
 
@@ -566,13 +585,12 @@ static int
 run_tunnel_status(struct mcp *m, json_t *args, json_t **res,
     struct sxerr *e)
 {
-	char port[16];
 	const char *name;
 	json_t *arr;
-	int allup;
+	int port, allup;
 
-	if (name_or_port(args, 0, &name, port, sizeof(port), e) == -1 ||
-	    list(m, name, port[0] ? port : NULL, &arr, &allup, e) == -1)
+	if (name_or_port(args, 0, &name, &port, e) == -1 ||
+	    list(m, name, port, &arr, &allup, e) == -1)
 		return -1;
 	*res = json_pack("{s:o, s:b}", "tunnels", arr, "all_up", allup);
 	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
@@ -582,33 +600,29 @@ static int
 run_tunnel_remove(struct mcp *m, json_t *args, json_t **res,
     struct sxerr *e)
 {
-	char port[16];
 	const char *name;
-	struct run r;
-	int rc;
+	char *names[1];
+	struct config *cf;
+	struct lc_ctx c;
+	struct said s;
+	int port, rc;
 
-	if (name_or_port(args, 1, &name, port, sizeof(port), e) == -1 ||
-	    run_start(m, &r, "ssh-tunnel-down", e) == -1)
+	if (name_or_port(args, 1, &name, &port, e) == -1)
 		return -1;
-	if (name != NULL) {
-		run_arg(&r, "--");
-		run_arg(&r, name);
-	} else {
-		run_arg(&r, "-p");
-		run_arg(&r, port);
-	}
-	if ((rc = run_wait(&r, LS_MS, e)) == 0 && r.code != 0)
-		rc = run_failed(&r, e);
-	if (rc == 0) {
-		*res = json_pack("{s:b, s:o, s:o, s:o}", "removed", 1,
-		    "name", str_or_null(name), "port", port[0] ?
-		    json_integer(atoi(port)) : json_null(),
-		    "messages", str_or_null(r.c.err));
-		if (*res == NULL)
-			rc = sxerr_set(e, EX_OSERR, "out of memory");
-	}
-	run_free(&r);
-	return rc;
+	tool_ctx(m, &c, &s);
+	if (config_open(m->config, &cf, e) == -1)
+		return -1;
+	names[0] = (char *)name;
+	rc = lc_remove(&c, cf, 0, port, names, name != NULL, e);
+	config_free(cf);
+	if (rc == -1)
+		return -1;
+	if (rc != 0)
+		return said_error(&s, rc, "ssh-tunnel-down", e);
+	*res = json_pack("{s:b, s:o, s:o, s:o}", "removed", 1,
+	    "name", str_or_null(name), "port", port != 0 ?
+	    json_integer(port) : json_null(), "messages", str_or_null(s.buf));
+	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
 }
 
 /*
@@ -641,85 +655,100 @@ setup_forward(const json_t *fw, const json_t *port, char *pbuf, size_t psz,
 	return 0;
 }
 
+/* The request ssh-tunnel-up's flags would make of the arguments. */
+static int
+setup_req(json_t *args, struct lc_req *q, char *port, size_t portsz,
+    struct sxerr *e)
+{
+	const json_t *p = json_object_get(args, "port"), *v;
+	struct bastion b;
+	size_t i;
+
+	memset(q, 0, sizeof(*q));
+	q->name = arg_str(args, "name", NULL);
+	q->key = arg_str(args, "key", NULL);
+	q->backend = arg_str(args, "backend", NULL);
+	q->dry = json_is_true(json_object_get(args, "dry_run"));
+	/* Checked here too, so that the message names the argument. */
+	if (host_valid_name(q->name, e) == -1)
+		return -1;
+	if ((q->bastion[0] = arg_str(args, "bastion", NULL)) != NULL) {
+		if (host_parse_bastion(q->bastion[0], &b, e) == -1)
+			return -1;
+		q->nbastion = 1;
+	}
+	if (q->key != NULL && tunnel_valid_key(q->key, e) == -1)
+		return -1;
+	json_array_foreach(json_object_get(args, "ssh_options"), i, v) {
+		if (tunnel_valid_option(json_string_value(v), e) == -1)
+			return -1;
+		q->opt[q->nopt++] = json_string_value(v);
+	}
+	port[0] = '\0';
+	if (p != NULL)
+		snprintf(port, portsz, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(p));
+	if (setup_forward(json_object_get(args, "forwards"), p, port,
+	    portsz, &q->local, e) == -1)
+		return -1;
+	q->port = port[0] != '\0' ? port : NULL;
+	return 0;
+}
+
+/* lc_setup into a string: what ssh-tunnel-up prints on stdout. */
+static int
+setup_out(const struct lc_ctx *c, const struct lc_req *q, char **out,
+    struct sxerr *e)
+{
+	size_t len;
+	FILE *fp;
+	int rc;
+
+	*out = NULL;
+	if ((fp = open_memstream(out, &len)) == NULL)
+		return sxerr_errno(e, EX_OSERR, "open_memstream");
+	rc = lc_setup(c, q, fp, e);
+	if (fclose(fp) == EOF && rc == 0)
+		rc = sxerr_errno(e, EX_OSERR, "open_memstream");
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	chomp(*out);
+	return 0;
+}
+
 static int
 run_tunnel_setup(struct mcp *m, json_t *args, json_t **res,
     struct sxerr *e)
 {
-	char port[16] = "";
-	const char *name = arg_str(args, "name", NULL), *local = NULL, *s;
-	const json_t *p = json_object_get(args, "port"), *v;
+	char port[16], self[PATH_MAX], *out;
 	json_t *arr = NULL, *tun;
 	struct sxerr le;
-	struct bastion b;
-	struct run r;
-	size_t i;
-	int dry = json_is_true(json_object_get(args, "dry_run")), allup, rc;
+	struct lc_req q;
+	struct lc_ctx c;
+	struct said s;
+	int allup, rc;
 
-	/* Checked here too, so that the message names the argument. */
-	if (host_valid_name(name, e) == -1)
+	if (setup_req(args, &q, port, sizeof(port), e) == -1 ||
+	    find_up(m, self, sizeof(self), e) == -1)
 		return -1;
-	if ((s = arg_str(args, "bastion", NULL)) != NULL &&
-	    host_parse_bastion(s, &b, e) == -1)
+	tool_ctx(m, &c, &s);
+	c.self = self;
+	if (setup_out(&c, &q, &out, e) == -1)
 		return -1;
-	if ((s = arg_str(args, "key", NULL)) != NULL &&
-	    tunnel_valid_key(s, e) == -1)
-		return -1;
-	json_array_foreach(json_object_get(args, "ssh_options"), i, v)
-		if (tunnel_valid_option(json_string_value(v), e) == -1)
-			return -1;
-	if (p != NULL)
-		snprintf(port, sizeof(port), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(p));
-	if (setup_forward(json_object_get(args, "forwards"), p, port,
-	    sizeof(port), &local, e) == -1)
-		return -1;
-
-	if (run_start(m, &r, "ssh-tunnel-up", e) == -1)
-		return -1;
-	if (dry)
-		run_arg(&r, "-n");
-	if ((s = arg_str(args, "backend", NULL)) != NULL) {
-		run_arg(&r, "-m");
-		run_arg(&r, s);
-	}
-	if ((s = arg_str(args, "bastion", NULL)) != NULL) {
-		run_arg(&r, "-b");
-		run_arg(&r, s);
-	}
-	if ((s = arg_str(args, "key", NULL)) != NULL) {
-		run_arg(&r, "-s");
-		run_arg(&r, s);
-	}
-	if (port[0] != '\0') {
-		run_arg(&r, "-p");
-		run_arg(&r, port);
-	}
-	if (local != NULL) {
-		run_arg(&r, "-l");
-		run_arg(&r, local);
-	}
-	json_array_foreach(json_object_get(args, "ssh_options"), i, v) {
-		run_arg(&r, "-o");
-		run_arg(&r, json_string_value(v));
-	}
-	run_arg(&r, "--");
-	run_arg(&r, name);
-	if ((rc = run_wait(&r, UP_MS, e)) == 0 && r.code != 0)
-		rc = run_failed(&r, e);
 	/* It is up: a listing that fails now only leaves tunnel null. */
-	if (rc == 0 && !dry && list(m, name, NULL, &arr, &allup, &le) == -1)
+	if (!q.dry && list(m, q.name, 0, &arr, &allup, &le) == -1)
 		arr = NULL;
-	if (rc == 0) {
-		tun = json_incref(json_array_get(arr, 0));
-		*res = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", name,
-		    "dry_run", dry, "output", text(r.c.out),
-		    "tunnel", tun != NULL ? tun : json_null(),
-		    "messages", str_or_null(r.c.err));
-		if (*res == NULL)
-			rc = sxerr_set(e, EX_OSERR, "out of memory");
-	}
+	tun = json_incref(json_array_get(arr, 0));
+	*res = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", q.name,
+	    "dry_run", q.dry, "output", text(out),
+	    "tunnel", tun != NULL ? tun : json_null(),
+	    "messages", str_or_null(s.buf));
+	rc = *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
 	json_decref(arr);
-	run_free(&r);
+	free(out);
 	return rc;
 }
 
@@ -750,6 +779,12 @@ tool_call(struct mcp *m, const struct tool *t, json_t *args)
 	json_t *owned = NULL, *res = NULL, *out;
 	char *dump;
 
+	/*
+	 * A supervisor tunnel_setup started is our child: reap the ones
+	 * that have ended since, so that none lingers as a zombie.
+	 */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		continue;
 	if (args == NULL && (args = owned = json_object()) == NULL)
 		return NULL;
 	if (check_args(json_object_get(json_array_get(m->tools,
@@ -774,8 +809,8 @@ tool_call(struct mcp *m, const struct tool *t, json_t *args)
 
 /*
  * A new session. config is the -F file or NULL for the search order;
- * bindir holds ssh-tunnel-up, -ls and -down (NULL: search PATH). NULL when
- * out of memory.
+ * bindir holds ssh-tunnel-up, which backends run as the supervisor (NULL:
+ * search PATH). NULL when out of memory.
  */
 struct mcp *
 mcp_new(const char *config, const char *bindir)

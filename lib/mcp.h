@@ -10,8 +10,9 @@
  * The Model Context Protocol server of ssh-tunnel-mcp: JSON-RPC 2.0 messages,
  * one a line. mcp_handle() takes one line and yields at most one line to
  * send back; the session never touches stdin or stdout (tools read the
- * config and run the ssh-tunnel-* programs from mcp_new's directory), so a
- * test or a fuzzer drives it directly. mcp_read() cuts a byte stream into
+ * config and call the library the ssh-tunnel-* programs are built on;
+ * only a supervisor, ssh-tunnel-up -f from mcp_new's directory, runs
+ * apart), so a test or a fuzzer drives it directly. mcp_read() cuts a byte stream into
  * lines of at most MCP_LINE_MAX bytes.
  */
 #define MCP_LINE_MAX	(1024 * 1024)

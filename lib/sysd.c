@@ -99,26 +99,14 @@ systemctl(enum unit_kind k, struct sxerr *e, const char *verb, ...)
 	    err[0] != '\0' ? err : "failed");
 }
 
-/* This program's absolute path, for ExecStart=. */
-static int
-self_path(char *buf, size_t sz, struct sxerr *e)
-{
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", buf, sz - 1)) == -1)
-		return sxerr_errno(e, EX_OSERR, "/proc/self/exe");
-	buf[n] = '\0';
-	return 0;
-}
-
+/* The unit whose ExecStart= runs self (ssh-tunnel-up, absolute) -f. */
 int
-sysd_unit(enum unit_kind k, const struct tunnel *t, char *buf, size_t sz,
-    struct sxerr *e)
+sysd_unit(enum unit_kind k, const struct tunnel *t, const char *self,
+    char *buf, size_t sz, struct sxerr *e)
 {
-	char self[PATH_MAX], *u;
+	char *u;
 
-	if (self_path(self, sizeof(self), e) == -1 ||
-	    unit_render(k, self, &u, e) == -1)
+	if (unit_render(k, self, &u, e) == -1)
 		return -1;
 	if (strlcpy(buf, u, sz) >= sz) {
 		free(u);
@@ -207,7 +195,7 @@ sysd_linger(char *user, size_t sz)
 int
 sysd_start(enum unit_kind k, struct bstart *b, struct sxerr *e)
 {
-	char dir[UNIT_PATH], self[PATH_MAX], inst[128], user[64];
+	char dir[UNIT_PATH], inst[128], user[64];
 	int changed;
 
 	b->note[0] = '\0';
@@ -216,8 +204,7 @@ sysd_start(enum unit_kind k, struct bstart *b, struct sxerr *e)
 		return -1;
 	if (unit_instance(b->name, inst, sizeof(inst), e) == -1 ||
 	    unit_dir(k, dir, sizeof(dir), e) == -1 ||
-	    self_path(self, sizeof(self), e) == -1 ||
-	    unit_install(k, dir, self, &changed, e) == -1)
+	    unit_install(k, dir, b->self, &changed, e) == -1)
 		return -1;
 	if (changed && systemctl(k, e, "daemon-reload", NULL) == -1)
 		return -1;

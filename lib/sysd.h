@@ -18,8 +18,8 @@
 int	sysd_available(enum unit_kind, struct sxerr *);
 int	sysd_start(enum unit_kind, struct bstart *, struct sxerr *);
 int	sysd_stop(enum unit_kind, const char *, struct sxerr *);
-int	sysd_unit(enum unit_kind, const struct tunnel *, char *, size_t,
-	    struct sxerr *);
+int	sysd_unit(enum unit_kind, const struct tunnel *, const char *, char *,
+	    size_t, struct sxerr *);
 int	sysd_enabled(enum unit_kind, const char *);
 int	sysd_active(enum unit_kind, const char *, char *, size_t);
 int	sysd_linger(char *, size_t);

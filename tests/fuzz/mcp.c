@@ -60,6 +60,41 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static int
+calls_remove(const json_t *msg)
+{
+	const json_t *params = json_object_get(msg, "params");
+	const char *method, *tool;
+
+	method = json_string_value(json_object_get(msg, "method"));
+	tool = json_string_value(json_object_get(params, "name"));
+	return method != NULL && strcmp(method, "tools/call") == 0 &&
+	    tool != NULL && strcmp(tool, "tunnel_remove") == 0;
+}
+
+/*
+ * tunnel_remove runs in the server's process: as root it would reach the
+ * system's tunnels and scitex-ssh 1.0's units, which no private HOME
+ * hides. A line that calls it, alone or in a batch, is not handed on.
+ */
+static int
+harmful(const char *line, size_t len)
+{
+	json_t *msg, *v;
+	size_t i;
+	int bad = 0;
+
+	msg = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+	    NULL);
+	if (json_is_array(msg)) {
+		json_array_foreach(msg, i, v)
+			bad |= calls_remove(v);
+	} else
+		bad = calls_remove(msg);
+	json_decref(msg);
+	return bad;
+}
+
 static void
 one(struct mcp *m, const char *line, size_t len)
 {
@@ -67,6 +102,8 @@ one(struct mcp *m, const char *line, size_t len)
 	json_t *j;
 	char *out;
 
+	if (harmful(line, len))
+		return;
 	if (mcp_handle(m, line, len, &out) == -1)
 		abort();
 	if (out == NULL)

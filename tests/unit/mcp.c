@@ -370,6 +370,7 @@ test_allow_check(void **state)
 static void
 test_tool_errors(void **state)
 {
+	char home[] = "/tmp/mcp-home-XXXXXX";
 	struct mcp *m = ready();
 	struct mcp *nofile;
 	json_t *r;
@@ -415,13 +416,22 @@ test_tool_errors(void **state)
 	    "['LocalCommand=id']}", "not allowed");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','forwards':"
 	    "['R 1:a:2','R 3:a:4']}", "forwards: one R forward");
-	/* The programs are not where this session was told: said so. */
-	expect_tool_error(m, "tunnel_status", "{}",
-	    "/nonexistent/ssh-tunnel-ls: No such file or directory");
-	expect_tool_error(m, "tunnel_remove", "{'port':2222}",
-	    "/nonexistent/ssh-tunnel-down");
+	/* ssh-tunnel-up, the supervisor, is not where it was said to be. */
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':true}",
-	    "/nonexistent/ssh-tunnel-up");
+	    "/nonexistent/ssh-tunnel-up: No such file or directory");
+	/* Status and removal run here, in an empty home of their own. */
+	assert_non_null(mkdtemp(home));
+	setenv("HOME", home, 1);
+	setenv("XDG_CONFIG_HOME", home, 1);
+	setenv("XDG_RUNTIME_DIR", home, 1);
+	setenv("XDG_STATE_HOME", home, 1);
+	expect_tool_error(m, "tunnel_status", "{'name':'x'}",
+	    "x: no such tunnel");
+	expect_tool_error(m, "tunnel_remove", "{'port':2222}",
+	    "port 2222: no such tunnel");
+	expect_tool_error(m, "tunnel_remove", "{'name':'x'}",
+	    "x: no such tunnel");
+	assert_int_equal(rmdir(home), 0);
 
 	/* A missing config file is the tool's error, not the protocol's. */
 	nofile = mcp_new("/nonexistent/scitex-ssh.yaml", "/nonexistent");

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#ifndef LIFECYCLE_H
+#define LIFECYCLE_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "backend.h"
+#include "config.h"
+#include "state.h"
+#include "sxerr.h"
+#include "tunnel.h"
+
+/*
+ * A tunnel's life as ssh-tunnel-up, ssh-tunnel-ls, ssh-tunnel-down and
+ * ssh-tunnel-mcp see it: the policy gate, a definition made and written,
+ * the start through a backend and the wait for the forward, the rows with
+ * their state, the stop and the removal of every file. What the programs
+ * used to print along the way goes to the caller's note hook, each with a
+ * level, so that a program prints it and the MCP server returns it.
+ */
+enum lc_level {
+	LC_ERR,		/* always said */
+	LC_INFO,	/* not with -q */
+	LC_DEBUG	/* only with -v */
+};
+
+struct lc_ctx {
+	const char	*config;	/* -F, or NULL: the search order */
+	const char	*self;		/* ssh-tunnel-up, run as the supervisor */
+	int		 verbose;	/* passed on to the supervisor */
+	void		(*note)(void *, int, const char *);
+	void		*arg;
+};
+
+/* A tunnel to define or start, as ssh-tunnel-up's flags give it. */
+struct lc_req {
+	const char	*name;
+	const char	*bastion[TUN_BASTION_MAX];
+	size_t		 nbastion;
+	const char	*key;
+	const char	*port;
+	const char	*local;		/* local_host:local_port */
+	const char	*opt[TUN_OPT_MAX];
+	size_t		 nopt;
+	const char	*backend;	/* -m, or NULL: the definition's or pick */
+	int		 dry;
+	int		 quiet;		/* no client block */
+};
+
+/* A row of ssh-tunnel-ls. */
+struct lc_row {
+	struct tref	 ref;
+	struct tunnel	 t;
+	int		 loaded;
+	struct tstate	 st;
+};
+
+const char *lc_ssh_bin(void);
+int	lc_gate(const struct config *, struct sxerr *);
+int	lc_tunnel(const struct lc_req *, const char *, struct config **,
+	    struct tunnel *, const struct backend **, struct sxerr *);
+const struct backend *lc_backend(const char *, const struct backend *,
+	    struct sxerr *);
+int	lc_dry_run(FILE *, const struct tunnel *, const struct backend *,
+	    const struct places *, const char *, struct sxerr *);
+int	lc_start(const struct lc_ctx *, const struct tunnel *, int,
+	    const struct backend *, const struct places *, char *, size_t,
+	    struct sxerr *);
+int	lc_block(FILE *, const struct tunnel *, const char *, struct sxerr *);
+int	lc_setup(const struct lc_ctx *, const struct lc_req *, FILE *,
+	    struct sxerr *);
+
+int	lc_list(const struct lc_ctx *, const struct config *, char *const [],
+	    size_t, int, struct lc_row **, size_t *, int *, struct sxerr *);
+int	lc_row_port(const struct lc_row *);
+size_t	lc_row_bastion(const struct lc_row *, char *, size_t);
+long long lc_row_uptime(const struct lc_row *);
+
+int	lc_remove(const struct lc_ctx *, const struct config *, int, int,
+	    char *const [], size_t, struct sxerr *);
+
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+/* A tunnel's life without a bastion: definitions, gate, rows, removal. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lifecycle.h"
+
+static char home[] = "/tmp/lc-unit-XXXXXX";
+static char heard[4096];
+static int heard_level;
+
+static void
+hear(void *arg, int level, const char *msg)
+{
+	strlcat(heard, msg, sizeof(heard));
+	strlcat(heard, "\n", sizeof(heard));
+	heard_level = level;
+}
+
+static int
+setup(void **state)
+{
+	if (mkdtemp(home) == NULL)
+		return -1;
+	setenv("HOME", home, 1);
+	setenv("XDG_CONFIG_HOME", home, 1);
+	setenv("XDG_RUNTIME_DIR", home, 1);
+	setenv("XDG_STATE_HOME", home, 1);
+	unsetenv("SCITEX_SSH_CONFIG");
+	unsetenv("SCITEX_SSH_BASTION_SERVER");
+	unsetenv("SCITEX_SSH_SECRET_KEY_PATH");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/policy.yaml", home);
+	unlink(path);
+	return rmdir(home);
+}
+
+/* lc_tunnel on req: the error's code and the start of its message. */
+static void
+expect_refused(const struct lc_req *q, int ex, const char *msg)
+{
+	static struct tunnel t;
+	const struct backend *b;
+	struct config *cf;
+	struct sxerr e;
+
+	assert_int_equal(lc_tunnel(q, NULL, &cf, &t, &b, &e), -1);
+	assert_null(cf);
+	assert_int_equal(e.ex, ex);
+	assert_non_null(strstr(e.msg, msg));
+}
+
+static void
+test_define(void **state)
+{
+	static struct tunnel t;
+	struct lc_req q = { .name = "lab", .nbastion = 1, .port = "2222" };
+	const struct backend *b;
+	struct config *cf;
+	struct sxerr e;
+
+	q.bastion[0] = "u@gw.example.org";
+	assert_int_equal(lc_tunnel(&q, NULL, &cf, &t, &b, &e), 0);
+	config_free(cf);
+	assert_null(b);		/* defined anew: the backend is picked later */
+	assert_int_equal(t.nfwd, 1);
+	assert_int_equal(t.fwd[0].port, 2222);
+	assert_int_equal(t.fwd[0].hostport, 22);
+
+	q.port = "0";
+	expect_refused(&q, EX_DATAERR, "-p: ");
+	q.port = "2222";
+	q.local = "x:1:y:2";
+	expect_refused(&q, EX_DATAERR, "-l: x:1:y:2: want "
+	    "local_host:local_port");
+	q.local = NULL;
+	q.bastion[0] = "-oProxyCommand=x";
+	expect_refused(&q, EX_DATAERR, "-b: ");
+	q.nbastion = 0;
+	expect_refused(&q, EX_USAGE, "lab: no bastion: give -b or set "
+	    "SCITEX_SSH_BASTION_SERVER");
+	q.port = NULL;
+	expect_refused(&q, 1, "lab: no such tunnel; define it with -p and -b");
+	assert_null(lc_backend("launchd", NULL, &e));
+	assert_string_equal(e.msg, "-m: launchd: no such backend (systemd, "
+	    "user, daemon)");
+}
+
+static void
+test_gate(void **state)
+{
+	static const char yaml[] = "default: {tunnels: deny}\n";
+	char path[64];
+	struct config *cf;
+	struct sxerr e;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/policy.yaml", home);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(yaml, fp);
+	fclose(fp);
+	assert_int_equal(config_open(path, &cf, &e), 0);
+	assert_int_equal(lc_gate(cf, &e), -1);
+	config_free(cf);
+	assert_int_equal(e.ex, EX_NOPERM);
+	assert_non_null(strstr(e.msg, ": denied by "));
+	assert_non_null(strstr(e.msg, ": {tunnels: allow}"));
+}
+
+static void
+test_rows(void **state)
+{
+	static struct lc_row r;
+	struct sxerr e;
+	char b[512];
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(lc_row_port(&r), 0);
+	tunnel_init(&r.t, "lab");
+	assert_int_equal(host_parse_bastion("a@one", &r.t.bastion[0], &e), 0);
+	assert_int_equal(host_parse_bastion("b@two:2200", &r.t.bastion[1],
+	    &e), 0);
+	r.t.nbastion = 2;
+	assert_int_equal(tunnel_parse_forward("L 8080:localhost:80",
+	    &r.t.fwd[0], &e), 0);
+	assert_int_equal(tunnel_parse_forward("R 2222:localhost:22",
+	    &r.t.fwd[1], &e), 0);
+	r.t.nfwd = 2;
+	r.loaded = 1;
+	/* The port is the first R forward's; the bastion the one in use. */
+	assert_int_equal(lc_row_port(&r), 2222);
+	strlcpy(r.st.bastion, "b@two:2200", sizeof(r.st.bastion));
+	assert_int_equal(lc_row_bastion(&r, b, sizeof(b)), 1);
+	assert_string_equal(b, "b@two:2200");
+	strlcpy(r.st.bastion, "gone", sizeof(r.st.bastion));
+	assert_int_equal(lc_row_bastion(&r, b, sizeof(b)), 0);
+	assert_string_equal(b, "a@one");
+	strlcpy(r.st.state, "backoff", sizeof(r.st.state));
+	r.st.up_since = time(NULL) - 100;
+	assert_int_equal(lc_row_uptime(&r), 0);
+	strlcpy(r.st.state, "up", sizeof(r.st.state));
+	assert_true(lc_row_uptime(&r) >= 100);
+}
+
+static void
+test_list_remove(void **state)
+{
+	struct lc_ctx c = { .note = hear };
+	char *names[] = { "nope" };
+	struct lc_row *rows;
+	struct config *cf;
+	struct sxerr e;
+	size_t n;
+	int bad;
+
+	assert_int_equal(config_open("/nonexistent/x.yaml", &cf, &e), -1);
+	assert_int_equal(config_open(NULL, &cf, &e), 0);
+	heard[0] = '\0';
+	assert_int_equal(lc_list(&c, cf, names, 1, 0, &rows, &n, &bad, &e),
+	    0);
+	assert_int_equal(n, 0);
+	assert_int_equal(bad, 1);
+	assert_string_equal(heard, "nope: no such tunnel\n");
+	free(rows);
+	assert_int_equal(lc_list(&c, cf, NULL, 0, 0, &rows, &n, &bad, &e), 0);
+	assert_int_equal(bad, 0);
+	free(rows);
+
+	heard[0] = '\0';
+	assert_int_equal(lc_remove(&c, cf, 0, 2222, NULL, 0, &e), 1);
+	assert_string_equal(heard, "port 2222: no such tunnel\n");
+	assert_int_equal(heard_level, LC_INFO);
+	heard[0] = '\0';
+	assert_int_equal(lc_remove(&c, cf, 0, 0, names, 1, &e), 1);
+	assert_string_equal(heard, "nope: no such tunnel\n");
+	/* All of none: nothing to say, nothing failed. */
+	heard[0] = '\0';
+	assert_int_equal(lc_remove(&c, cf, 1, 0, NULL, 0, &e), 0);
+	assert_string_equal(heard, "");
+	config_free(cf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_define),
+		cmocka_unit_test(test_gate),
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_list_remove),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
