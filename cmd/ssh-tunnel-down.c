@@ -37,14 +37,11 @@ int
 main(int argc, char *argv[])
 {
 	struct lc_ctx c = { .note = note };
-	const char *dbg;
 	struct config *cf;
 	struct sxerr e;
 	int ch, all = 0, port = 0, rc, j;
 
-	if ((dbg = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
-	    strcmp(dbg, "1") == 0)
-		verbose = 1;
+	verbose = out_debug_env();
 	while ((ch = getopt(argc, argv, "F:Vahp:qv")) != -1) {
 		switch (ch) {
 		case 'F':

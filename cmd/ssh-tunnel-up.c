@@ -316,15 +316,13 @@ main(int argc, char *argv[])
 	};
 	struct lc_req q;
 	struct lc_ctx c;
-	char name[NAME_MAX_LEN + 1], *dbg;
+	char name[NAME_MAX_LEN + 1];
 	const char *adoptport = NULL;
 	struct sxerr e;
 	int ch, fg = 0, authkeys = 0;
 
 	memset(&q, 0, sizeof(q));
-	if ((dbg = getenv("SCITEX_SSH_DEBUG_MODE")) != NULL &&
-	    strcmp(dbg, "1") == 0)
-		verbose = 1;
+	verbose = out_debug_env();
 	while ((ch = getopt_long(argc, argv, "F:KVb:fhl:m:no:p:qs:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

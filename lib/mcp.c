@@ -15,6 +15,7 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "mcp.h"
+#include "out.h"
 #include "policy.h"
 #include "tunnel.h"
 
@@ -425,12 +426,10 @@ collect(void *arg, int level, const char *msg)
 static void
 tool_ctx(struct mcp *m, struct lc_ctx *c, struct said *s)
 {
-	const char *dbg = getenv("SCITEX_SSH_DEBUG_MODE");
-
 	memset(c, 0, sizeof(*c));
 	memset(s, 0, sizeof(*s));
 	c->config = m->config;
-	c->verbose = dbg != NULL && strcmp(dbg, "1") == 0;
+	c->verbose = out_debug_env();
 	c->note = collect;
 	c->arg = s;
 }
