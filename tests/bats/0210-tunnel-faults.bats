@@ -36,18 +36,6 @@ reason_of() {
 	ssh-tunnel-ls "$1" | cut -f9
 }
 
-# wait_reason NAME REASON: until it is in backoff for REASON.
-wait_reason() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[ "$(ssh-tunnel-ls "$1" | cut -f3,9)" = "$(printf 'backoff\t%s' "$2")" ] &&
-		    return 0
-		sleep 0.1
-	done
-	ssh-tunnel-ls "$1" >&2
-	return 1
-}
-
 @test "bastion sshd killed and restarted: back by itself, backoff with a reason between" {
 	mapfile -t args < <(tunnel_up_args)
 	ssh-tunnel-up -q "${args[@]}" labbox

@@ -16,18 +16,6 @@ teardown() {
 	tunnel_teardown
 }
 
-# reason_is NAME REASON: the tunnel reaches backoff with REASON.
-reason_is() {
-	local i
-	for ((i = 0; i < 150; i++)); do
-		[ "$(ssh-tunnel-ls "$1" | cut -f3,9)" = "$(printf 'backoff\t%s' "$2")" ] &&
-		    return 0
-		sleep 0.1
-	done
-	ssh-tunnel-ls "$1" >&2
-	return 1
-}
-
 @test "a key the bastion does not know: auth" {
 	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/other"
 	run ssh-tunnel-up -b "$ME@127.0.0.1:$BPORT" -s "$BATS_TEST_TMPDIR/other" \
@@ -35,7 +23,7 @@ reason_is() {
 	    -o "UserKnownHostsFile=$B/known_hosts" labbox
 	[ "$status" -eq 69 ]
 	[[ $output == *"(auth via"* ]]
-	reason_is labbox auth
+	wait_reason labbox auth 15
 }
 
 @test "a bastion whose host key changed: hostkey" {
@@ -48,7 +36,7 @@ reason_is() {
 	    -o "UserKnownHostsFile=$BATS_TEST_TMPDIR/known_hosts" labbox
 	[ "$status" -eq 69 ]
 	[[ $output == *"(hostkey via"* ]]
-	reason_is labbox hostkey
+	wait_reason labbox hostkey 15
 }
 
 @test "a new bastion is trusted on first use (accept-new)" {
@@ -136,10 +124,10 @@ EOC
 	echo "$output"
 	[ "$status" -eq 69 ]
 	[[ $output == *"(dns via"* ]]
-	reason_is labbox dns
+	wait_reason labbox dns 15
 	ssh-tunnel-down labbox
 	run ssh-tunnel-up -b "$ME@127.0.0.1:$(free_port)" -s "$KEY" \
 	    -p "$RPORT" labbox
 	[ "$status" -eq 69 ]
-	reason_is labbox refused
+	wait_reason labbox refused 15
 }

@@ -14,17 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static int
-naive(const char *s, const char *p)
-{
-	if (*p == '\0')
-		return *s == '\0';
-	if (*p == '*')
-		return naive(s, p + 1) || (*s != '\0' && naive(s + 1, p));
-	if (*s == '\0')
-		return 0;
-	return (*p == '?' || *p == *s) && naive(s + 1, p + 1);
-}
+#include "../lib/naive_match.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)

@@ -61,6 +61,19 @@ wait_state() {
 	return 1
 }
 
+# wait_reason NAME REASON [SECONDS]: until the tunnel is in backoff for
+# REASON (default 30 s).
+wait_reason() {
+	local i n=$((${3:-30} * 10))
+	for ((i = 0; i < n; i++)); do
+		[ "$(ssh-tunnel-ls "$1" | cut -f3,9)" = "$(printf 'backoff\t%s' "$2")" ] &&
+		    return 0
+		sleep 0.1
+	done
+	ssh-tunnel-ls "$1" >&2
+	return 1
+}
+
 # running PID: the process exists and is not a zombie (an ended process
 # whose parent is init waits there until init reaps it).
 running() {

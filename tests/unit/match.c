@@ -78,18 +78,7 @@ test_lists(void **state)
 	}
 }
 
-/* The obvious recursive matcher, exponential but plainly right. */
-static int
-naive(const char *s, const char *p)
-{
-	if (*p == '\0')
-		return *s == '\0';
-	if (*p == '*')
-		return naive(s, p + 1) || (*s != '\0' && naive(s + 1, p));
-	if (*s == '\0')
-		return 0;
-	return (*p == '?' || *p == *s) && naive(s + 1, p + 1);
-}
+#include "../lib/naive_match.h"
 
 static void
 enumerate(const char *alpha, size_t len, char *buf, size_t pos,
