@@ -12,6 +12,7 @@
 #include "landlock.h"
 #include "out.h"
 #include "sxerr.h"
+#include "text.h"
 
 #define GUARD_CONFIG	"/etc/scitex-ssh/config.yaml"
 
@@ -79,13 +80,9 @@ log_allowed(const struct guard_cmd *cmd)
 static int
 env_safe(const char *v, const char *set)
 {
-	if (*v == '\0' || strlen(v) > 1024)
+	if (*v == '\0' || strlen(v) > 1024 || !text_printable(v))
 		return 0;
-	for (; *v != '\0'; v++)
-		if (*v < 0x20 || *v == 0x7f ||
-		    (set != NULL && strchr(set, *v) == NULL))
-			return 0;
-	return 1;
+	return set == NULL || strspn(v, set) == strlen(v);
 }
 
 /*

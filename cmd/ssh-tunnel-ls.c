@@ -15,6 +15,7 @@
 #include "lifecycle.h"
 #include "out.h"
 #include "spawn.h"
+#include "text.h"
 #include "tunnel.h"
 
 #define PROBE_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
@@ -154,12 +155,12 @@ probe(const struct lc_row *r)
 	}
 	if (strncmp(out, "SSH-2.0-", 8) == 0) {
 		out[strcspn(out, "\r\n")] = '\0';
-		printf("%s\tverified\t%s\n", r->ref.name, host_is_clean(out) ?
+		printf("%s\tverified\t%s\n", r->ref.name, text_printable(out) ?
 		    out : "SSH-2.0-");
 		return 0;
 	}
 	last_line(errbuf, why, sizeof(why));
-	printf("%s\tnot verified: %s\n", r->ref.name, host_is_clean(why) ?
+	printf("%s\tnot verified: %s\n", r->ref.name, text_printable(why) ?
 	    why : "bad answer");
 	return 1;
 }

@@ -8,16 +8,7 @@
 #include <string.h>
 
 #include "host.h"
-
-/* Printable ASCII only: no control characters, no DEL, nothing above. */
-int
-host_is_clean(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			return 0;
-	return 1;
-}
+#include "text.h"
 
 /* Show a refused value safely: printable ASCII kept, the rest as \xNN. */
 static void
@@ -214,7 +205,7 @@ host_parse_bastion(const char *s, struct bastion *b, struct sxerr *e)
 
 	memset(b, 0, sizeof(*b));
 	vis_short(s, v, sizeof(v));
-	if (!host_is_clean(s) || strlen(s) > HOST_MAX + 40)
+	if (!text_printable(s) || strlen(s) > HOST_MAX + 40)
 		return sxerr_set(e, EX_DATAERR, "%s: not a valid bastion", v);
 	h = s;
 	if ((at = strchr(s, '@')) != NULL) {

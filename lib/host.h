@@ -20,6 +20,5 @@ int	host_valid_name(const char *, struct sxerr *);
 int	host_parse_port(const char *, int *, struct sxerr *);
 int	host_parse_bastion(const char *, struct bastion *, struct sxerr *);
 int	host_fmt_bastion(const struct bastion *, char *, size_t);
-int	host_is_clean(const char *);
 
 #endif

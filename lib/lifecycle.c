@@ -16,6 +16,7 @@
 #include "lifecycle.h"
 #include "policy.h"
 #include "sysd.h"
+#include "text.h"
 
 #define WAIT_UP_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
 
@@ -157,7 +158,7 @@ define_forward(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 		    q->name);
 	if (host_parse_port(q->port, &port, e) == -1)
 		return prefixed(e, "-p");
-	if (q->local != NULL && !host_is_clean(q->local))
+	if (q->local != NULL && !text_printable(q->local))
 		return sxerr_set(e, EX_DATAERR, "-l: control characters");
 	snprintf(spec, sizeof(spec), "R %d:%.500s", port,
 	    q->local != NULL ? q->local : "localhost:22");

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
 #include "spawn.h"
 #include "state.h"
 #include "supervise.h"
@@ -99,15 +100,6 @@ supervise_delay_ms(unsigned fails, int retry_max, unsigned rnd)
 	if (d > max)
 		d = max;
 	return d - (long)((unsigned long long)(d / 4) * (rnd % 1024) / 1023);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ssh's TCP connection to the bastion, as the kernel names it. */

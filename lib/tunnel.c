@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "tunnel.h"
 
 /*
@@ -53,11 +54,7 @@ tunnel_init(struct tunnel *t, const char *name)
 static int
 plain_value(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if (*s < 0x21 || *s > 0x7e || *s == '"' || *s == '\\' ||
-		    *s == '\'' || *s == '`')
-			return 0;
-	return 1;
+	return text_word(s) && strpbrk(s, "\"\\'`") == NULL;
 }
 
 /* A host of a forward: "*" only as a bind address, else host_canon's. */
@@ -107,7 +104,7 @@ tunnel_parse_forward(const char *s, struct forward *f, struct sxerr *e)
 	struct sxerr sub;
 
 	memset(f, 0, sizeof(*f));
-	if (!host_is_clean(s) || strlen(s) > 600)
+	if (!text_printable(s) || strlen(s) > 600)
 		return sxerr_set(e, EX_DATAERR, "forward: control characters "
 		    "or overlong");
 	if ((s[0] != 'R' && s[0] != 'L') || s[1] != ' ')
