@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "jsonrpc.h"
 #include "mcp.h"
 #include "out.h"
 #include "policy.h"
@@ -134,7 +135,7 @@ send_line(char *resp)
 int
 main(int argc, char *argv[])
 {
-	struct mcp_reader rd;
+	struct jsonrpc_reader rd;
 	struct sxerr e;
 	struct mcp *m;
 	const char *config = NULL, *note;
@@ -184,13 +185,13 @@ main(int argc, char *argv[])
 	blocking(STDOUT_FILENO);
 	if ((m = mcp_new(config, tools_dir(dir, sizeof(dir)))) == NULL)
 		err(EX_OSERR, "mcp_new");
-	if (mcp_reader_init(&rd, &e) == -1)
+	if (jsonrpc_reader_init(&rd, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	while ((r = mcp_read(&rd, STDIN_FILENO, &line, &len, &e)) !=
-	    MCP_EOF) {
+	while ((r = jsonrpc_read(&rd, STDIN_FILENO, &line, &len, &e)) !=
+	    JSONRPC_EOF) {
 		if (r == -1)
 			errx(e.ex, "%s", e.msg);
-		if (r == MCP_TOOLONG)
+		if (r == JSONRPC_TOOLONG)
 			r = mcp_oversized(m, &resp);
 		else if (len == 0 || strspn(line, " \t") == len)
 			continue;	/* blank lines are no messages */
@@ -204,7 +205,7 @@ main(int argc, char *argv[])
 		if (resp != NULL)
 			send_line(resp);
 	}
-	mcp_reader_free(&rd);
+	jsonrpc_reader_free(&rd);
 	mcp_free(m);
 	if (out_close(stdout) == -1)
 		err(EX_OSERR, "stdout");
