@@ -37,10 +37,12 @@ int
 main(int argc, char *argv[])
 {
 	struct lc_ctx c = { .note = note };
+	struct lc_sel sel;
 	struct config *cf;
 	struct sxerr e;
-	int ch, all = 0, port = 0, rc, j;
+	int ch, rc, j;
 
+	memset(&sel, 0, sizeof(sel));
 	verbose = out_debug_env();
 	while ((ch = getopt(argc, argv, "F:Vahp:qv")) != -1) {
 		switch (ch) {
@@ -51,13 +53,13 @@ main(int argc, char *argv[])
 			printf("ssh-tunnel-down scitex-ssh %s\n", VERSION);
 			return out_close(stdout) == -1 ? EX_OSERR : 0;
 		case 'a':
-			all = 1;
+			sel.all = 1;
 			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
 		case 'p':
-			if (host_parse_port(optarg, &port, &e) == -1)
+			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
 		case 'q':
@@ -75,7 +77,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if ((all + (port != 0) + (argc > 0)) != 1)
+	if ((sel.all + (sel.port != 0) + (argc > 0)) != 1)
 		usage(stderr, EX_USAGE);
 	for (j = 0; j < argc; j++)
 		if (host_valid_name(argv[j], &e) == -1)
@@ -83,8 +85,12 @@ main(int argc, char *argv[])
 
 	if (config_open(c.config, &cf, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	if ((rc = lc_remove(&c, cf, all, port, argv, (size_t)argc, &e)) == -1)
+	sel.names = argv;
+	sel.nnames = (size_t)argc;
+	if ((rc = lc_remove(&c, cf, &sel, &e)) == -1)
 		errx(e.ex, "%s", e.msg);
 	config_free(cf);
+	if (out_close(stdout) == -1)
+		err(EX_OSERR, "stdout");
 	return rc;
 }

@@ -14,11 +14,8 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "out.h"
-#include "spawn.h"
-#include "text.h"
 #include "tunnel.h"
 
-#define PROBE_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
 #define NCOL		9
 
 static void
@@ -108,61 +105,20 @@ print_json(const struct lc_row *rows, size_t n)
 	puts("]");
 }
 
-/* The last line of ssh's stderr that is not debug chatter. */
-static void
-last_line(char *err, char *buf, size_t sz)
-{
-	char *l, *save = NULL;
-
-	strlcpy(buf, "no banner", sz);
-	for (l = strtok_r(err, "\r\n", &save); l != NULL;
-	    l = strtok_r(NULL, "\r\n", &save))
-		if (strncmp(l, "debug", 5) != 0 && *l != '\0')
-			strlcpy(buf, l, sz);
-}
-
-/* Through the bastion to the remote port: an SSH banner must come back. */
+/* --probe: one line, verified or why not. */
 static int
 probe(const struct lc_row *r)
 {
-	static struct sshargv a;
-	static char out[4096], errbuf[16384];
-	struct capture c;
-	const struct forward *f;
-	char why[256], bast[512];
-	struct sxerr e;
-	size_t bi;
+	char buf[512];
+	int rc;
 
-	if (!r->loaded || (f = tunnel_first_remote(&r->t)) == NULL) {
-		printf("%s\tnot verified: no R forward\n", r->ref.name);
-		return 1;
-	}
-	bi = lc_row_bastion(r, bast, sizeof(bast));
-	if (tunnel_probe_argv(&r->t, bi, f, lc_ssh_bin(), &a, &e) == -1) {
-		printf("%s\tnot verified: %s\n", r->ref.name, e.msg);
-		return 1;
-	}
-	memset(&c, 0, sizeof(c));
-	c.out = out;
-	c.outsz = sizeof(out);
-	c.err = errbuf;
-	c.errsz = sizeof(errbuf);
-	c.until = "\n";
-	c.timeout_ms = PROBE_MS;
-	if (spawn_capture(a.argv, &c, &e) == -1) {
-		printf("%s\tnot verified: %s\n", r->ref.name, e.msg);
-		return 1;
-	}
-	if (strncmp(out, "SSH-2.0-", 8) == 0) {
-		out[strcspn(out, "\r\n")] = '\0';
-		printf("%s\tverified\t%s\n", r->ref.name, text_printable(out) ?
-		    out : "SSH-2.0-");
-		return 0;
-	}
-	last_line(errbuf, why, sizeof(why));
-	printf("%s\tnot verified: %s\n", r->ref.name, text_printable(why) ?
-	    why : "bad answer");
-	return 1;
+	if ((rc = lc_row_probe(r, buf, sizeof(buf))) == -1)
+		err(EX_OSERR, "probe");
+	if (rc == 0)
+		printf("%s\tverified\t%s\n", r->ref.name, buf);
+	else
+		printf("%s\tnot verified: %s\n", r->ref.name, buf);
+	return rc;
 }
 
 static int
@@ -203,12 +159,13 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lc_ctx c = { .note = note };
+	struct lc_sel sel = { NULL, 0, 0, 0 };
+	struct lc_rows rows;
 	struct config *cf;
-	struct lc_row *rows;
 	struct sxerr e;
-	size_t n, i;
+	size_t i;
 	int ch, cflag = 0, header = 0, json = 0, names = 0, probing = 0;
-	int port = 0, rc = 0;
+	int rc;
 
 	while ((ch = getopt_long(argc, argv, "F:HNVchjp:", longopts,
 	    NULL)) != -1) {
@@ -238,7 +195,7 @@ main(int argc, char *argv[])
 			json = 1;
 			break;
 		case 'p':
-			if (host_parse_port(optarg, &port, &e) == -1)
+			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
 		case '?':
@@ -256,26 +213,28 @@ main(int argc, char *argv[])
 
 	if (config_open(c.config, &cf, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	if (lc_list(&c, cf, argv, (size_t)argc, port, &rows, &n, &rc,
-	    &e) == -1)
+	sel.names = argv;
+	sel.nnames = (size_t)argc;
+	if (lc_list(&c, cf, &sel, &rows, &e) == -1)
 		errx(e.ex, "%s", e.msg);
+	rc = rows.bad;
 	if (names) {
-		for (i = 0; i < n; i++)
-			puts(rows[i].ref.name);
+		for (i = 0; i < rows.n; i++)
+			puts(rows.v[i].ref.name);
 	} else if (json)
-		print_json(rows, n);
+		print_json(rows.v, rows.n);
 	else if (cflag)
-		rc |= client_blocks(rows, n);
+		rc |= client_blocks(rows.v, rows.n);
 	else if (probing) {
-		for (i = 0; i < n; i++)
-			rc |= probe(&rows[i]);
+		for (i = 0; i < rows.n; i++)
+			rc |= probe(&rows.v[i]);
 	} else
-		print_table(rows, n, header || isatty(STDOUT_FILENO));
+		print_table(rows.v, rows.n, header || isatty(STDOUT_FILENO));
 	if (!probing && !names && !cflag)
-		for (i = 0; i < n; i++)
-			if (strcmp(rows[i].st.state, "up") != 0)
+		for (i = 0; i < rows.n; i++)
+			if (strcmp(rows.v[i].st.state, "up") != 0)
 				rc = 1;
-	free(rows);
+	free(rows.v);
 	config_free(cf);
 	if (out_close(stdout) == -1)
 		errx(EX_OSERR, "stdout: write error");

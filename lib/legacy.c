@@ -44,7 +44,7 @@ legacy_port(const char *name)
 
 /* PORT of the name ssh-tunnel-ls shows for a 1.0 unit, or -1. */
 int
-legacy_name(const char *name)
+legacy_name_port(const char *name)
 {
 	char buf[64];
 

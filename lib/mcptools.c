@@ -464,32 +464,32 @@ rows_json(const struct lc_row *rows, size_t n, int *allup)
 
 /* The rows of ssh-tunnel-ls -j, with name or port (or neither). */
 static int
-list(const struct mcptools *m, const char *name, int port, json_t **arr, int *allup,
-    struct sxerr *e)
+list(const struct mcptools *m, const char *name, int port, json_t **arr,
+    int *allup, struct sxerr *e)
 {
 	char *names[1] = { (char *)name };
-	struct lc_row *rows;
+	struct lc_sel sel = { names, name != NULL, port, 0 };
+	struct lc_rows rows;
 	struct config *cf;
 	struct lc_ctx c;
 	struct said s;
-	size_t n;
-	int bad, rc;
+	int rc;
 
 	tool_ctx(m, &c, &s);
 	if (config_open(m->config, &cf, e) == -1)
 		return -1;
-	rc = lc_list(&c, cf, names, name != NULL, port, &rows, &n, &bad, e);
+	rc = lc_list(&c, cf, &sel, &rows, e);
 	config_free(cf);
 	if (rc == -1)
 		return -1;
 	/* A name it does not know: no rows and a message; an error. */
-	if (n == 0 && bad) {
-		free(rows);
+	if (rows.n == 0 && rows.bad) {
+		free(rows.v);
 		return said_error(&s, 1, "ssh-tunnel-ls", e);
 	}
-	*allup = !bad;
-	*arr = rows_json(rows, n, allup);
-	free(rows);
+	*allup = !rows.bad;
+	*arr = rows_json(rows.v, rows.n, allup);
+	free(rows.v);
 	return *arr == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
 }
 
@@ -532,6 +532,7 @@ run_tunnel_remove(const struct mcptools *m, json_t *args, json_t **res,
 {
 	const char *name;
 	char *names[1];
+	struct lc_sel sel;
 	struct config *cf;
 	struct lc_ctx c;
 	struct said s;
@@ -543,7 +544,11 @@ run_tunnel_remove(const struct mcptools *m, json_t *args, json_t **res,
 	if (config_open(m->config, &cf, e) == -1)
 		return -1;
 	names[0] = (char *)name;
-	rc = lc_remove(&c, cf, 0, port, names, name != NULL, e);
+	memset(&sel, 0, sizeof(sel));
+	sel.names = names;
+	sel.nnames = name != NULL;
+	sel.port = port;
+	rc = lc_remove(&c, cf, &sel, e);
 	config_free(cf);
 	if (rc == -1)
 		return -1;
