@@ -13,6 +13,7 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "out.h"
+#include "tunnel.h"
 
 static int quiet, verbose;
 
@@ -80,7 +81,7 @@ main(int argc, char *argv[])
 	if ((sel.all + (sel.port != 0) + (argc > 0)) != 1)
 		usage(stderr, EX_USAGE);
 	for (j = 0; j < argc; j++)
-		if (host_valid_name(argv[j], &e) == -1)
+		if (tunnel_valid_name(argv[j], &e) == -1)
 			errx(e.ex, "%s", e.msg);
 
 	if (config_open(c.config, &cf, &e) == -1)

@@ -46,10 +46,10 @@ print_table(const struct lc_row *rows, size_t n, int header)
 	    "PORT", "BASTION", "PID", "UPTIME", "RESTARTS", "REASON" };
 	char port[16], bast[512], pid[24], up[32], rs[16];
 	const char *cell[NCOL];
-	struct table *tb;
+	struct out_table *tb;
 	size_t i;
 
-	if ((tb = table_new(NCOL, heads)) == NULL)
+	if ((tb = out_table_new(NCOL, heads)) == NULL)
 		err(EX_OSERR, "table");
 	for (i = 0; i < n; i++) {
 		const struct lc_row *r = &rows[i];
@@ -71,11 +71,11 @@ print_table(const struct lc_row *rows, size_t n, int header)
 		cell[6] = up;
 		cell[7] = rs;
 		cell[8] = r->st.reason[0] ? r->st.reason : "-";
-		if (table_add(tb, cell) == -1)
+		if (out_table_add(tb, cell) == -1)
 			err(EX_OSERR, "table");
 	}
-	table_print(tb, stdout, isatty(STDOUT_FILENO), header);
-	table_free(tb);
+	out_table_print(tb, stdout, isatty(STDOUT_FILENO), header);
+	out_table_free(tb);
 }
 
 static void
@@ -90,16 +90,16 @@ print_json(const struct lc_row *rows, size_t n)
 
 		lc_row_bastion(r, bast, sizeof(bast));
 		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, r->ref.name);
+		out_json_str(stdout, r->ref.name);
 		printf(",\"backend\":");
-		json_str(stdout, r->ref.b->name);
+		out_json_str(stdout, r->ref.b->name);
 		printf(",\"state\":");
-		json_str(stdout, r->st.state);
+		out_json_str(stdout, r->st.state);
 		printf(",\"port\":%d,\"bastion\":", lc_row_port(r));
-		json_str(stdout, bast[0] ? bast : NULL);
+		out_json_str(stdout, bast[0] ? bast : NULL);
 		printf(",\"pid\":%ld,\"uptime\":%lld,\"restarts\":%u,"
 		    "\"reason\":", (long)r->st.pid, lc_row_uptime(r), r->st.restarts);
-		json_str(stdout, r->st.reason[0] ? r->st.reason : NULL);
+		out_json_str(stdout, r->st.reason[0] ? r->st.reason : NULL);
 		putchar('}');
 	}
 	puts("]");
@@ -208,7 +208,7 @@ main(int argc, char *argv[])
 	if (cflag + json + names + probing > 1)
 		usage(stderr, EX_USAGE);
 	for (i = 0; i < (size_t)argc; i++)
-		if (host_valid_name(argv[i], &e) == -1)
+		if (tunnel_valid_name(argv[i], &e) == -1)
 			errx(e.ex, "%s", e.msg);
 
 	if (config_open(c.config, &cf, &e) == -1)

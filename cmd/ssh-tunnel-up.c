@@ -238,7 +238,7 @@ main(int argc, char *argv[])
 		usage(stderr, EX_USAGE);
 	else
 		short_hostname(name, sizeof(name));
-	if (host_valid_name(argc == 1 ? argv[0] : name, &e) == -1)
+	if (tunnel_valid_name(argc == 1 ? argv[0] : name, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	if (adoptport != NULL) {
 		if (fg || q.dry || authkeys || q.nbastion || q.port || q.key ||

@@ -208,7 +208,7 @@ scan_defs(const struct backend *b, struct tref **v, size_t *n,
 			continue;
 		memcpy(r.name, d->d_name, len - 5);
 		r.name[len - 5] = '\0';
-		if (host_valid_name(r.name, &ignore) == -1 ||
+		if (tunnel_valid_name(r.name, &ignore) == -1 ||
 		    have_ref(*v, *n, r.name, b) ||
 		    state_path(r.path, sizeof(r.path), r.pl.defs, r.name,
 		    ".yaml") == -1)

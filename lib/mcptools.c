@@ -506,7 +506,7 @@ name_or_port(json_t *args, int need, const char **name, int *port,
 		return sxerr_set(e, EX_USAGE, "give name or port, not both");
 	if (need && *name == NULL && p == NULL)
 		return sxerr_set(e, EX_USAGE, "give name or port");
-	if (*name != NULL && host_valid_name(*name, e) == -1)
+	if (*name != NULL && tunnel_valid_name(*name, e) == -1)
 		return -1;
 	return 0;
 }
@@ -605,7 +605,7 @@ setup_req(json_t *args, struct lc_req *q, char *port, size_t portsz,
 	q->backend = arg_str(args, "backend", NULL);
 	q->dry = json_is_true(json_object_get(args, "dry_run"));
 	/* Checked here too, so that the message names the argument. */
-	if (host_valid_name(q->name, e) == -1)
+	if (tunnel_valid_name(q->name, e) == -1)
 		return -1;
 	if ((q->bastion[0] = arg_str(args, "bastion", NULL)) != NULL) {
 		if (host_parse_bastion(q->bastion[0], &b, e) == -1)

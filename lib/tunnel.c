@@ -342,7 +342,7 @@ tunnel_from_node(const char *name, const char *file, const struct cnode *m,
 	size_t i;
 
 	tunnel_init(t, name);
-	if (host_valid_name(name, &sub) == -1)
+	if (tunnel_valid_name(name, &sub) == -1)
 		return config_err(e, file, m, "%s", sub.msg);
 	if (m == NULL || m->type != CN_MAP)
 		return config_err(e, file, m, "tunnel %s: want a map of "
@@ -775,4 +775,25 @@ tunnel_client_block(const struct tunnel *t, size_t bi, char *buf, size_t sz,
 	return cat(buf, sz, &len, e, "Host %s\n    HostName %s\n    Port %d\n"
 	    "    ProxyJump %s\n    HostKeyAlias %s\n", t->name,
 	    fwd_remote_host(f), f->port, b, t->name);
+}
+
+/* Tunnel names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
+int
+tunnel_valid_name(const char *s, struct sxerr *e)
+{
+	char v[80];
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = s[i];
+		if (i >= NAME_MAX_LEN || !(isalnum(c) ||
+		    (i > 0 && (c == '.' || c == '_' || c == '-'))))
+			break;
+	}
+	if (i > 0 && s[i] == '\0')
+		return 0;
+	text_vis(s, v, sizeof(v));
+	return sxerr_set(e, EX_DATAERR, "%s: not a valid tunnel name: "
+	    "want 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+	    v);
 }

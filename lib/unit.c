@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host.h"
 #include "slurp.h"
 #include "state.h"
+#include "tunnel.h"
 #include "unit.h"
 #include "xdg.h"
 
@@ -76,7 +76,7 @@ unit_instance(const char *name, char *buf, size_t sz, struct sxerr *e)
 {
 	int n;
 
-	if (host_valid_name(name, e) == -1)
+	if (tunnel_valid_name(name, e) == -1)
 		return -1;
 	n = snprintf(buf, sz, "ssh-tunnel@%s.service", name);
 	if (n < 0 || (size_t)n >= sz)
