@@ -21,9 +21,9 @@ extern char **environ;
 static int	 verbose, quiet;
 
 static void __attribute__((noreturn))
-usage(int ex)
+usage(FILE *fp, int ex)
 {
-	fprintf(ex == 0 ? stdout : stderr,
+	fprintf(fp,
 	    "usage: ssh-copy-guard [-nqv] [-F config] [-r dir[:ro|:rw]] "
 	    "[-s sftp_server]\n");
 	exit(ex);
@@ -200,7 +200,7 @@ main(int argc, char *argv[])
 			conf = optarg;
 			break;
 		case 'h':
-			usage(0);
+			usage(stdout, 0);
 		case 'n':
 			dry = 1;
 			break;
@@ -228,13 +228,13 @@ main(int argc, char *argv[])
 			break;
 		case '?':
 		default:
-			usage(EX_USAGE);
+			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage(EX_USAGE);
+		usage(stderr, EX_USAGE);
 #ifdef GUARD_TEST_NOCHECK
 	warnx("TEST BUILD: path checks are off, only Landlock confines");
 #endif

@@ -17,11 +17,13 @@
 
 static int quiet, verbose;
 
-static void
+static void __attribute__((noreturn))
 usage(FILE *fp, int ex)
 {
 	fprintf(fp, "usage: ssh-tunnel-down [-qv] [-F config] "
 	    "[-a | -p port | name ...]\n");
+	if (fp == stdout && out_close(stdout) == -1)
+		ex = EX_OSERR;
 	exit(ex);
 }
 
@@ -45,16 +47,13 @@ main(int argc, char *argv[])
 
 	memset(&sel, 0, sizeof(sel));
 	verbose = out_debug_env();
-	while ((ch = getopt(argc, argv, "F:Vahp:qv")) != -1) {
+	while ((ch = getopt(argc, argv, "aF:hp:qVv")) != -1) {
 		switch (ch) {
-		case 'F':
-			c.config = optarg;
-			break;
-		case 'V':
-			printf("ssh-tunnel-down scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == -1 ? EX_OSERR : 0;
 		case 'a':
 			sel.all = 1;
+			break;
+		case 'F':
+			c.config = optarg;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -67,6 +66,9 @@ main(int argc, char *argv[])
 			quiet = 1;
 			verbose = 0;
 			break;
+		case 'V':
+			printf("ssh-tunnel-down scitex-ssh %s\n", VERSION);
+			return out_close(stdout) == -1 ? EX_OSERR : 0;
 		case 'v':
 			verbose = 1;
 			quiet = 0;
@@ -84,10 +86,10 @@ main(int argc, char *argv[])
 		if (tunnel_valid_name(argv[j], &e) == -1)
 			errx(e.ex, "%s", e.msg);
 
-	if (config_open(c.config, &cf, &e) == -1)
-		errx(e.ex, "%s", e.msg);
 	sel.names = argv;
 	sel.nnames = (size_t)argc;
+	if (config_open(c.config, &cf, &e) == -1)
+		errx(e.ex, "%s", e.msg);
 	if ((rc = lc_remove(&c, cf, &sel, &e)) == -1)
 		errx(e.ex, "%s", e.msg);
 	config_free(cf);

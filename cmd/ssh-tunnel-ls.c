@@ -18,11 +18,13 @@
 
 #define NCOL		9
 
-static void
+static void __attribute__((noreturn))
 usage(FILE *fp, int ex)
 {
 	fprintf(fp, "usage: ssh-tunnel-ls [-cHjN] [-F config] [-p port] "
 	    "[--probe] [name ...]\n");
+	if (fp == stdout && out_close(stdout) == -1)
+		ex = EX_OSERR;
 	exit(ex);
 }
 
@@ -151,6 +153,72 @@ note(void *arg, int level, const char *msg)
 	warnx("%s", msg);
 }
 
+/* What to print: -c, -j, -N, --probe, else the table. */
+enum how { TABLE, BLOCKS, JSON, NAMES, PROBE };
+
+/* The rows as asked; the exit status (1: a row not up, not verified). */
+static int
+show(const struct lc_rows *rows, enum how how, int header)
+{
+	size_t i;
+	int rc = rows->bad;
+
+	if (how == NAMES) {
+		for (i = 0; i < rows->n; i++)
+			puts(rows->v[i].ref.name);
+		return rc;
+	}
+	if (how == BLOCKS)
+		return rc | client_blocks(rows->v, rows->n);
+	if (how == PROBE) {
+		for (i = 0; i < rows->n; i++)
+			rc |= probe(&rows->v[i]);
+		return rc;
+	}
+	if (how == JSON)
+		print_json(rows->v, rows->n);
+	else
+		print_table(rows->v, rows->n, header || isatty(STDOUT_FILENO));
+	for (i = 0; i < rows->n; i++)
+		if (strcmp(rows->v[i].st.state, "up") != 0)
+			rc = 1;
+	return rc;
+}
+
+static void
+set_how(enum how *how, enum how want)
+{
+	if (*how != TABLE && *how != want)
+		usage(stderr, EX_USAGE);
+	*how = want;
+}
+
+/* The rows of the tunnels sel names, shown as asked; the exit status. */
+static int
+list(const struct lc_ctx *c, const struct lc_sel *sel, enum how how,
+    int header)
+{
+	struct lc_rows rows;
+	struct config *cf;
+	struct sxerr e;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sel->nnames; i++)
+		if (tunnel_valid_name(sel->names[i], &e) == -1)
+			errx(e.ex, "%s", e.msg);
+	if (config_open(c->config, &cf, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	if (lc_list(c, cf, sel, &rows, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	rc = show(&rows, how, header);
+	free(rows.v);
+	config_free(cf);
+	if (out_close(stdout) == -1)
+		errx(EX_OSERR, "stdout: write error");
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -160,44 +228,41 @@ main(int argc, char *argv[])
 	};
 	struct lc_ctx c = { .note = note };
 	struct lc_sel sel = { NULL, 0, 0, 0 };
-	struct lc_rows rows;
-	struct config *cf;
 	struct sxerr e;
-	size_t i;
-	int ch, cflag = 0, header = 0, json = 0, names = 0, probing = 0;
-	int rc;
+	enum how how = TABLE;
+	int ch, header = 0;
 
-	while ((ch = getopt_long(argc, argv, "F:HNVchjp:", longopts,
+	while ((ch = getopt_long(argc, argv, "cF:HhjNp:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			set_how(&how, BLOCKS);
+			break;
 		case 'F':
 			c.config = optarg;
 			break;
 		case 'H':
 			header = 1;
 			break;
-		case 'N':
-			names = 1;
-			break;
-		case 'P':
-			probing = 1;
-			break;
-		case 'V':
-			printf("ssh-tunnel-ls scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == -1 ? EX_OSERR : 0;
-		case 'c':
-			cflag = 1;
-			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
 		case 'j':
-			json = 1;
+			set_how(&how, JSON);
+			break;
+		case 'N':
+			set_how(&how, NAMES);
+			break;
+		case 'P':
+			set_how(&how, PROBE);
 			break;
 		case 'p':
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
+		case 'V':
+			printf("ssh-tunnel-ls scitex-ssh %s\n", VERSION);
+			return out_close(stdout) == -1 ? EX_OSERR : 0;
 		case '?':
 		default:
 			usage(stderr, EX_USAGE);
@@ -205,38 +270,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (cflag + json + names + probing > 1)
-		usage(stderr, EX_USAGE);
-	for (i = 0; i < (size_t)argc; i++)
-		if (tunnel_valid_name(argv[i], &e) == -1)
-			errx(e.ex, "%s", e.msg);
-
-	if (config_open(c.config, &cf, &e) == -1)
-		errx(e.ex, "%s", e.msg);
 	sel.names = argv;
 	sel.nnames = (size_t)argc;
-	if (lc_list(&c, cf, &sel, &rows, &e) == -1)
-		errx(e.ex, "%s", e.msg);
-	rc = rows.bad;
-	if (names) {
-		for (i = 0; i < rows.n; i++)
-			puts(rows.v[i].ref.name);
-	} else if (json)
-		print_json(rows.v, rows.n);
-	else if (cflag)
-		rc |= client_blocks(rows.v, rows.n);
-	else if (probing) {
-		for (i = 0; i < rows.n; i++)
-			rc |= probe(&rows.v[i]);
-	} else
-		print_table(rows.v, rows.n, header || isatty(STDOUT_FILENO));
-	if (!probing && !names && !cflag)
-		for (i = 0; i < rows.n; i++)
-			if (strcmp(rows.v[i].st.state, "up") != 0)
-				rc = 1;
-	free(rows.v);
-	config_free(cf);
-	if (out_close(stdout) == -1)
-		errx(EX_OSERR, "stdout: write error");
-	return rc;
+	return list(&c, &sel, how, header);
 }

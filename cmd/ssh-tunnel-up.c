@@ -21,7 +21,7 @@
 static int quiet, verbose;
 static const char *cfgfile;
 
-static void
+static void __attribute__((noreturn))
 usage(FILE *fp, int ex)
 {
 	fprintf(fp,
@@ -31,6 +31,8 @@ usage(FILE *fp, int ex)
 	    "[-o ssh_option] [name]\n"
 	    "       ssh-tunnel-up -f [-v] [-F config] name\n"
 	    "       ssh-tunnel-up [-qv] [-m backend] --adopt port [name]\n");
+	if (fp == stdout && out_close(stdout) == -1)
+		ex = EX_OSERR;
 	exit(ex);
 }
 
@@ -79,11 +81,13 @@ started(int rc, const struct sxerr *e)
 {
 	if (rc == -1)
 		errx(e->ex, "%s", e->msg);
+	if (out_close(stdout) == -1)
+		err(EX_OSERR, "stdout");
 	if (rc == 1) {
 		warnx("%s", e->msg);
 		return e->ex;
 	}
-	return out_close(stdout) == -1 ? EX_OSERR : 0;
+	return 0;
 }
 
 /* The supervisor's messages: state changes always, ssh's lines with -v. */
@@ -112,7 +116,7 @@ supervise(const char *name)
 	c.note = sv_note;
 	if (lc_supervise(&c, name, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	return 0;
+	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }
 
 /* --adopt PORT [name]: take over scitex-ssh 1.0's unit of PORT. */
@@ -150,6 +154,94 @@ authorized_keys(const struct lc_req *q)
 	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }
 
+/* What the flags ask for besides the tunnel: which mode. */
+struct mode {
+	const char	*adoptport;	/* --adopt */
+	int		 fg;		/* -f */
+	int		 authkeys;	/* -K */
+};
+
+static void
+option(int ch, struct lc_req *q, struct mode *m)
+{
+	switch (ch) {
+	case 'A':
+		m->adoptport = optarg;
+		break;
+	case 'b':
+		if (q->nbastion >= TUN_BASTION_MAX)
+			errx(EX_USAGE, "-b: at most %d bastions",
+			    TUN_BASTION_MAX);
+		q->bastion[q->nbastion++] = optarg;
+		break;
+	case 'F':
+		cfgfile = optarg;
+		break;
+	case 'f':
+		m->fg = 1;
+		break;
+	case 'h':
+		usage(stdout, 0);
+		break;
+	case 'K':
+		m->authkeys = 1;
+		break;
+	case 'l':
+		q->local = optarg;
+		break;
+	case 'm':
+		q->backend = optarg;
+		break;
+	case 'n':
+		q->dry = 1;
+		break;
+	case 'o':
+		if (q->nopt >= TUN_OPT_MAX)
+			errx(EX_USAGE, "-o: at most %d options", TUN_OPT_MAX);
+		q->opt[q->nopt++] = optarg;
+		break;
+	case 'p':
+		q->port = optarg;
+		break;
+	case 'q':
+		quiet = q->quiet = 1;
+		verbose = 0;
+		break;
+	case 's':
+		q->key = optarg;
+		break;
+	case 'V':
+		printf("ssh-tunnel-up scitex-ssh %s\n", VERSION);
+		exit(out_close(stdout) == -1 ? EX_OSERR : 0);
+	case 'v':
+		verbose = 1;
+		quiet = q->quiet = 0;
+		break;
+	case '?':
+	default:
+		usage(stderr, EX_USAGE);
+	}
+}
+
+/* The operand, else the short host name (not for -f); validated. */
+static void
+tunnel_name(int argc, char *argv[], int fg, char *name, size_t sz)
+{
+	struct sxerr e;
+
+	if (argc > 1 || (argc == 0 && fg))
+		usage(stderr, EX_USAGE);
+	if (argc == 1) {
+		if (tunnel_valid_name(argv[0], &e) == -1)
+			errx(e.ex, "%s", e.msg);
+		strlcpy(name, argv[0], sz);
+		return;
+	}
+	short_hostname(name, sz);
+	if (tunnel_valid_name(name, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -157,105 +249,36 @@ main(int argc, char *argv[])
 		{ "adopt", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
+	char name[NAME_MAX_LEN + 1];
+	struct mode m = { NULL, 0, 0 };
 	struct lc_req q;
 	struct lc_ctx c;
-	char name[NAME_MAX_LEN + 1];
-	const char *adoptport = NULL;
 	struct sxerr e;
-	int ch, fg = 0, authkeys = 0;
+	int ch, defining;
 
 	memset(&q, 0, sizeof(q));
 	verbose = out_debug_env();
-	while ((ch = getopt_long(argc, argv, "F:KVb:fhl:m:no:p:qs:v", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'A':
-			adoptport = optarg;
-			break;
-		case 'F':
-			cfgfile = optarg;
-			break;
-		case 'K':
-			authkeys = 1;
-			break;
-		case 'V':
-			printf("ssh-tunnel-up scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == -1 ? EX_OSERR : 0;
-		case 'b':
-			if (q.nbastion >= TUN_BASTION_MAX)
-				errx(EX_USAGE, "-b: at most %d bastions",
-				    TUN_BASTION_MAX);
-			q.bastion[q.nbastion++] = optarg;
-			break;
-		case 'f':
-			fg = 1;
-			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'l':
-			q.local = optarg;
-			break;
-		case 'm':
-			q.backend = optarg;
-			break;
-		case 'n':
-			q.dry = 1;
-			break;
-		case 'o':
-			if (q.nopt >= TUN_OPT_MAX)
-				errx(EX_USAGE, "-o: at most %d options",
-				    TUN_OPT_MAX);
-			q.opt[q.nopt++] = optarg;
-			break;
-		case 'p':
-			q.port = optarg;
-			break;
-		case 'q':
-			quiet = q.quiet = 1;
-			verbose = 0;
-			break;
-		case 's':
-			q.key = optarg;
-			break;
-		case 'v':
-			verbose = 1;
-			quiet = q.quiet = 0;
-			break;
-		case '?':
-		default:
-			usage(stderr, EX_USAGE);
-		}
-	}
+	while ((ch = getopt_long(argc, argv, "b:F:fhKl:m:no:p:qs:Vv", longopts,
+	    NULL)) != -1)
+		option(ch, &q, &m);
 	argc -= optind;
 	argv += optind;
+	tunnel_name(argc, argv, m.fg, name, sizeof(name));
+	q.name = name;
 
-	if (argc > 1)
-		usage(stderr, EX_USAGE);
-	if (argc == 1)
-		strlcpy(name, argv[0], sizeof(name));
-	else if (fg)
-		usage(stderr, EX_USAGE);
-	else
-		short_hostname(name, sizeof(name));
-	if (tunnel_valid_name(argc == 1 ? argv[0] : name, &e) == -1)
-		errx(e.ex, "%s", e.msg);
-	if (adoptport != NULL) {
-		if (fg || q.dry || authkeys || q.nbastion || q.port || q.key ||
-		    q.local || q.nopt)
+	defining = q.dry || m.authkeys || q.nbastion || q.port || q.key ||
+	    q.local || q.nopt;
+	if (m.adoptport != NULL) {
+		if (m.fg || defining)
 			usage(stderr, EX_USAGE);
-		q.name = name;
-		return adopt(adoptport, &q);
+		return adopt(m.adoptport, &q);
 	}
-	if (fg) {
-		if (q.dry || authkeys || q.nbastion || q.port || q.key ||
-		    q.local || q.nopt || q.backend)
+	if (m.fg) {
+		if (defining || q.backend)
 			usage(stderr, EX_USAGE);
 		return supervise(name);
 	}
-
-	q.name = name;
-	if (authkeys)
+	if (m.authkeys)
 		return authorized_keys(&q);
 	ctx(&c);
 	return started(lc_setup(&c, &q, stdout, &e), &e);
