@@ -220,8 +220,7 @@ main(int argc, char *argv[])
 			sftp = optarg;
 			break;
 		case 'V':
-			printf("ssh-copy-guard scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == 0 ? 0 : EX_OSERR;
+			return out_version("ssh-copy-guard");
 		case 'v':
 			verbose = 1;
 			quiet = 0;
