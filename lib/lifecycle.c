@@ -624,37 +624,33 @@ wanted(const char *name, char *const names[], size_t n, char *seen)
 }
 
 /*
- * A row for each ref wanted, with its state, into rows->v (room for all).
- * A definition that does not load is said and makes the listing bad; a
- * unit of another tool that does not read is shown as its state says.
+ * A row for ref if it is wanted, with its state, into rows->v (room for
+ * all). A definition that does not load is said and makes the listing
+ * bad; a unit of another tool that does not read shows as its state says.
  */
 static void
-add_rows(const struct lc_ctx *c, const struct config *cf,
-    const struct lc_sel *sel, const struct tref *refs, size_t nref,
-    struct lc_rows *rows, char *seen)
+add_row(const struct lc_ctx *c, const struct config *cf,
+    const struct lc_sel *sel, const struct tref *ref, struct lc_rows *rows,
+    char *seen)
 {
+	struct lc_row *r = &rows->v[rows->n];
 	struct sxerr le;
-	size_t i;
 
-	for (i = 0; i < nref; i++) {
-		struct lc_row *r = &rows->v[rows->n];
-
-		if (!wanted(refs[i].name, sel->names, sel->nnames, seen))
-			continue;
-		memset(r, 0, sizeof(*r));
-		r->ref = refs[i];
-		if (backend_load(cf, &r->ref, &r->t, &le) == 0)
-			r->loaded = 1;
-		else if (r->ref.b->defines) {
-			say(c, LC_ERR, "%s", le.msg);
-			rows->bad = 1;
-		}
-		if (sel->port != 0 && (r->ref.port != 0 ?
-		    r->ref.port != sel->port : !row_has_port(r, sel->port)))
-			continue;
-		backend_status(&r->ref, &r->st);
-		rows->n++;
+	if (!wanted(ref->name, sel->names, sel->nnames, seen))
+		return;
+	memset(r, 0, sizeof(*r));
+	r->ref = *ref;
+	if (backend_load(cf, &r->ref, &r->t, &le) == 0)
+		r->loaded = 1;
+	else if (r->ref.b->defines) {
+		say(c, LC_ERR, "%s", le.msg);
+		rows->bad = 1;
 	}
+	if (sel->port != 0 && (r->ref.port != 0 ? r->ref.port != sel->port :
+	    !row_has_port(r, sel->port)))
+		return;
+	backend_status(&r->ref, &r->st);
+	rows->n++;
 }
 
 /*
@@ -687,7 +683,8 @@ lc_list(const struct lc_ctx *c, const struct config *cf,
 		rows->v = NULL;
 		return sxerr_errno(e, EX_OSERR, "calloc");
 	}
-	add_rows(c, cf, sel, refs, nref, rows, seen);
+	for (i = 0; i < nref; i++)
+		add_row(c, cf, sel, &refs[i], rows, seen);
 	free(refs);
 	for (i = 0; i < sel->nnames; i++)
 		if (!seen[i]) {
