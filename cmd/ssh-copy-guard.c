@@ -238,9 +238,6 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 0)
 		usage(EX_USAGE);
-#ifdef GUARD_TEST_NOCHECK
-	warnx("TEST BUILD: path checks are off, only Landlock confines");
-#endif
 	load_config(&g, conf, have_roots, sftp);
 
 	if ((oc = getenv("SSH_ORIGINAL_COMMAND")) == NULL) {
