@@ -87,14 +87,16 @@ env_safe(const char *v, const char *set)
 
 /*
  * The environment the copy program gets: a fixed PATH, who we are, the
- * locale; nothing a loader, a shell or rsync would act on.
+ * locale; nothing a loader, a shell or rsync would act on. No HOME:
+ * rsync's option parser reads aliases from $HOME/.popt, which may lie in
+ * a root the client writes.
  */
 static void
 scrub_env(char **env, size_t max)
 {
 	static char path[] = "PATH=/usr/bin:/bin";
-	static const char *keep[] = { "HOME", "USER", "LOGNAME", "LANG",
-	    "LC_ALL", "LC_CTYPE" };
+	static const char *keep[] = { "USER", "LOGNAME", "LANG", "LC_ALL",
+	    "LC_CTYPE" };
 	static const char loc[] = "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-";
 	char **ep;
@@ -108,7 +110,7 @@ scrub_env(char **env, size_t max)
 				break;
 		}
 		if (i == sizeof(keep) / sizeof(keep[0]) || n + 1 >= max ||
-		    !env_safe(*ep + k + 1, i < 3 ? NULL : loc))
+		    !env_safe(*ep + k + 1, i < 2 ? NULL : loc))
 			continue;
 		env[n++] = *ep;
 	}
@@ -144,9 +146,12 @@ load_config(struct guard *g, const char *file, int have_roots,
 		errx(e.ex, "%s", e.msg);
 }
 
-/* Landlock, or the reason there is none; exits when policy needs it. */
+/*
+ * Landlock, or the reason there is none; exits when policy needs it or
+ * when what the client asked for is confined by Landlock alone.
+ */
 static void
-confine(const struct guard *g, const struct guard_cmd *cmd)
+confine(const struct guard *g, struct guard_cmd *cmd)
 {
 	struct ll_rule rule[GUARD_RULES_MAX];
 	struct sxerr e;
@@ -169,10 +174,17 @@ confine(const struct guard *g, const struct guard_cmd *cmd)
 			    "this kernel does not offer");
 			refused(&e);
 		}
+		if (cmd->needs_ll != NULL) {
+			sxerr_set(&e, EX_NOPERM, "Landlock is not available "
+			    "and %s", cmd->needs_ll);
+			refused(&e);
+		}
 		if (!quiet)
 			warnx("Landlock not available: argument checks only");
 		return;
 	}
+	if (guard_links(g, cmd, &e) == -1)
+		refused(&e);
 	n = guard_rules(g, cmd, rule, GUARD_RULES_MAX);
 	if (landlock_confine(rule, n, &e) == -1)
 		errx(e.ex, "%s", e.msg);
@@ -234,9 +246,6 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 0)
 		usage(stderr, EX_USAGE);
-#ifdef GUARD_TEST_NOCHECK
-	warnx("TEST BUILD: path checks are off, only Landlock confines");
-#endif
 	load_config(&g, conf, have_roots, sftp);
 
 	if ((oc = getenv("SSH_ORIGINAL_COMMAND")) == NULL) {

@@ -230,7 +230,7 @@ sums() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "/usr/bin/scp -p -r -t -- $D/rw" ]
 	SSH_ORIGINAL_COMMAND="rsync --server -logDtpre.iLsfxCIvu . $D/rw/" run "${G[@]}" -n
-	[ "$output" = "/usr/bin/rsync --server --safe-links -logDtpre.iLsfxCIvu . $D/rw/" ]
+	[ "$output" = "/usr/bin/rsync --server --munge-links -logDtpre.iLsfxCIvu . $D/rw/" ]
 	SSH_ORIGINAL_COMMAND="/usr/lib/openssh/sftp-server" run "${G[@]}" -n
 	[ "$output" = "/usr/lib/openssh/sftp-server -P symlink,hardlink" ]
 	SSH_ORIGINAL_COMMAND="internal-sftp" run ssh-copy-guard -r "$D/ro" -n
