@@ -375,7 +375,8 @@ allowed(const struct sftp *f, const char *p, int need, unsigned char *rw)
  * The client's path p as sftp-server will see it, made canonical in out:
  * relative to the first root (the server's working directory), every
  * symbolic link followed (follow) or all but the one the last component
- * names. A last component of "", "." or ".." names no link: resolved whole.
+ * names. A last component of "", "." or ".." names no link, and the kernel
+ * follows one before a trailing slash: those are resolved whole.
  */
 static const char *
 canon(const struct sftp *f, const char *p, int follow, char *out)
@@ -391,7 +392,7 @@ canon(const struct sftp *f, const char *p, int follow, char *out)
 	for (k = n; k > 0 && p[k - 1] != '/'; k--)
 		;
 	last = p + k;
-	if (follow || n == k || (n - k == 1 && last[0] == '.') ||
+	if (follow || n == k || p[n] == '/' || (n - k == 1 && last[0] == '.') ||
 	    (n - k == 2 && last[0] == '.' && last[1] == '.')) {
 		if (guard_resolve(base, p, out, &e) == -1)
 			return "cannot be resolved";

@@ -6,8 +6,8 @@ example "ssh -F CFG -s fixture sftp", or ssh-copy-guard itself). One line
 of output per request:  WORD: ok | status CODE MESSAGE | handle | name PATH
 | attrs mode=0NNN uid=N gid=N size=N | data N | reply N | closed.
 
-Requests (tokens split as by sh; backslash escapes such as \\x00 work
-inside paths):
+Requests (tokens split at blanks, quotes as in sh; backslash escapes
+such as \\x00 work inside paths):
   open H PATH FLAGS [ATTRS]    FLAGS of r w a c t x; H names the handle
   opendir H PATH   readdir H   close H   fstat H   fsync H   fstatvfs H
   read H OFF LEN   write H OFF DATA   fsetstat H ATTRS
@@ -64,8 +64,14 @@ class Conn:
         self.id = 0
 
     def send(self, data):
-        self.p.stdin.write(struct.pack('>I', len(data)) + data)
-        self.p.stdin.flush()
+        self.raw(struct.pack('>I', len(data)) + data)
+
+    def raw(self, data):
+        try:
+            self.p.stdin.write(data)
+            self.p.stdin.flush()
+        except BrokenPipeError:
+            pass
 
     def recv(self):
         h = self.p.stdout.read(4)
@@ -140,14 +146,16 @@ def main():
     print('version %d %s' % (struct.unpack('>I', v[1:5])[0], ' '.join(exts)))
     hs = {}
     for line in sys.stdin:
-        a = shlex.split(line, posix=True)
+        lex = shlex.shlex(line, posix=True)
+        lex.whitespace_split = True
+        lex.escape = ''
+        a = list(lex)
         if not a or a[0].startswith('#'):
             continue
         w, x = a[0], a[1:]
         H = lambda k: s(hs.get(k, k.encode()))
         if w == 'raw':
-            c.p.stdin.write(bytes.fromhex(x[0]))
-            c.p.stdin.flush()
+            c.raw(bytes.fromhex(x[0]))
         elif w == 'open':
             fl = sum({'r': 1, 'w': 2, 'a': 4, 'c': 8, 't': 16, 'x': 32}[ch]
                      for ch in x[2])
@@ -201,10 +209,16 @@ def main():
         else:
             print('sftpraw: unknown request ' + w, file=sys.stderr)
             return 2
-        h = show(w, c.recv())
+        p = c.recv()
+        h = show(w, p)
+        if p is None:
+            break
         if h is not None and w in ('open', 'opendir'):
             hs[x[0]] = h
-    c.p.stdin.close()
+    try:
+        c.p.stdin.close()
+    except BrokenPipeError:
+        pass
     return c.p.wait()
 
 
