@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 #include <err.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "guard.h"
 #include "landlock.h"
 #include "out.h"
+#include "sftp.h"
 #include "sxerr.h"
 #include "text.h"
 
@@ -169,11 +171,6 @@ confine(const struct guard *g, struct guard_cmd *cmd)
 			    "and copy.require_landlock is true");
 			refused(&e);
 		}
-		if (cmd->kind == GK_SFTP) {
-			sxerr_set(&e, EX_NOPERM, "sftp needs Landlock, which "
-			    "this kernel does not offer");
-			refused(&e);
-		}
 		if (cmd->needs_ll != NULL) {
 			sxerr_set(&e, EX_NOPERM, "Landlock is not available "
 			    "and %s", cmd->needs_ll);
@@ -188,6 +185,34 @@ confine(const struct guard *g, struct guard_cmd *cmd)
 	n = guard_rules(g, cmd, rule, GUARD_RULES_MAX);
 	if (landlock_confine(rule, n, &e) == -1)
 		errx(e.ex, "%s", e.msg);
+}
+
+static void
+log_refusal(void *arg, const char *msg)
+{
+	syslog(LOG_NOTICE, "refused: %s", msg);
+	if (verbose)
+		warnx("refused: %s", msg);
+}
+
+/*
+ * sftp carries its paths inside the protocol: sftp-server runs as our
+ * child and every request passes the filter in lib/sftp.c first.
+ */
+static void __attribute__((noreturn))
+serve_sftp(const struct guard *g, const struct guard_cmd *cmd, char **env)
+{
+	struct sxerr e;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	rc = sftp_serve(g, cmd->prog, (char *const *)cmd->argv, env,
+	    log_refusal, NULL, &e);
+	if (rc == -1) {
+		syslog(LOG_NOTICE, "%s", e.msg);
+		errx(e.ex, "%s", e.msg);
+	}
+	exit(rc);
 }
 
 int
@@ -266,6 +291,8 @@ main(int argc, char *argv[])
 	if (verbose)
 		print_argv(stderr, &cmd);
 	scrub_env(env, sizeof(env) / sizeof(env[0]));
+	if (cmd.kind == GK_SFTP)
+		serve_sftp(&g, &cmd, env);
 	closelog();
 	execve(cmd.prog, (char *const *)cmd.argv, env);
 	err(EX_OSERR, "%s", cmd.prog);

@@ -450,6 +450,22 @@ guard_path(const struct guard *g, const char *base, const char *path,
 	return 0;
 }
 
+/*
+ * For the sftp filter, which resolves the paths of each request itself:
+ * the resolution above (out holds PATH_MAX bytes) and the root lookup.
+ */
+int
+guard_resolve(const char *base, const char *path, char *out, struct sxerr *e)
+{
+	return resolve(base, path, out, e);
+}
+
+const struct guard_root *
+guard_holder(const struct guard *g, const char *p)
+{
+	return holder(g, p);
+}
+
 
 /*
  * Nothing the client can change may steer the guard: the config file and
@@ -592,8 +608,9 @@ alnum_word(const char *s)
 /*
  * The sftp subsystem as sshd hands it to a forced command: the Subsystem
  * line (a path ending in sftp-server, or internal-sftp) with at most the
- * logging options. We run our own sftp-server: no symlink or hardlink
- * requests, read-only when no root is writable.
+ * logging options. We run our own sftp-server behind the request filter
+ * (lib/sftp.c), read-only when no root is writable, and without the two
+ * requests the filter refuses anyway.
  */
 static int
 parse_sftp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
@@ -623,7 +640,7 @@ parse_sftp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	if (!cmd->writes)
 		push(cmd, "-R");
 	push(cmd, "-P");
-	push(cmd, "symlink,hardlink");
+	push(cmd, "home-directory,users-groups-by-id");
 	return 0;
 }
 

@@ -72,6 +72,8 @@ int	guard_path(const struct guard *, const char *, const char *, int,
 	    struct sxerr *);
 int	guard_links(const struct guard *, const struct guard_cmd *,
 	    struct sxerr *);
+int	guard_resolve(const char *, const char *, char *, struct sxerr *);
+const struct guard_root *guard_holder(const struct guard *, const char *);
 size_t	guard_rules(const struct guard *, struct guard_cmd *,
 	    struct ll_rule *, size_t);
 
