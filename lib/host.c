@@ -20,8 +20,8 @@ host_is_clean(const char *s)
 }
 
 /* Show a refused value safely: printable ASCII kept, the rest as \xNN. */
-static void
-vis_short(const char *in, char *out, size_t outsz)
+void
+host_vis(const char *in, char *out, size_t outsz)
 {
 	size_t o = 0;
 
@@ -42,7 +42,7 @@ bad_host(struct sxerr *e, const char *in, const char *why)
 {
 	char v[80];
 
-	vis_short(in, v, sizeof(v));
+	host_vis(in, v, sizeof(v));
 	return sxerr_set(e, EX_DATAERR, "%s: not a valid host: %s", v, why);
 }
 
@@ -132,12 +132,12 @@ canon_v6(const char *in, char *out, size_t outsz, struct sxerr *e)
 }
 
 /*
- * Validate a host operand and write its canonical form: lower case, one
- * trailing dot removed, addresses in one spelling. Anything that is not a
- * plausible name or address is refused (EX_DATAERR), never matched.
+ * The canonical form of a host or a bind address: lower case, one trailing
+ * dot removed, addresses in one spelling. Anything that is not a plausible
+ * name or address is refused (EX_DATAERR), never matched.
  */
 int
-host_canon(const char *in, char *out, size_t outsz, struct sxerr *e)
+host_canon_bind(const char *in, char *out, size_t outsz, struct sxerr *e)
 {
 	if (in == NULL)
 		return bad_host(e, "", "empty");
@@ -146,6 +146,22 @@ host_canon(const char *in, char *out, size_t outsz, struct sxerr *e)
 	if (strchr(in, ':') != NULL)
 		return canon_v6(in, out, outsz, e);
 	return canon_name(in, out, outsz, e);
+}
+
+/*
+ * A host to connect to, canonical. The unspecified addresses are refused
+ * too: connecting to 0.0.0.0 or :: reaches this machine, so a policy that
+ * names only 127.0.0.1 would be sidestepped through them.
+ */
+int
+host_canon(const char *in, char *out, size_t outsz, struct sxerr *e)
+{
+	if (host_canon_bind(in, out, outsz, e) == -1)
+		return -1;
+	if (strcmp(out, "0.0.0.0") == 0 || strcmp(out, "::") == 0)
+		return bad_host(e, in, "the unspecified address (it "
+		    "connects to this machine)");
+	return 0;
 }
 
 /* Tunnel names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
@@ -163,7 +179,7 @@ host_valid_name(const char *s, struct sxerr *e)
 	}
 	if (i > 0 && s[i] == '\0')
 		return 0;
-	vis_short(s, v, sizeof(v));
+	host_vis(s, v, sizeof(v));
 	return sxerr_set(e, EX_DATAERR, "%s: not a valid tunnel name: "
 	    "want 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
 	    v);
@@ -182,13 +198,14 @@ host_parse_port(const char *s, int *port, struct sxerr *e)
 		*port = (int)val;
 		return 0;
 	}
-	vis_short(s, v, sizeof(v));
+	host_vis(s, v, sizeof(v));
 	return sxerr_set(e, EX_DATAERR, "%s: not a valid port: want 1 to 65535",
 	    v);
 }
 
-static int
-valid_user(const char *u, size_t n)
+/* A user name: 1 to 32 of A-Z a-z 0-9 . _ -, not starting with '-'. */
+int
+host_valid_user(const char *u, size_t n)
 {
 	size_t i;
 
@@ -213,12 +230,12 @@ host_parse_bastion(const char *s, struct bastion *b, struct sxerr *e)
 	size_t hl;
 
 	memset(b, 0, sizeof(*b));
-	vis_short(s, v, sizeof(v));
+	host_vis(s, v, sizeof(v));
 	if (!host_is_clean(s) || strlen(s) > HOST_MAX + 40)
 		return sxerr_set(e, EX_DATAERR, "%s: not a valid bastion", v);
 	h = s;
 	if ((at = strchr(s, '@')) != NULL) {
-		if (!valid_user(s, at - s))
+		if (!host_valid_user(s, at - s))
 			return sxerr_set(e, EX_DATAERR,
 			    "%s: not a valid bastion: bad user name", v);
 		memcpy(b->user, s, at - s);

@@ -11,28 +11,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "sshopt.h"
 #include "tunnel.h"
-
-/*
- * The ssh options a definition may carry. An allowlist, because several
- * others run programs or load code (ProxyCommand, LocalCommand,
- * KnownHostsCommand, PKCS11Provider, ...) or would break supervision
- * (ControlMaster, ExitOnForwardFailure, LogLevel, forwards of their own).
- */
-static const char *const ssh_opt_ok[] = {
-	"AddKeysToAgent", "AddressFamily", "BindAddress", "BindInterface",
-	"CASignatureAlgorithms", "CertificateFile", "CheckHostIP", "Ciphers",
-	"Compression", "ConnectTimeout", "ConnectionAttempts",
-	"FingerprintHash", "GSSAPIAuthentication", "GlobalKnownHostsFile",
-	"HashKnownHosts", "HostKeyAlgorithms", "HostKeyAlias", "HostName",
-	"IPQoS", "IdentitiesOnly", "IdentityAgent", "IdentityFile",
-	"KexAlgorithms", "MACs", "Port", "PreferredAuthentications",
-	"ProxyJump", "PubkeyAcceptedAlgorithms", "PubkeyAuthentication",
-	"RekeyLimit", "RequiredRSASize", "ServerAliveCountMax",
-	"ServerAliveInterval", "StreamLocalBindMask", "StreamLocalBindUnlink",
-	"StrictHostKeyChecking", "TCPKeepAlive", "UpdateHostKeys", "User",
-	"UserKnownHostsFile", "VerifyHostKeyDNS",
-};
 
 void
 tunnel_init(struct tunnel *t, const char *name)
@@ -60,7 +40,8 @@ plain_value(const char *s)
 	return 1;
 }
 
-/* A host of a forward: "*" only as a bind address, else host_canon's. */
+/* A host of a forward; "*" and the unspecified addresses only as a bind
+ * address. */
 static int
 fwd_host(const char *s, size_t len, int bind, char *out, size_t outsz,
     struct sxerr *e)
@@ -82,6 +63,8 @@ fwd_host(const char *s, size_t len, int bind, char *out, size_t outsz,
 		strlcpy(out, buf, outsz);
 		return 0;
 	}
+	if (bind)
+		return host_canon_bind(buf, out, outsz, e);
 	return host_canon(buf, out, outsz, e);
 }
 
@@ -187,37 +170,28 @@ fwd_remote_host(const struct forward *f)
 	return f->bind;
 }
 
-/* "Keyword=value" with a keyword from the allowlist above. */
+/* "Keyword=value" with a keyword and a value sshopt.c allows. */
 int
 tunnel_valid_option(const char *s, struct sxerr *e)
 {
-	const char *eq;
-	size_t i, klen;
+	char vis[48];
 
-	if ((eq = strchr(s, '=')) == NULL || eq == s || eq[1] == '\0' ||
-	    strlen(s) >= TUN_OPT_LEN)
-		return sxerr_set(e, EX_DATAERR, "%.80s: bad ssh option "
-		    "(want Keyword=value)", s);
-	if (!plain_value(s))
-		return sxerr_set(e, EX_DATAERR, "%.80s: ssh option with space, "
-		    "quote, backslash or control character", s);
-	klen = (size_t)(eq - s);
-	for (i = 0; i < sizeof(ssh_opt_ok) / sizeof(ssh_opt_ok[0]); i++)
-		if (strlen(ssh_opt_ok[i]) == klen &&
-		    strncasecmp(ssh_opt_ok[i], s, klen) == 0)
-			return 0;
-	return sxerr_set(e, EX_DATAERR, "%.*s: ssh option not allowed in a "
-	    "tunnel definition", (int)klen, s);
+	if (s != NULL && strlen(s) >= TUN_OPT_LEN) {
+		host_vis(s, vis, sizeof(vis));
+		return sxerr_set(e, EX_DATAERR, "%s: ssh option longer than "
+		    "%d bytes", vis, TUN_OPT_LEN - 1);
+	}
+	return sshopt_check(s, e);
 }
 
-/* A key path as written: absolute or under ~/, nothing that needs quoting. */
+/* A key path as written: absolute or under ~/, of plain characters. */
 int
 tunnel_valid_key(const char *s, struct sxerr *e)
 {
-	if (strlen(s) >= TUN_PATH_MAX - 256 || !plain_value(s) ||
-	    !(s[0] == '/' || (s[0] == '~' && s[1] == '/')))
-		return sxerr_set(e, EX_DATAERR, "%.80s: bad key path (want an "
-		    "absolute path or ~/..., without spaces or quotes)", s);
+	struct sxerr sub;
+
+	if (sshopt_path(s, &sub) == -1)
+		return sxerr_set(e, EX_DATAERR, "bad key path: %s", sub.msg);
 	return 0;
 }
 
