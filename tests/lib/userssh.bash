@@ -24,6 +24,7 @@ userssh_config() {
 in_home() {
 	local pwhome
 	pwhome=$(getent passwd "$(id -u)" | cut -d: -f6)
+	# shellcheck disable=SC2016 # expanded by the inner sh, on purpose
 	unshare -m sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' \
 	    "$HOME" "$pwhome" "$@"
 }
