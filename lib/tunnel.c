@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -731,6 +732,75 @@ tunnel_authkeys(const struct tunnel *t, char *buf, size_t sz,
 	}
 	return cat(buf, sz, &len, e, ",command=\"/bin/false\" %s %s\n", pub,
 	    t->name);
+}
+
+/* Does a remote forward listen on more than the bastion's loopback? */
+static int
+fwd_public(const struct forward *f)
+{
+	return f->dir == 'R' && f->bind[0] != '\0' &&
+	    strcmp(f->bind, "localhost") != 0 &&
+	    strcmp(f->bind, "127.0.0.1") != 0 && strcmp(f->bind, "::1") != 0;
+}
+
+/*
+ * The bastion's sshd_config block for the tunnel account: what the key
+ * line cannot say. permitlisten covers TCP only, and port-forwarding also
+ * lets a key listen on and connect to unix sockets (streamlocal), which no
+ * key option refuses. TCP forwarding stays on both ways: the tunnel is a
+ * remote forward, --probe and stale-port recovery a local one (ssh -W),
+ * each narrowed to the tunnel's ports by the key line.
+ */
+/* The account ssh logs in as on bastion b: its user, else ours. */
+static const char *
+account(const struct bastion *b)
+{
+	struct passwd *pw;
+
+	if (b->user[0] != '\0')
+		return b->user;
+	if ((pw = getpwuid(getuid())) == NULL ||
+	    !host_valid_user(pw->pw_name, strlen(pw->pw_name)))
+		return NULL;
+	return pw->pw_name;
+}
+
+int
+tunnel_sshd_match(const struct tunnel *t, char *buf, size_t sz,
+    struct sxerr *e)
+{
+	char users[TUN_BASTION_MAX * 34] = "", seen[TUN_BASTION_MAX * 34 + 2];
+	char needle[36];
+	const char *u;
+	size_t len = 0, i;
+	int public = 0;
+
+	for (i = 0; i < t->nbastion; i++) {
+		if ((u = account(&t->bastion[i])) == NULL)
+			return sxerr_set(e, EX_DATAERR, "bastion %s: give the "
+			    "account (user@host)", t->bastion[i].host);
+		/* each account once: ",a,b," holds ",u," or not */
+		snprintf(seen, sizeof(seen), ",%s,", users);
+		snprintf(needle, sizeof(needle), ",%s,", u);
+		if (strstr(seen, needle) != NULL)
+			continue;
+		if (users[0] != '\0')
+			strlcat(users, ",", sizeof(users));
+		strlcat(users, u, sizeof(users));
+	}
+	for (i = 0; i < t->nfwd; i++)
+		public |= fwd_public(&t->fwd[i]);
+	return cat(buf, sz, &len, e, "Match User %s\n"
+	    "\tAllowStreamLocalForwarding no\n"
+	    "\tAllowTcpForwarding yes\n"
+	    "\tGatewayPorts %s\n"
+	    "\tAllowAgentForwarding no\n"
+	    "\tX11Forwarding no\n"
+	    "\tPermitTunnel no\n"
+	    "\tPermitTTY no\n"
+	    "\tPermitUserRC no\n"
+	    "\tForceCommand /bin/false\n", users,
+	    public ? "clientspecified" : "no");
 }
 
 /* The collaborator's ssh_config block: ssh NAME reaches the first R
