@@ -135,12 +135,15 @@ adopt(const char *portarg, const struct lc_req *q)
 	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }
 
-/* -K: the authorized_keys line for the bastion's tunnel account. */
+/*
+ * -K: the authorized_keys line for the bastion's tunnel account, then the
+ * sshd_config block it needs (as # comments never taken for a key).
+ */
 static int
 authorized_keys(const struct lc_req *q)
 {
 	static struct tunnel t;
-	static char line[20000];
+	static char line[20000], block[2048];
 	const struct backend *b;
 	struct config *cf;
 	struct sxerr e;
@@ -148,9 +151,11 @@ authorized_keys(const struct lc_req *q)
 	if (lc_tunnel(q, cfgfile, &cf, &t, &b, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	config_free(cf);
-	if (tunnel_authkeys(&t, line, sizeof(line), &e) == -1)
+	if (tunnel_authkeys(&t, line, sizeof(line), &e) == -1 ||
+	    tunnel_sshd_match(&t, block, sizeof(block), &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	fputs(line, stdout);
+	printf("%s# and in the bastion's sshd_config (no key option "
+	    "refuses unix-socket forwarding):\n%s", line, block);
 	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }
 

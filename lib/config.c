@@ -20,7 +20,7 @@
 #define CONFIG_MAXDEPTH	32
 
 static const char *const toplevel[] = { "default", "hosts", "tunnels", "copy",
-	NULL };
+	"features", NULL };
 
 int
 config_err(struct sxerr *e, const char *path, const struct cnode *n,
@@ -347,14 +347,15 @@ check_toplevel(const char *path, const struct cnode *root, struct sxerr *e)
 
 	if (root->type != CN_MAP)
 		return config_err(e, path, root, "expected a map of "
-		    "default:, hosts:, tunnels:, copy:");
+		    "default:, hosts:, tunnels:, copy:, features:");
 	for (i = 0; i < root->nkid; i += 2) {
 		for (j = 0; toplevel[j] != NULL; j++)
 			if (strcmp(root->kid[i]->str, toplevel[j]) == 0)
 				break;
 		if (toplevel[j] == NULL)
 			return config_err(e, path, root->kid[i], "unknown key "
-			    "\"%s\": expected default, hosts, tunnels or copy",
+			    "\"%s\": expected default, hosts, tunnels, copy or "
+			    "features",
 			    root->kid[i]->str);
 	}
 	return 0;

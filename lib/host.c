@@ -105,12 +105,12 @@ canon_v6(const char *in, char *out, size_t outsz, struct sxerr *e)
 }
 
 /*
- * Validate a host operand and write its canonical form: lower case, one
- * trailing dot removed, addresses in one spelling. Anything that is not a
- * plausible name or address is refused (EX_DATAERR), never matched.
+ * The canonical form of a host or a bind address: lower case, one trailing
+ * dot removed, addresses in one spelling. Anything that is not a plausible
+ * name or address is refused (EX_DATAERR), never matched.
  */
 int
-host_canon(const char *in, char *out, size_t outsz, struct sxerr *e)
+host_canon_bind(const char *in, char *out, size_t outsz, struct sxerr *e)
 {
 	if (in == NULL)
 		return bad_host(e, "", "empty");
@@ -119,6 +119,22 @@ host_canon(const char *in, char *out, size_t outsz, struct sxerr *e)
 	if (strchr(in, ':') != NULL)
 		return canon_v6(in, out, outsz, e);
 	return canon_name(in, out, outsz, e);
+}
+
+/*
+ * A host to connect to, canonical. The unspecified addresses are refused
+ * too: connecting to 0.0.0.0 or :: reaches this machine, so a policy that
+ * names only 127.0.0.1 would be sidestepped through them.
+ */
+int
+host_canon(const char *in, char *out, size_t outsz, struct sxerr *e)
+{
+	if (host_canon_bind(in, out, outsz, e) == -1)
+		return -1;
+	if (strcmp(out, "0.0.0.0") == 0 || strcmp(out, "::") == 0)
+		return bad_host(e, in, "the unspecified address (it "
+		    "connects to this machine)");
+	return 0;
 }
 
 /* A TCP port: decimal digits only, 1 to 65535. */
@@ -139,8 +155,9 @@ host_parse_port(const char *s, int *port, struct sxerr *e)
 	    v);
 }
 
-static int
-valid_user(const char *u, size_t n)
+/* A user name: 1 to 32 of A-Z a-z 0-9 . _ -, not starting with '-'. */
+int
+host_valid_user(const char *u, size_t n)
 {
 	size_t i;
 
@@ -170,7 +187,7 @@ host_parse_bastion(const char *s, struct bastion *b, struct sxerr *e)
 		return sxerr_set(e, EX_DATAERR, "%s: not a valid bastion", v);
 	h = s;
 	if ((at = strchr(s, '@')) != NULL) {
-		if (!valid_user(s, at - s))
+		if (!host_valid_user(s, at - s))
 			return sxerr_set(e, EX_DATAERR,
 			    "%s: not a valid bastion: bad user name", v);
 		memcpy(b->user, s, at - s);

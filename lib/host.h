@@ -16,8 +16,10 @@ struct bastion {
 };
 
 int	host_canon(const char *, char *, size_t, struct sxerr *);
+int	host_canon_bind(const char *, char *, size_t, struct sxerr *);
 int	host_parse_port(const char *, int *, struct sxerr *);
 int	host_parse_bastion(const char *, struct bastion *, struct sxerr *);
 int	host_fmt_bastion(const struct bastion *, char *, size_t);
+int	host_valid_user(const char *, size_t);
 
 #endif

@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "match.h"
 #include "pcache.h"
 #include "policy.h"
 
-#define PCACHE_KIND	"pol1"
+/* The compiled form's version: bumped whenever it, or what a valid file
+ * is, changes, so that no older copy is used. */
+#define PCACHE_KIND	"pol2"
 
 struct feat {
 	const char	*name;
@@ -20,10 +23,16 @@ struct feat {
 };
 
 struct policy_rule {
-	const char	*pattern;	/* NULL for default: */
+	const char	*pattern;	/* as written; NULL for default: */
+	const char	*match;		/* canonical, what hosts are matched to */
+	char		*own;		/* match's storage, when not the blob's */
 	struct feat	*feat;
 	size_t		 nfeat;
 };
+
+/* The features every file knows; a site declares more in features:. */
+static const char *const known_feat[] = { "ssh", "tunnels", "copy", "exec",
+	NULL };
 
 /* Feature names: 1 to 64 of A-Z a-z 0-9 _ -, starting alphanumeric. */
 int
@@ -41,11 +50,105 @@ policy_valid_feature(const char *f, struct sxerr *e)
 	    "64 of A-Z a-z 0-9 _ -");
 }
 
+/* Levenshtein distance, capped: enough to say "did you mean". */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[FEATURE_MAX + 1],
+	    diag, up;
+
+	if (la > FEATURE_MAX || lb > FEATURE_MAX)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = d[j];
+			d[j] = diag + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			if (up + 1 < d[j])
+				d[j] = up + 1;
+			if (d[j - 1] + 1 < d[j])
+				d[j] = d[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return d[lb];
+}
+
+/* Compare name with candidate c: keep the closest so far in *near. */
+static int
+same(const char *c, const char *name, const char **near, size_t *best)
+{
+	size_t d;
+
+	if (strcmp(c, name) == 0)
+		return 1;
+	if ((d = distance(c, name)) < *best) {
+		*best = d;
+		*near = c;
+	}
+	return 0;
+}
+
+/*
+ * Is name a known or declared feature? If not, *near is the closest one
+ * within two edits (a typo, a capital), or NULL.
+ */
+static int
+known(const struct cnode *decl, const char *name, const char **near)
+{
+	size_t i, best = 3;
+
+	*near = NULL;
+	for (i = 0; known_feat[i] != NULL; i++)
+		if (same(known_feat[i], name, near, &best))
+			return 1;
+	for (i = 0; decl != NULL && i < decl->nkid; i++)
+		if (same(decl->kid[i]->str, name, near, &best))
+			return 1;
+	return 0;
+}
+
+/*
+ * features: a list of the site's own feature names, lower case. The tree
+ * has been checked for a sequence of scalars by then.
+ */
+static int
+load_declared(struct policy *p, const struct cnode *f, struct sxerr *e)
+{
+	const char *s;
+	size_t i, j;
+
+	if (cnode_is_null(f))
+		return 0;
+	if (f->type != CN_SEQ)
+		return config_err(e, p->path, f, "features: expected a list "
+		    "of feature names");
+	for (i = 0; i < f->nkid; i++) {
+		if (f->kid[i]->type != CN_SCALAR)
+			return config_err(e, p->path, f->kid[i], "features: "
+			    "expected a feature name");
+		s = f->kid[i]->str;
+		for (j = 0; s[j] != '\0'; j++)
+			if (isupper((unsigned char)s[j]))
+				break;
+		if (policy_valid_feature(s, NULL) == -1 || s[j] != '\0')
+			return config_err(e, p->path, f->kid[i], "features: "
+			    "\"%s\" is not a valid feature name: want 1 to 64 "
+			    "of a-z 0-9 _ -", s);
+	}
+	return 0;
+}
+
 /* A map feature -> allow|deny, appended to p->feat (strings in the tree). */
 static int
 load_feats(struct policy *p, const struct cnode *m, struct policy_rule *r,
-    struct sxerr *e)
+    const struct cnode *decl, struct sxerr *e)
 {
+	const char *near;
 	const struct cnode *k, *v;
 	struct feat *f;
 	size_t i;
@@ -62,6 +165,16 @@ load_feats(struct policy *p, const struct cnode *m, struct policy_rule *r,
 		if (policy_valid_feature(k->str, NULL) == -1)
 			return config_err(e, p->path, k, "\"%s\" is not a "
 			    "valid feature name", k->str);
+		/* A rule that names no feature anyone asks about never
+		 * applies: a deny that silently does nothing. */
+		if (!known(decl, k->str, &near) && near != NULL)
+			return config_err(e, p->path, k, "unknown feature "
+			    "\"%s\": did you mean \"%s\"? (declare a site's "
+			    "own in features:)", k->str, near);
+		if (!known(decl, k->str, &near))
+			return config_err(e, p->path, k, "unknown feature "
+			    "\"%s\": known are ssh, tunnels, copy, exec and "
+			    "those declared in features:", k->str);
 		if (v->type != CN_SCALAR || (strcmp(v->str, "allow") != 0 &&
 		    strcmp(v->str, "deny") != 0))
 			return config_err(e, p->path, v, "%s: expected allow "
@@ -91,10 +204,75 @@ count_feats(const struct cnode *dflt, const struct cnode *hosts)
 	return n;
 }
 
+/*
+ * A hosts: pattern list in the form hosts are compared in: an element
+ * without wildcards is validated and canonicalised as a host is; one with
+ * wildcards is lower-cased and loses one trailing dot. An element no valid
+ * host can match is an error: a deny rule that never applies is a hole.
+ */
 static int
-load_hosts(struct policy *p, const struct cnode *h, struct sxerr *e)
+canon_pattern(const char *list, char **outp, struct sxerr *e)
+{
+	char el[HOST_MAX + 2], c[HOST_MAX + 1], *out;
+	const char *p, *end;
+	struct sxerr sub;
+	size_t nel = 1, o = 0, len, i;
+	int neg;
+
+	for (p = list; *p != '\0'; p++)
+		nel += *p == ',';
+	/* an element grows at most to an address's canonical length */
+	if ((out = malloc(strlen(list) + nel * (HOST_MAX + 2) + 1)) == NULL)
+		return sxerr_errno(e, EX_OSERR, "policy");
+	for (p = list; ; p = end + 1) {
+		end = strchr(p, ',');
+		len = end == NULL ? strlen(p) : (size_t)(end - p);
+		neg = *p == '!';
+		if (len - neg >= sizeof(el)) {
+			sxerr_set(e, EX_CONFIG, "pattern \"%s\": element "
+			    "longer than a host name", list);
+			goto fail;
+		}
+		memcpy(el, p + neg, len - neg);
+		el[len - neg] = '\0';
+		if (strpbrk(el, "*?") == NULL) {
+			if (host_canon(el, c, sizeof(c), &sub) == -1) {
+				sxerr_set(e, EX_CONFIG, "pattern \"%s\" can "
+				    "never match: %s", list, sub.msg);
+				goto fail;
+			}
+		} else {
+			for (i = 0; el[i] != '\0'; i++)
+				c[i] = tolower((unsigned char)el[i]);
+			if (i > 1 && c[i - 1] == '.')
+				i--;
+			c[i] = '\0';
+			if (c[0] == '.' || c[i - 1] == '.' ||
+			    strstr(c, "..") != NULL) {
+				sxerr_set(e, EX_CONFIG, "pattern \"%s\" can "
+				    "never match: an empty label in \"%s\"",
+				    list, el);
+				goto fail;
+			}
+		}
+		o += (size_t)sprintf(out + o, "%s%s%s", o > 0 ? "," : "",
+		    neg ? "!" : "", c);
+		if (end == NULL)
+			break;
+	}
+	*outp = out;
+	return 0;
+ fail:
+	free(out);
+	return -1;
+}
+
+static int
+load_hosts(struct policy *p, const struct cnode *h, const struct cnode *decl,
+    struct sxerr *e)
 {
 	const struct cnode *k;
+	struct policy_rule *r;
 	struct sxerr pe;
 	size_t i;
 
@@ -107,11 +285,13 @@ load_hosts(struct policy *p, const struct cnode *h, struct sxerr *e)
 		return sxerr_errno(e, EX_OSERR, "policy");
 	for (i = 0; i + 1 < h->nkid; i += 2) {
 		k = h->kid[i];
-		if (match_list_check(k->str, &pe) == -1)
+		r = &p->rule[p->nrule++];
+		if (match_list_check(k->str, &pe) == -1 ||
+		    canon_pattern(k->str, &r->own, &pe) == -1)
 			return config_err(e, p->path, k, "%s", pe.msg);
-		p->rule[p->nrule].pattern = k->str;
-		if (load_feats(p, h->kid[i + 1], &p->rule[p->nrule++],
-		    e) == -1)
+		r->pattern = k->str;
+		r->match = r->own;
+		if (load_feats(p, h->kid[i + 1], r, decl, e) == -1)
 			return -1;
 	}
 	return 0;
@@ -125,7 +305,7 @@ load_hosts(struct policy *p, const struct cnode *h, struct sxerr *e)
 int
 policy_load(const struct config *cf, struct policy **pp, struct sxerr *e)
 {
-	const struct cnode *dflt, *hosts;
+	const struct cnode *dflt, *hosts, *decl;
 	struct policy *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -135,14 +315,18 @@ policy_load(const struct config *cf, struct policy **pp, struct sxerr *e)
 	if (cf->root != NULL) {
 		dflt = cnode_get(cf->root, "default");
 		hosts = cnode_get(cf->root, "hosts");
+		decl = cnode_get(cf->root, "features");
+		if (cnode_is_null(decl))
+			decl = NULL;
 		if ((p->dflt = calloc(1, sizeof(*p->dflt))) == NULL ||
 		    (p->feat = calloc(count_feats(dflt, hosts),
 		    sizeof(*p->feat))) == NULL) {
 			policy_free(p);
 			return sxerr_errno(e, EX_OSERR, "policy");
 		}
-		if (load_feats(p, dflt, p->dflt, e) == -1 ||
-		    load_hosts(p, hosts, e) == -1) {
+		if (load_declared(p, decl, e) == -1 ||
+		    load_feats(p, dflt, p->dflt, decl, e) == -1 ||
+		    load_hosts(p, hosts, decl, e) == -1) {
 			policy_free(p);
 			return -1;
 		}
@@ -154,8 +338,12 @@ policy_load(const struct config *cf, struct policy **pp, struct sxerr *e)
 void
 policy_free(struct policy *p)
 {
+	size_t i;
+
 	if (p == NULL)
 		return;
+	for (i = 0; p->rule != NULL && i < p->nrule; i++)
+		free(p->rule[i].own);
 	free(p->rule);
 	free(p->dflt);
 	free(p->feat);
@@ -218,6 +406,7 @@ put_rule(struct flat *f, const struct policy_rule *r)
 
 	put32(f, r->nfeat);
 	putstr(f, r->pattern == NULL ? "" : r->pattern);
+	putstr(f, r->match == NULL ? "" : r->match);
 	for (i = 0; i < r->nfeat; i++) {
 		put32(f, r->feat[i].allow);
 		put32(f, r->feat[i].line);
@@ -275,7 +464,7 @@ get_rule(struct cursor *c, struct policy *p, struct policy_rule *r,
 	uint32_t n, i, allow;
 
 	if (get32(c, &n) == -1 || n > maxfeat - p->nfeat ||
-	    getstr(c, &r->pattern) == -1)
+	    getstr(c, &r->pattern) == -1 || getstr(c, &r->match) == -1)
 		return -1;
 	r->feat = p->feat + p->nfeat;
 	for (i = 0; i < n; i++) {
@@ -390,7 +579,7 @@ policy_decide(const struct policy *p, const char *host, const char *feature,
 	}
 	for (i = 0; i < p->nrule; i++) {
 		if ((f = find_feat(&p->rule[i], feature)) == NULL ||
-		    match_list(host, p->rule[i].pattern) != 1)
+		    match_list(host, p->rule[i].match) != 1)
 			continue;
 		d->by = DEC_RULE;
 		d->pattern = p->rule[i].pattern;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,29 +12,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "sshopt.h"
 #include "text.h"
 #include "tunnel.h"
-
-/*
- * The ssh options a definition may carry. An allowlist, because several
- * others run programs or load code (ProxyCommand, LocalCommand,
- * KnownHostsCommand, PKCS11Provider, ...) or would break supervision
- * (ControlMaster, ExitOnForwardFailure, LogLevel, forwards of their own).
- */
-static const char *const ssh_opt_ok[] = {
-	"AddKeysToAgent", "AddressFamily", "BindAddress", "BindInterface",
-	"CASignatureAlgorithms", "CertificateFile", "CheckHostIP", "Ciphers",
-	"Compression", "ConnectTimeout", "ConnectionAttempts",
-	"FingerprintHash", "GSSAPIAuthentication", "GlobalKnownHostsFile",
-	"HashKnownHosts", "HostKeyAlgorithms", "HostKeyAlias", "HostName",
-	"IPQoS", "IdentitiesOnly", "IdentityAgent", "IdentityFile",
-	"KexAlgorithms", "MACs", "Port", "PreferredAuthentications",
-	"ProxyJump", "PubkeyAcceptedAlgorithms", "PubkeyAuthentication",
-	"RekeyLimit", "RequiredRSASize", "ServerAliveCountMax",
-	"ServerAliveInterval", "StreamLocalBindMask", "StreamLocalBindUnlink",
-	"StrictHostKeyChecking", "TCPKeepAlive", "UpdateHostKeys", "User",
-	"UserKnownHostsFile", "VerifyHostKeyDNS",
-};
 
 void
 tunnel_init(struct tunnel *t, const char *name)
@@ -57,7 +38,8 @@ plain_value(const char *s)
 	return text_word(s) && strpbrk(s, "\"\\'`") == NULL;
 }
 
-/* A host of a forward: "*" only as a bind address, else host_canon's. */
+/* A host of a forward; "*" and the unspecified addresses only as a bind
+ * address. */
 static int
 fwd_host(const char *s, size_t len, int bind, char *out, size_t outsz,
     struct sxerr *e)
@@ -79,6 +61,8 @@ fwd_host(const char *s, size_t len, int bind, char *out, size_t outsz,
 		strlcpy(out, buf, outsz);
 		return 0;
 	}
+	if (bind)
+		return host_canon_bind(buf, out, outsz, e);
 	return host_canon(buf, out, outsz, e);
 }
 
@@ -184,37 +168,28 @@ fwd_remote_host(const struct forward *f)
 	return f->bind;
 }
 
-/* "Keyword=value" with a keyword from the allowlist above. */
+/* "Keyword=value" with a keyword and a value sshopt.c allows. */
 int
 tunnel_valid_option(const char *s, struct sxerr *e)
 {
-	const char *eq;
-	size_t i, klen;
+	char vis[48];
 
-	if ((eq = strchr(s, '=')) == NULL || eq == s || eq[1] == '\0' ||
-	    strlen(s) >= TUN_OPT_LEN)
-		return sxerr_set(e, EX_DATAERR, "%.80s: bad ssh option "
-		    "(want Keyword=value)", s);
-	if (!plain_value(s))
-		return sxerr_set(e, EX_DATAERR, "%.80s: ssh option with space, "
-		    "quote, backslash or control character", s);
-	klen = (size_t)(eq - s);
-	for (i = 0; i < sizeof(ssh_opt_ok) / sizeof(ssh_opt_ok[0]); i++)
-		if (strlen(ssh_opt_ok[i]) == klen &&
-		    strncasecmp(ssh_opt_ok[i], s, klen) == 0)
-			return 0;
-	return sxerr_set(e, EX_DATAERR, "%.*s: ssh option not allowed in a "
-	    "tunnel definition", (int)klen, s);
+	if (s != NULL && strlen(s) >= TUN_OPT_LEN) {
+		text_vis(s, vis, sizeof(vis));
+		return sxerr_set(e, EX_DATAERR, "%s: ssh option longer than "
+		    "%d bytes", vis, TUN_OPT_LEN - 1);
+	}
+	return sshopt_check(s, e);
 }
 
-/* A key path as written: absolute or under ~/, nothing that needs quoting. */
+/* A key path as written: absolute or under ~/, of plain characters. */
 int
 tunnel_valid_key(const char *s, struct sxerr *e)
 {
-	if (strlen(s) >= TUN_PATH_MAX - 256 || !plain_value(s) ||
-	    !(s[0] == '/' || (s[0] == '~' && s[1] == '/')))
-		return sxerr_set(e, EX_DATAERR, "%.80s: bad key path (want an "
-		    "absolute path or ~/..., without spaces or quotes)", s);
+	struct sxerr sub;
+
+	if (sshopt_path(s, &sub) == -1)
+		return sxerr_set(e, EX_DATAERR, "bad key path: %s", sub.msg);
 	return 0;
 }
 
@@ -754,6 +729,75 @@ tunnel_authkeys(const struct tunnel *t, char *buf, size_t sz,
 	}
 	return cat(buf, sz, &len, e, ",command=\"/bin/false\" %s %s\n", pub,
 	    t->name);
+}
+
+/* Does a remote forward listen on more than the bastion's loopback? */
+static int
+fwd_public(const struct forward *f)
+{
+	return f->dir == 'R' && f->bind[0] != '\0' &&
+	    strcmp(f->bind, "localhost") != 0 &&
+	    strcmp(f->bind, "127.0.0.1") != 0 && strcmp(f->bind, "::1") != 0;
+}
+
+/*
+ * The bastion's sshd_config block for the tunnel account: what the key
+ * line cannot say. permitlisten covers TCP only, and port-forwarding also
+ * lets a key listen on and connect to unix sockets (streamlocal), which no
+ * key option refuses. TCP forwarding stays on both ways: the tunnel is a
+ * remote forward, --probe and stale-port recovery a local one (ssh -W),
+ * each narrowed to the tunnel's ports by the key line.
+ */
+/* The account ssh logs in as on bastion b: its user, else ours. */
+static const char *
+account(const struct bastion *b)
+{
+	struct passwd *pw;
+
+	if (b->user[0] != '\0')
+		return b->user;
+	if ((pw = getpwuid(getuid())) == NULL ||
+	    !host_valid_user(pw->pw_name, strlen(pw->pw_name)))
+		return NULL;
+	return pw->pw_name;
+}
+
+int
+tunnel_sshd_match(const struct tunnel *t, char *buf, size_t sz,
+    struct sxerr *e)
+{
+	char users[TUN_BASTION_MAX * 34] = "", seen[TUN_BASTION_MAX * 34 + 2];
+	char needle[36];
+	const char *u;
+	size_t len = 0, i;
+	int public = 0;
+
+	for (i = 0; i < t->nbastion; i++) {
+		if ((u = account(&t->bastion[i])) == NULL)
+			return sxerr_set(e, EX_DATAERR, "bastion %s: give the "
+			    "account (user@host)", t->bastion[i].host);
+		/* each account once: ",a,b," holds ",u," or not */
+		snprintf(seen, sizeof(seen), ",%s,", users);
+		snprintf(needle, sizeof(needle), ",%s,", u);
+		if (strstr(seen, needle) != NULL)
+			continue;
+		if (users[0] != '\0')
+			strlcat(users, ",", sizeof(users));
+		strlcat(users, u, sizeof(users));
+	}
+	for (i = 0; i < t->nfwd; i++)
+		public |= fwd_public(&t->fwd[i]);
+	return cat(buf, sz, &len, e, "Match User %s\n"
+	    "\tAllowStreamLocalForwarding no\n"
+	    "\tAllowTcpForwarding yes\n"
+	    "\tGatewayPorts %s\n"
+	    "\tAllowAgentForwarding no\n"
+	    "\tX11Forwarding no\n"
+	    "\tPermitTunnel no\n"
+	    "\tPermitTTY no\n"
+	    "\tPermitUserRC no\n"
+	    "\tForceCommand /bin/false\n", users,
+	    public ? "clientspecified" : "no");
 }
 
 /* The collaborator's ssh_config block: ssh NAME reaches the first R

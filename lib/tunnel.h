@@ -76,6 +76,8 @@ int	tunnel_argv(const struct tunnel *, size_t, const char *,
 int	tunnel_probe_argv(const struct tunnel *, size_t, const struct forward *,
 	    const char *, struct sshargv *, struct sxerr *);
 int	tunnel_authkeys(const struct tunnel *, char *, size_t, struct sxerr *);
+int	tunnel_sshd_match(const struct tunnel *, char *, size_t,
+	    struct sxerr *);
 int	tunnel_client_block(const struct tunnel *, size_t, char *, size_t,
 	    struct sxerr *);
 const struct forward *tunnel_first_remote(const struct tunnel *);

@@ -44,7 +44,7 @@ only() {
 @test "bash: -f offers the features" {
 	run complete_bash ssh-allow-check "-f "
 	[ "$status" -eq 0 ]
-	[ "$(sort <<<"$output" | tr '\n' ' ')" = "copy ssh tunnels " ]
+	[ "$(sort <<<"$output" | tr '\n' ' ')" = "copy exec ssh tunnels " ]
 	run complete_bash ssh-allow-check "-q -f tu"
 	[ "$output" = tunnels ]
 }
@@ -99,7 +99,7 @@ only() {
 @test "bash: without bash-completion installed it still completes" {
 	BASH_COMPLETION=/nonexistent run complete_bash ssh-allow-check "-f "
 	[ "$status" -eq 0 ]
-	[ "$(sort <<<"$output" | tr '\n' ' ')" = "copy ssh tunnels " ]
+	[ "$(sort <<<"$output" | tr '\n' ' ')" = "copy exec ssh tunnels " ]
 	BASH_COMPLETION=/nonexistent run complete_bash ssh-allow-check "-"
 	has -W
 	BASH_COMPLETION=/nonexistent run complete_bash ssh-allow-check "-F $BATS_TEST_TMPDIR/pol/site."
@@ -115,7 +115,7 @@ only() {
 	[ "$status" -eq 0 ]
 	[ "$(sort <<<"$output" | tr '\n' ' ')" = "-F -P -V -W -d -f -h -n -q -v -x " ]
 	run complete_zsh ssh-allow-check "-f "
-	[ "$(sort <<<"$output" | tr '\n' ' ')" = "copy ssh tunnels " ]
+	[ "$(sort <<<"$output" | tr '\n' ' ')" = "copy exec ssh tunnels " ]
 	run complete_zsh ssh-allow-check "-F $BATS_TEST_TMPDIR/pol/site."
 	has site.yaml
 	run complete_zsh ssh-allow-check ""

@@ -34,6 +34,9 @@ static const char *bad[] = {
 	"2130706433", "0x7f.1", "0x7f000001", "017.0.0.1", "127.0.0.01",
 	"256.1.1.1", "1.2.3.4.5", "1.2.3", "[::1]", "::1%eth0", ":::",
 	"fe80::1::2", "a.123", "%h",
+	/* The unspecified addresses, in every spelling, reach this machine. */
+	"0.0.0.0", "0.0.0.0.", "::", "::0", "0:0:0:0:0:0:0:0", "::ffff:0.0.0.0",
+	"::FFFF:0:0", "0::0", "::0.0.0.0", "0", "0.0", "0x0",
 };
 
 static void
@@ -65,6 +68,30 @@ test_bad(void **state)
 		for (const char *m = e.msg; *m; m++)
 			assert_true((unsigned char)*m >= 0x20);
 	}
+}
+
+/* A bind address may be unspecified (listen on every address). */
+static void
+test_bind(void **state)
+{
+	static const struct { const char *in, *out; } ok[] = {
+		{ "0.0.0.0", "0.0.0.0" }, { "::", "::" },
+		{ "::ffff:0.0.0.0", "0.0.0.0" }, { "0:0::0", "::" },
+		{ "127.0.0.1", "127.0.0.1" },
+	};
+	char out[HOST_MAX + 1];
+	struct sxerr e;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (host_canon_bind(ok[i].in, out, sizeof(out), &e) != 0)
+			fail_msg("bind \"%s\" refused: %s", ok[i].in, e.msg);
+		assert_string_equal(out, ok[i].out);
+	}
+	assert_int_equal(host_canon_bind("0", out, sizeof(out), &e), -1);
+	assert_int_equal(host_canon_bind("a;b", out, sizeof(out), &e), -1);
+	assert_int_equal(host_canon("::", out, sizeof(out), &e), -1);
+	assert_non_null(strstr(e.msg, "unspecified"));
 }
 
 static void
@@ -165,6 +192,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_ports),

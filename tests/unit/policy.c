@@ -241,7 +241,7 @@ test_compiled_copy(void **state)
 	sleep(3);
 	assert_int_equal(policy_open(path, &p, &e), 0);
 	policy_free(p);
-	snprintf(cache, sizeof(cache), "chmod 666 %s/scitex-ssh/pol1-*", dir);
+	snprintf(cache, sizeof(cache), "chmod 666 %s/scitex-ssh/pol2-*", dir);
 	assert_int_equal(system(cache), 0);
 	assert_int_equal(policy_open(path, &p, &e), 0);
 	assert_non_null(p->cf);
@@ -249,6 +249,94 @@ test_compiled_copy(void **state)
 	snprintf(cache, sizeof(cache), "rm -rf '%s'", dir);
 	assert_int_equal(system(cache), 0);
 	unsetenv("XDG_CACHE_HOME");
+}
+
+/* The text is refused (78), the message holding want, at line:col. */
+static void
+refused(const char *text, const char *want)
+{
+	struct config *cf;
+	struct policy *p = NULL;
+	struct sxerr e;
+
+	assert_non_null(cf = calloc(1, sizeof(*cf)));
+	strlcpy(cf->path, "p.yaml", sizeof(cf->path));
+	assert_int_equal(config_parse("p.yaml", text, strlen(text), &cf->root,
+	    &e), 0);
+	if (policy_load(cf, &p, &e) != -1)
+		fail_msg("accepted: %s", text);
+	assert_int_equal(e.ex, EX_CONFIG);
+	if (strstr(e.msg, want) == NULL)
+		fail_msg("\"%s\": want \"%s\"", e.msg, want);
+	config_free(cf);
+}
+
+static void
+test_feature_names(void **state)
+{
+	struct config *cf;
+	struct policy *p;
+
+	refused("default: {tunels: allow}\n", "p.yaml:1:11: unknown feature "
+	    "\"tunels\": did you mean \"tunnels\"?");
+	refused("hosts:\n  a: {SSH: deny}\n", "p.yaml:2:7: unknown feature "
+	    "\"SSH\": did you mean \"ssh\"?");
+	refused("hosts:\n  a: {Tunnels: deny}\n", "did you mean \"tunnels\"");
+	refused("hosts:\n  a: {jupyter: deny}\n", "unknown feature "
+	    "\"jupyter\": known are ssh, tunnels, copy, exec");
+	refused("features: [jupyter]\nhosts:\n  a: {jupiter: deny}\n",
+	    "did you mean \"jupyter\"");
+	refused("features: [Jupyter]\n", "p.yaml:1:12: features: "
+	    "\"Jupyter\" is not a valid feature name");
+	refused("features: {a: b}\n", "features: expected a list");
+	refused("features: [[a]]\n", "features: expected a feature name");
+	/* declared: valid, and decides */
+	p = load("features: [jupyter]\nhosts:\n  a: {jupyter: allow}\n", &cf);
+	expect(p, "a", "jupyter", 1, DEC_RULE, 3);
+	policy_free(p);
+	config_free(cf);
+}
+
+static void
+test_pattern_canon(void **state)
+{
+	struct config *cf;
+	struct policy *p;
+	struct decision d;
+	char buf[512];
+
+	p = load("hosts:\n"
+	    "  \"evil.test.\": {ssh: deny}\n"
+	    "  \"0:0:0:0:0:0:0:1\": {ssh: deny}\n"
+	    "  \"::FFFF:10.0.0.1\": {ssh: deny}\n"
+	    "  \"*.Example.ORG.\": {ssh: deny}\n"
+	    "  \"!Keep.Example.Org,*\": {exec: deny}\n"
+	    "  \"*\": {ssh: allow, exec: allow}\n", &cf);
+	expect(p, "evil.test", "ssh", 0, DEC_RULE, 2);
+	expect(p, "::1", "ssh", 0, DEC_RULE, 3);
+	expect(p, "10.0.0.1", "ssh", 0, DEC_RULE, 4);
+	expect(p, "a.example.org", "ssh", 0, DEC_RULE, 5);
+	expect(p, "other", "ssh", 1, DEC_RULE, 7);
+	expect(p, "keep.example.org", "exec", 1, DEC_RULE, 7);
+	expect(p, "x", "exec", 0, DEC_RULE, 6);
+	/* -x shows the pattern as written */
+	policy_decide(p, "::1", "ssh", &d);
+	policy_explain(&d, "::1", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"0:0:0:0:0:0:0:1\""));
+	policy_free(p);
+	config_free(cf);
+	refused("hosts:\n  \"127.1\": {ssh: deny}\n", "p.yaml:2:3: pattern "
+	    "\"127.1\" can never match: 127.1: not a valid host");
+	refused("hosts:\n  \"a,2130706433\": {ssh: deny}\n",
+	    "can never match");
+	refused("hosts:\n  \"a..b\": {ssh: deny}\n", "can never match");
+	refused("hosts:\n  \"*..b\": {ssh: deny}\n", "can never match: an "
+	    "empty label");
+	refused("hosts:\n  \".*\": {ssh: deny}\n", "can never match");
+	refused("hosts:\n  \"0.0.0.0\": {ssh: deny}\n", "unspecified");
+	refused("hosts:\n  \"!::\": {ssh: deny}\n", "unspecified");
+	refused("hosts:\n  \"-a\": {ssh: deny}\n", "can never match");
+	refused("hosts:\n  \"a$b\": {ssh: deny}\n", "not allowed");
 }
 
 int
@@ -261,6 +349,8 @@ main(void)
 		cmocka_unit_test(test_empty_and_missing),
 		cmocka_unit_test(test_case_and_explain),
 		cmocka_unit_test(test_features),
+		cmocka_unit_test(test_feature_names),
+		cmocka_unit_test(test_pattern_canon),
 		cmocka_unit_test(test_many_rules),
 		cmocka_unit_test(test_compiled_copy),
 	};

@@ -235,6 +235,35 @@ test_authkeys(void **state)
 	rmdir(dir);
 }
 
+static void
+test_sshd_match(void **state)
+{
+	char buf[2048];
+	struct tunnel t;
+	struct sxerr e;
+
+	tunnel_init(&t, "labbox");
+	assert_int_equal(host_parse_bastion("tun@gw1", &t.bastion[0], &e), 0);
+	assert_int_equal(host_parse_bastion("tun@gw2", &t.bastion[1], &e), 0);
+	assert_int_equal(host_parse_bastion("tu@gw3", &t.bastion[2], &e), 0);
+	t.nbastion = 3;
+	assert_int_equal(tunnel_parse_forward("R 2222:localhost:22", &t.fwd[0],
+	    &e), 0);
+	t.nfwd = 1;
+	assert_int_equal(tunnel_sshd_match(&t, buf, sizeof(buf), &e), 0);
+	assert_string_equal(buf, "Match User tun,tu\n"
+	    "\tAllowStreamLocalForwarding no\n\tAllowTcpForwarding yes\n"
+	    "\tGatewayPorts no\n\tAllowAgentForwarding no\n"
+	    "\tX11Forwarding no\n\tPermitTunnel no\n\tPermitTTY no\n"
+	    "\tPermitUserRC no\n\tForceCommand /bin/false\n");
+	/* a forward listening beyond loopback needs the client's bind */
+	assert_int_equal(tunnel_parse_forward("R *:2223:localhost:22",
+	    &t.fwd[1], &e), 0);
+	t.nfwd = 2;
+	assert_int_equal(tunnel_sshd_match(&t, buf, sizeof(buf), &e), 0);
+	assert_non_null(strstr(buf, "\tGatewayPorts clientspecified\n"));
+}
+
 int
 main(void)
 {
@@ -246,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_argv),
 		cmocka_unit_test(test_client_block),
 		cmocka_unit_test(test_authkeys),
+		cmocka_unit_test(test_sshd_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: AGPL-3.0-only
+# ssh reads ~/.ssh/config from the password database's home, not from
+# $HOME. To test the shipped snippets as a user has them, a command runs
+# in a private mount namespace where that home is the test's $HOME (the
+# namespace, and the bind mount with it, end with the command).
+#
+#   userssh_skip             skip the test where mount namespaces are not
+#                            available
+#   userssh_config [LINE...] ~/.ssh/config: Include the policy snippet,
+#                            then LINEs
+#   in_home CMD...           CMD with ~ (for ssh) being $HOME
+
+userssh_skip() {
+	unshare -m true 2>/dev/null || skip "no mount namespaces here"
+}
+
+userssh_config() {
+	{
+		echo "Include $TOP/ssh_config.d/10-scitex-policy.conf"
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$HOME/.ssh/config"
+}
+
+in_home() {
+	local pwhome
+	pwhome=$(getent passwd "$(id -u)" | cut -d: -f6)
+	# shellcheck disable=SC2016 # expanded by the inner sh, on purpose
+	unshare -m sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' \
+	    "$HOME" "$pwhome" "$@"
+}
