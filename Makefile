@@ -52,11 +52,22 @@ MAN7      = $(wildcard man/man7/*.7)
 MAN8      = $(wildcard man/man8/*.8)
 MANS      = $(strip $(MAN1) $(MAN5) $(MAN7) $(MAN8))
 SHELLCODE = $(wildcard tests/lib/*.bash tests/lib/*.sh tests/run bench/run bench/*.sh \
-            .ci/run .ci/deps)
+            .ci/run .ci/deps .ci/fresh)
 COMPLETIONS = $(wildcard completions/bash/*)
 
-.PHONY: all check install uninstall clean lint bench fuzz demo deps unit
+.PHONY: all check install uninstall clean lint bench fuzz demo deps unit \
+        deps-build deps-demo deps-check deps-bench
 all: $(BINS)
+
+# Before any compiler runs: the build's packages, or one line naming the
+# missing ones and the command that installs them. demo, check and bench
+# install their own packages first, then ask again in the make they start.
+NOPREFLIGHT = deps deps-build deps-demo deps-check deps-bench demo check \
+              bench lint clean uninstall
+ifneq ($(filter-out $(NOPREFLIGHT),$(or $(MAKECMDGOALS),all)),)
+PREFLIGHT := $(shell sh .ci/deps -n build 2>&1)
+$(if $(PREFLIGHT),$(error $(PREFLIGHT)))
+endif
 
 $(O)/lib/%.o: lib/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -100,8 +111,11 @@ $(NOCHECK): cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(HDRS)
 	$(CC) $(XCFLAGS) $(CFLAGS) -DGUARD_TEST_NOCHECK $(XLDFLAGS) $(LDFLAGS) \
 	    -o $@ cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(LIBS)
 
-# The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
-check: all $(UNITBIN) $(NOCHECK)
+# The whole suite: unit tests, bats suites, lint; one line
+# "N passed, N failed, N skipped". Installs the check set first (as root).
+check:
+	@sh .ci/deps check
+	@$(MAKE) --no-print-directory all $(UNITBIN) $(NOCHECK)
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
 
 lint:
@@ -109,13 +123,18 @@ lint:
 	shellcheck -x $(SHELLCODE)
 	$(if $(COMPLETIONS),shellcheck -x -s bash $(COMPLETIONS))
 
+# The Debian packages by set (.ci/deps says which): deps installs them all.
 deps:
-	@sh .ci/deps
+	@sh .ci/deps all
+deps-build deps-demo deps-check deps-bench:
+	@sh .ci/deps $(@:deps-%=%)
 
 demo:
 	@tests/lib/demo.sh $(O)/bin
 
-bench: all
+bench:
+	@sh .ci/deps bench
+	@$(MAKE) --no-print-directory all
 	@O=$(O) bench/run
 
 FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
