@@ -288,9 +288,13 @@ adopt(const char *portarg, const char *name, const char *mflag)
 	return 0;
 }
 
-/* -K: the authorized_keys line for the bastion's tunnel account. */
+/*
+ * -K: the authorized_keys line for the bastion's tunnel account. Without
+ * a name, -p or -b it falls back on the host name like the rest; when no
+ * tunnel has that name, say what -K needs rather than "no such tunnel".
+ */
 static int
-authorized_keys(const struct lc_req *q)
+authorized_keys(const struct lc_req *q, int named)
 {
 	static struct tunnel t;
 	static char line[20000];
@@ -298,8 +302,13 @@ authorized_keys(const struct lc_req *q)
 	struct config *cf;
 	struct sxerr e;
 
-	if (lc_tunnel(q, cfgfile, &cf, &t, &b, &e) == -1)
+	if (lc_tunnel(q, cfgfile, &cf, &t, &b, &e) == -1) {
+		if (e.ex == 1 && !named && q->nbastion == 0 && q->port == NULL)
+			errx(EX_USAGE, "-K needs a defined tunnel's name, or "
+			    "-p and -b (no tunnel is named %s, this host's "
+			    "name)", q->name);
 		errx(e.ex, "%s", e.msg);
+	}
 	config_free(cf);
 	if (tunnel_authkeys(&t, line, sizeof(line), &e) == -1)
 		errx(e.ex, "%s", e.msg);
@@ -412,7 +421,7 @@ main(int argc, char *argv[])
 
 	q.name = name;
 	if (authkeys)
-		return authorized_keys(&q);
+		return authorized_keys(&q, argc == 1);
 	ctx(&c);
 	return started(lc_setup(&c, &q, stdout, &e), &e);
 }
