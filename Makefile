@@ -55,11 +55,22 @@ MAN7      = $(wildcard man/man7/*.7)
 MAN8      = $(wildcard man/man8/*.8)
 MANS      = $(strip $(MAN1) $(MAN5) $(MAN7) $(MAN8))
 SHELLCODE = $(wildcard tests/lib/*.bash tests/lib/*.sh tests/run bench/run bench/*.sh \
-            .ci/run .ci/deps)
+            .ci/run .ci/deps .ci/fresh)
 COMPLETIONS = $(wildcard completions/bash/*)
 
-.PHONY: all check install uninstall clean lint bench fuzz demo deps unit
+.PHONY: all check check-build install uninstall clean lint bench fuzz demo \
+        deps deps-build deps-demo deps-check deps-bench unit
 all: $(BINS)
+
+# Before any compiler runs: the build's packages, or one line naming the
+# missing ones and the command that installs them. demo, check and bench
+# install their own packages first, then ask again in the make they start.
+NOPREFLIGHT = deps deps-build deps-demo deps-check deps-bench demo check \
+              bench lint clean uninstall
+ifneq ($(filter-out $(NOPREFLIGHT),$(or $(MAKECMDGOALS),all)),)
+PREFLIGHT := $(shell sh .ci/deps -n build 2>&1)
+$(if $(PREFLIGHT),$(error $(PREFLIGHT)))
+endif
 
 $(O)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -104,26 +115,36 @@ unit: $(UNITBIN)
 # Landlock rules and runs scp or rsync with no path check (the kernel layer
 # alone); nolandlock runs a program as on a kernel without Landlock.
 TESTBIN   = $(O)/test/llexec $(O)/test/nolandlock
-$(O)/test/%: tests/lib/%.c $(LIBA) $(HDRS)
+$(O)/test/%: tests/lib/%.c $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
-# The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
-check: all $(UNITBIN) $(TESTBIN)
+# The whole suite: unit tests, bats suites, lint; one line
+# "N passed, N failed, N skipped". Installs the check set first (as root).
+check:
+	@sh .ci/deps check
+	@$(MAKE) --no-print-directory check-build
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
+check-build: all $(UNITBIN) $(TESTBIN)
+	@:
 
 lint:
 	$(if $(MANS),mandoc -Tlint -W warning $(MANS))
 	shellcheck -x $(SHELLCODE)
 	$(if $(COMPLETIONS),shellcheck -x -s bash $(COMPLETIONS))
 
+# The Debian packages by set (.ci/deps says which): deps installs them all.
 deps:
-	@sh .ci/deps
+	@sh .ci/deps all
+deps-build deps-demo deps-check deps-bench:
+	@sh .ci/deps $(@:deps-%=%)
 
 demo:
 	@tests/lib/demo.sh $(O)/bin
 
-bench: all
+bench:
+	@sh .ci/deps bench
+	@$(MAKE) --no-print-directory all
 	@O=$(O) bench/run
 
 FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))

@@ -137,10 +137,12 @@ adopt(const char *portarg, const struct lc_req *q)
 
 /*
  * -K: the authorized_keys line for the bastion's tunnel account, then the
- * sshd_config block it needs (as # comments never taken for a key).
+ * sshd_config block it needs (as # comments never taken for a key). Without
+ * a name, -p or -b it falls back on the host name like the rest; when no
+ * tunnel has that name, say what -K needs rather than "no such tunnel".
  */
 static int
-authorized_keys(const struct lc_req *q)
+authorized_keys(const struct lc_req *q, int named)
 {
 	static struct tunnel t;
 	static char line[20000], block[2048];
@@ -148,8 +150,13 @@ authorized_keys(const struct lc_req *q)
 	struct config *cf;
 	struct sxerr e;
 
-	if (lc_tunnel(q, cfgfile, &cf, &t, &b, &e) == -1)
+	if (lc_tunnel(q, cfgfile, &cf, &t, &b, &e) == -1) {
+		if (e.ex == 1 && !named && q->nbastion == 0 && q->port == NULL)
+			errx(EX_USAGE, "-K needs a defined tunnel's name, or "
+			    "-p and -b (no tunnel is named %s, this host's "
+			    "name)", q->name);
 		errx(e.ex, "%s", e.msg);
+	}
 	config_free(cf);
 	if (tunnel_authkeys(&t, line, sizeof(line), &e) == -1 ||
 	    tunnel_sshd_match(&t, block, sizeof(block), &e) == -1)
@@ -283,7 +290,7 @@ main(int argc, char *argv[])
 		return supervise(name);
 	}
 	if (m.authkeys)
-		return authorized_keys(&q);
+		return authorized_keys(&q, argc == 1);
 	ctx(&c);
 	return started(lc_setup(&c, &q, stdout, &e), &e);
 }

@@ -158,6 +158,15 @@ EOC
 	[ "$status" -eq 64 ]
 }
 
+@test "-K with no name and no tunnel named after the host: what -K needs, 64" {
+	refused 64 -K
+	[[ $output == *"-K needs a defined tunnel's name, or -p and -b"* ]]
+	[[ $output == *"no tunnel is named $(hostname -s)"* ]]
+	# Named but not defined: not there, 1, as for every other use.
+	refused 1 -K nosuch
+	[[ $output == *"nosuch: no such tunnel"* ]]
+}
+
 @test "-n shows definition and exact argv and changes nothing" {
 	mapfile -t a < <(tunnel_up_args)
 	run ssh-tunnel-up -n "${a[@]}" labbox

@@ -2,25 +2,28 @@
 # SPDX-License-Identifier: AGPL-3.0-only
 # ssh-tunnel-mcp driven by the reference MCP client, the TypeScript SDK,
 # which negotiates the version, lists the tools and checks every
-# structuredContent against the tool's outputSchema. Runs only where the
-# SDK is installed (nothing is fetched here):
-#   npm install --prefix DIR @modelcontextprotocol/sdk
-#   MCP_SDK_DIR=DIR make check TESTS=0650
+# structuredContent against the tool's outputSchema. The SDK, pinned by
+# tests/mcp-sdk/package-lock.json, is what `make check` (.ci/deps check)
+# installs into build/mcp-sdk; MCP_SDK_DIR names another install. Nothing
+# is fetched here.
 
 load ../lib/common
 
 setup() {
 	common_setup
-	[ -n "${MCP_SDK_DIR:-}" ] &&
-	    [ -d "$MCP_SDK_DIR/node_modules/@modelcontextprotocol/sdk" ] ||
-	    skip "MCP_SDK_DIR does not hold @modelcontextprotocol/sdk"
+	: "${MCP_SDK_DIR:=$TOP/build/mcp-sdk}"
+	[ -d "$MCP_SDK_DIR/node_modules/@modelcontextprotocol/sdk" ] ||
+	    skip "no SDK in $MCP_SDK_DIR (make deps-check installs it)"
 	command -v node >/dev/null || skip "node is not installed"
+	# The script beside a link to the SDK: node finds the modules, and
+	# nothing is written outside the test's own directory.
+	ln -s "$MCP_SDK_DIR/node_modules" "$BATS_TEST_TMPDIR/node_modules"
 	write_config <<'EOC'
 default: {ssh: allow, tunnels: deny}
 hosts:
   labbox: {tunnels: allow}
 EOC
-	cat >"$MCP_SDK_DIR/scitex-ssh-check.mjs" <<'EOJ'
+	cat >"$BATS_TEST_TMPDIR/check.mjs" <<'EOJ'
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
@@ -52,12 +55,8 @@ console.log(JSON.stringify(out));
 EOJ
 }
 
-teardown() {
-	rm -f "${MCP_SDK_DIR:-/nonexistent}/scitex-ssh-check.mjs"
-}
-
 @test "the MCP TypeScript SDK client: handshake, tools, schemas, errors" {
-	run node "$MCP_SDK_DIR/scitex-ssh-check.mjs" "$BUILD/bin/ssh-tunnel-mcp"
+	run node "$BATS_TEST_TMPDIR/check.mjs" "$BUILD/bin/ssh-tunnel-mcp"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	r=$output

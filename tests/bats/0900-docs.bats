@@ -323,8 +323,10 @@ yaml_examples() {
 	# error on stderr: any word there is a failure.
 	mkdir -p "$BATS_TEST_TMPDIR/ex"
 	yaml_examples "$page" "$BATS_TEST_TMPDIR/ex"
-	awk '/^    default:/ { on = 1 } on && /^[^ ]/ { exit } on' \
-	    "$TOP/README.md" | sed 's/^    //' >"$BATS_TEST_TMPDIR/ex/readme.yaml"
+	# README's is a here-document naming this host, as the shell writes it.
+	awk '/^    default:/ { on = 1 } on && /^([^ ]|    EOF$)/ { exit } on' \
+	    "$TOP/README.md" | sed -e 's/^    //' -e "s/\$(hostname)/$(hostname)/" \
+	    >"$BATS_TEST_TMPDIR/ex/readme.yaml"
 	for f in "$BATS_TEST_TMPDIR"/ex/*.yaml; do
 		[ -s "$f" ] || continue
 		n=$((n + 1))

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ftw.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,16 +15,37 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static struct guard g;
 static struct guard_cmd cmd;
 
-/* Two roots and a symlink that leads out, made once per run. */
+static char dir[256];
+
+static int
+rm1(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/* libFuzzer ends a finished run with exit(): the tree goes with it. */
+static void
+cleanup(void)
+{
+	nftw(dir, rm1, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/*
+ * Two roots and a symlink that leads out, made once per run in $TMPDIR
+ * (or /tmp), removed at exit.
+ */
 static void
 init(void)
 {
-	static char dir[] = "/tmp/scitex-fuzz-guard-XXXXXX";
-	char p[256];
+	const char *tmp = getenv("TMPDIR");
+	char p[512];
 	struct sxerr e;
 
+	snprintf(dir, sizeof(dir), "%s/scitex-fuzz-guard-XXXXXX",
+	    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		abort();
+	atexit(cleanup);
 	snprintf(p, sizeof(p), "%s/ro", dir);
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/rw", dir);

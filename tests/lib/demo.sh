@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 if [ -z "${DEMO_NOBUILD:-}" ]; then
-	sh .ci/deps
+	sh .ci/deps demo
 	make -s all
 fi
 BIN=$(cd "${1:-build/out/bin}" && pwd)
@@ -50,7 +50,7 @@ ssh-tunnel-up -p "$RPORT" -b "$ME@127.0.0.1:$BPORT" -s "$B/id_ed25519" \
     -l "127.0.0.1:$BPORT" -o "UserKnownHostsFile=$B/known_hosts" labbox
 
 say "ssh-tunnel-ls"
-ssh-tunnel-ls -H | column -t -s "$(printf '\t')"
+ssh-tunnel-ls -H
 
 say "ssh-tunnel-ls --probe"
 ssh-tunnel-ls --probe
