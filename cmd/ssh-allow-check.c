@@ -219,77 +219,88 @@ gate(const char *file, char *hostport, const char *feature, int fdpass)
 	return 0;
 }
 
+struct opts {
+	const char	*file;
+	const char	*feature;
+	char		*hostport;
+	int		 deny, fdpass, validate_only, explain;
+};
+
+static void
+option(int ch, struct opts *o)
+{
+	switch (ch) {
+	case 'd':
+		o->deny = 1;
+		break;
+	case 'F':
+		o->file = optarg;
+		break;
+	case 'f':
+		o->feature = optarg;
+		break;
+	case 'h':
+		usage(stdout, 0);
+		break;
+	case 'n':
+		o->validate_only = 1;
+		break;
+	case 'P':
+		o->fdpass = 1;
+		break;
+	case 'q':
+		quiet = 1;
+		verbose = 0;
+		break;
+	case 'V':
+		exit(out_version("ssh-allow-check"));
+	case 'v':
+		verbose = 1;
+		quiet = 0;
+		break;
+	case 'W':
+		o->hostport = optarg;
+		break;
+	case 'x':
+		o->explain = 1;
+		break;
+	case '?':
+	default:
+		usage(stderr, EX_USAGE);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *file = NULL, *feature = "ssh";
-	char *hostport = NULL;
-	int ch, deny = 0, fdpass = 0, validate_only = 0, explain = 0;
+	struct opts o = { NULL, "ssh", NULL, 0, 0, 0, 0 };
 	struct sxerr e;
+	int ch;
 
 	/* ssh runs ProxyCommand and Match exec with fds we cannot trust. */
 	if (out_stdfd() == -1)
 		err(EX_OSERR, "/dev/null");
 	verbose = out_debug_env();
-	while ((ch = getopt(argc, argv, "dF:f:hnPqVvW:x")) != -1) {
-		switch (ch) {
-		case 'd':
-			deny = 1;
-			break;
-		case 'F':
-			file = optarg;
-			break;
-		case 'f':
-			feature = optarg;
-			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case 'n':
-			validate_only = 1;
-			break;
-		case 'P':
-			fdpass = 1;
-			break;
-		case 'q':
-			quiet = 1;
-			verbose = 0;
-			break;
-		case 'V':
-			return out_version("ssh-allow-check");
-		case 'v':
-			verbose = 1;
-			quiet = 0;
-			break;
-		case 'W':
-			hostport = optarg;
-			break;
-		case 'x':
-			explain = 1;
-			break;
-		case '?':
-		default:
-			usage(stderr, EX_USAGE);
-		}
-	}
+	while ((ch = getopt(argc, argv, "dF:f:hnPqVvW:x")) != -1)
+		option(ch, &o);
 	argc -= optind;
 	argv += optind;
 
-	if (policy_valid_feature(feature, &e) == -1)
+	if (policy_valid_feature(o.feature, &e) == -1)
 		errx(EX_DATAERR, "-f: %s", e.msg);
-	if (validate_only) {
-		if (argc != 0 || deny || fdpass || hostport || explain)
+	if (o.validate_only) {
+		if (argc != 0 || o.deny || o.fdpass || o.hostport || o.explain)
 			usage(stderr, EX_USAGE);
-		return validate(file);
+		return validate(o.file);
 	}
-	if (hostport != NULL) {
-		if (argc != 0 || deny || explain)
+	if (o.hostport != NULL) {
+		if (argc != 0 || o.deny || o.explain)
 			usage(stderr, EX_USAGE);
-		return gate(file, hostport, feature, fdpass);
+		return gate(o.file, o.hostport, o.feature, o.fdpass);
 	}
-	if (argc != 1 || fdpass)
+	if (argc != 1 || o.fdpass)
 		usage(stderr, EX_USAGE);
-	if (deny)
-		refuse(file, argv[0], feature);
-	return check(file, argv[0], feature, explain);
+	if (o.deny)
+		refuse(o.file, argv[0], o.feature);
+	return check(o.file, argv[0], o.feature, o.explain);
 }

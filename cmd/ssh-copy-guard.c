@@ -215,15 +215,62 @@ serve_sftp(const struct guard *g, const struct guard_cmd *cmd, char **env)
 	exit(rc);
 }
 
+struct opts {
+	const char	*conf;
+	const char	*sftp;
+	int		 dry, have_roots;
+};
+
+static void
+option(int ch, struct guard *g, struct opts *o)
+{
+	struct sxerr e;
+
+	switch (ch) {
+	case 'F':
+		o->conf = optarg;
+		break;
+	case 'h':
+		usage(stdout, 0);
+	case 'n':
+		o->dry = 1;
+		break;
+	case 'q':
+		quiet = 1;
+		verbose = 0;
+		break;
+	case 'r':
+		if (guard_add_root(g, optarg, &e) == -1)
+			errx(e.ex, "%s", e.msg);
+		o->have_roots = 1;
+		break;
+	case 's':
+		if (optarg[0] != '/' || strlen(optarg) >= sizeof(g->sftp_server))
+			errx(EX_USAGE, "-s: an absolute path");
+		o->sftp = optarg;
+		break;
+	case 'V':
+		exit(out_version("ssh-copy-guard"));
+	case 'v':
+		verbose = 1;
+		quiet = 0;
+		break;
+	case '?':
+	default:
+		usage(stderr, EX_USAGE);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct guard g;
 	static struct guard_cmd cmd;
+	struct opts o = { NULL, NULL, 0, 0 };
 	struct sxerr e;
 	char *env[16];
-	const char *conf = NULL, *sftp = NULL, *oc;
-	int ch, dry = 0, have_roots = 0;
+	const char *oc;
+	int ch;
 
 	if (out_stdfd() == -1)
 		err(EX_OSERR, "/dev/null");
@@ -231,47 +278,13 @@ main(int argc, char *argv[])
 	openlog("ssh-copy-guard", LOG_PID | LOG_NDELAY, LOG_AUTH);
 	guard_init(&g);
 	verbose = out_debug_env();
-	while ((ch = getopt(argc, argv, "F:hnqr:s:Vv")) != -1) {
-		switch (ch) {
-		case 'F':
-			conf = optarg;
-			break;
-		case 'h':
-			usage(stdout, 0);
-		case 'n':
-			dry = 1;
-			break;
-		case 'q':
-			quiet = 1;
-			verbose = 0;
-			break;
-		case 'r':
-			if (guard_add_root(&g, optarg, &e) == -1)
-				errx(e.ex, "%s", e.msg);
-			have_roots = 1;
-			break;
-		case 's':
-			if (optarg[0] != '/' ||
-			    strlen(optarg) >= sizeof(g.sftp_server))
-				errx(EX_USAGE, "-s: an absolute path");
-			sftp = optarg;
-			break;
-		case 'V':
-			return out_version("ssh-copy-guard");
-		case 'v':
-			verbose = 1;
-			quiet = 0;
-			break;
-		case '?':
-		default:
-			usage(stderr, EX_USAGE);
-		}
-	}
+	while ((ch = getopt(argc, argv, "F:hnqr:s:Vv")) != -1)
+		option(ch, &g, &o);
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
 		usage(stderr, EX_USAGE);
-	load_config(&g, conf, have_roots, sftp);
+	load_config(&g, o.conf, o.have_roots, o.sftp);
 
 	if ((oc = getenv("SSH_ORIGINAL_COMMAND")) == NULL) {
 		sxerr_set(&e, EX_NOPERM, "this key may only copy files "
@@ -280,7 +293,7 @@ main(int argc, char *argv[])
 	}
 	if (guard_parse(&g, oc, strlen(oc), &cmd, &e) == -1)
 		refused(&e);
-	if (dry) {
+	if (o.dry) {
 		print_argv(stdout, &cmd);
 		return out_close(stdout) == 0 ? 0 : EX_OSERR;
 	}
