@@ -149,19 +149,42 @@ t_detached(void **st)
 	rmdir(dir);
 }
 
+/* Whether /proc/PID/comm is NAME: the child has exec'd it. */
+static int
+comm_is(pid_t pid, const char *name)
+{
+	char path[64], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return strcmp(buf, name) == 0;
+}
+
 /* Tied: stopped by spawn_stop with SIGTERM, SIGKILL after the wait. */
 static void
 t_tied_stop(void **st)
 {
 	/* SIG_IGN survives the exec: sleep ignores SIGTERM, leaves no child */
 	char *argv[] = { "sh", "-c", "trap '' TERM; exec sleep 30", NULL };
-	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	struct sxerr e;
 	long long t0;
 	pid_t pid;
+	int i;
 
 	assert_int_equal(spawn_tied(argv, -1, &pid, &e), 0);
-	nanosleep(&ts, NULL);	/* the trap set, the exec done */
+	/* the trap set and the exec done: comm is "sleep" (up to 10 s) */
+	for (i = 0; i < 1000 && !comm_is(pid, "sleep"); i++)
+		nanosleep(&ts, NULL);
 	t0 = now_ms();
 	spawn_stop(pid, 300);
 	assert_true(now_ms() - t0 >= 250);
