@@ -401,6 +401,13 @@ row() {
 	    "${V[autossh.$k]:--}" "$(ratio "${V[autossh.$k]:--}" "${V[ssh-tunnel-up.$k]:--}")"
 }
 
+# FLEET_RUN: commands run here instead of the table, with everything
+# above at hand (for looking into one phase, e.g. under perf or strace).
+if [ -n "${FLEET_RUN:-}" ]; then
+	eval "$FLEET_RUN"
+	exit $?
+fi
+
 rc=0
 for N in $FLEET_N; do
 	make_labs "$N" || { echo "fleet: cannot make $N labs" >&2; exit 1; }

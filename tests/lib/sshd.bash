@@ -133,25 +133,38 @@ _descendants() {
 	    } while (more) }'
 }
 
+# _started PID...: "PID STARTTIME" for each that runs and is no zombie
+# (a zombie has let its sockets go; init reaps orphans late on a busy
+# host). The start time tells a process from a later one with its pid.
+_started() {
+	[ $# -gt 0 ] || return 0
+	# shellcheck disable=SC2002,SC2046 # mawk stops at a file gone
+	cat $(printf '/proc/%s/stat ' "$@") 2>/dev/null |
+	    awk '{ p = $1; sub(/.*\) /, ""); if ($1 != "Z") print p, $20 }'
+}
+
 # sshd_stop DIR: the listener and every connection it serves, as when the
-# bastion's sshd is killed or restarted.
+# bastion's sshd is killed or restarted. Only those processes: the pids
+# of a busy host are reused within seconds.
 sshd_stop() {
-	local dir=$1 pid i all
+	local dir=$1 pid i all left
 	[ -f "$dir/pid" ] || return 0
 	pid=$(cat "$dir/pid")
 	rm -f "$dir/pid"
-	all="$pid $(_descendants "$pid")"
-	# shellcheck disable=SC2086
-	kill $all 2>/dev/null || return 0
-	# Until none runs; a zombie has let its sockets go (init reaps the
-	# orphaned ones in its own time, a second or more on a busy host).
+	# shellcheck disable=SC2046
+	all=$(_started "$pid" $(_descendants "$pid"))
+	[ -n "$all" ] || return 0
+	# shellcheck disable=SC2046
+	kill $(cut -d' ' -f1 <<<"$all") 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
-		ps -o stat= -p "${all// /,}" 2>/dev/null | grep -qv '^Z' ||
-		    return 0
+		# shellcheck disable=SC2046
+		left=$(_started $(cut -d' ' -f1 <<<"$all") |
+		    grep -Fxf - <(echo "$all") || :)
+		[ -n "$left" ] || return 0
 		sleep 0.05
 	done
-	# shellcheck disable=SC2086
-	kill -9 $all 2>/dev/null
+	# shellcheck disable=SC2046
+	kill -9 $(cut -d' ' -f1 <<<"$left") 2>/dev/null
 	return 0
 }
 
