@@ -58,6 +58,7 @@ BADDR=10.77.0.1
 BMAC=02:77:00:00:00:01
 hz=$(getconf CLK_TCK)
 APIDS=()
+declare -A R=() V=() F=()
 
 # The stale processes of a run cut short go with the namespaces (the
 # outer trap); only the temp dir and the sshd are ours to end here.
@@ -253,7 +254,7 @@ up() {
 			;;
 		esac
 	done
-	wait_all "$2" 120 || { echo "fleet: $1: not all $2 up" >&2; return 1; }
+	wait_all "$2" 600 || { echo "fleet: $1: not all $2 up" >&2; return 1; }
 	R[up]=$(since "$t0") R[upfail]=$fail
 }
 
@@ -278,7 +279,7 @@ herd() {
 	R[outage]=$(since "$t_kill")
 	sshd_restart "$B"
 	t0=$(now)
-	if ! wait_all "$2" 300 ${3:+ls}; then
+	if ! wait_all "$2" 600 ${3:+ls}; then
 		echo "fleet: $1: not all $2 back" >&2
 		R[back]=-
 		return 1
