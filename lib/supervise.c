@@ -66,6 +66,9 @@ static const struct reason reasons[] = {
 	    "throttled" },
 	{ "kex_exchange_identification: read: Connection reset by peer",
 	    "throttled" },
+	/* Accepted, but no banner within ConnectTimeout: a bastion too busy
+	 * to answer, not a dead path; retrying at once would keep it so. */
+	{ "Connection timed out during banner exchange", "throttled" },
 	{ "remote port forwarding failed", "port-busy" },
 	{ "Could not request local forwarding", "port-busy" },
 	{ "Address already in use", "port-busy" },

@@ -36,6 +36,7 @@ static const struct { const char *line, *reason; } lines[] = {
 	{ "kex_exchange_identification: Connection closed by remote host",
 	    "throttled" },
 	{ "Connection reset by 127.0.0.1 port 45650", NULL },
+	{ "Connection timed out during banner exchange", "throttled" },
 	{ "debug1: connect to address 127.0.0.1 port 1: Connection refused",
 	    NULL },
 	{ "debug1: kex_exchange_identification: banner line 0: SSH-2.0-x",
