@@ -33,7 +33,7 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 trap 'exit 1' INT TERM
 
-now() { date +%s.%N; }
+now() { echo "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # banner PORT: the lab's sshd answers through the bastion's PORT.

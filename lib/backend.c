@@ -131,6 +131,22 @@ backend_supervisor(const struct places *pl, const char *name, pid_t *pid)
 }
 
 /*
+ * SIGTERM to the daemon's supervisor of name if it is proven ours, without
+ * waiting: ssh-tunnel-down -a signals every one first, then waits for
+ * each, so that 500 stop in the time of one. 1 when one was signalled.
+ */
+int
+backend_signal(const struct tref *r)
+{
+	pid_t pid;
+
+	if (strcmp(r->b->name, "daemon") != 0 ||
+	    !backend_supervisor(&r->pl, r->name, &pid))
+		return 0;
+	return kill(pid, SIGTERM) == 0;
+}
+
+/*
  * SIGTERM to the supervisor only once it is proven ours; it stops ssh and
  * exits within 5 s. Returns 1 when one was running, 0 when none was.
  */
@@ -160,15 +176,22 @@ daemon_stop(const struct places *pl, const char *name, struct sxerr *e)
 	return 1;
 }
 
+/*
+ * Append r. The array doubles whenever n reaches a power of two (from
+ * 16): a thousand definitions are copied a few times each, not a thousand.
+ */
 static int
 add_ref(struct tref **v, size_t *n, const struct tref *r, struct sxerr *e)
 {
 	struct tref *nv;
 
-	if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL)
-		return sxerr_errno(e, EX_OSERR, "tunnels");
-	nv[(*n)++] = *r;
-	*v = nv;
+	if (*n == 0 || (*n >= 16 && (*n & (*n - 1)) == 0)) {
+		if ((nv = reallocarray(*v, *n == 0 ? 16 : *n * 2,
+		    sizeof(**v))) == NULL)
+			return sxerr_errno(e, EX_OSERR, "tunnels");
+		*v = nv;
+	}
+	(*v)[(*n)++] = *r;
 	return 0;
 }
 
@@ -292,6 +315,17 @@ supervised_state(const struct tref *r, struct tstate *st)
 		    sizeof(st->state));
 		st->pid = alive ? pid : 0;
 		return;
+	}
+	/*
+	 * Up, but its ssh has exited (gone, a zombie, or the pid is now
+	 * another's): the supervisor has not yet said so, as when a herd
+	 * starves it of CPU. Not up, then, from the moment ssh ends.
+	 */
+	if (alive && strcmp(st->state, "up") == 0 &&
+	    !state_proc_child(st->ssh_pid, pid)) {
+		strlcpy(st->state, "connecting", sizeof(st->state));
+		st->ssh_pid = 0;
+		st->up_since = 0;
 	}
 	if (alive)
 		return;

@@ -79,5 +79,6 @@ int	backend_load(const struct config *, const struct tref *,
 	    struct tunnel *, struct sxerr *);
 void	backend_status(const struct tref *, struct tstate *);
 int	backend_supervisor(const struct places *, const char *, pid_t *);
+int	backend_signal(const struct tref *);
 
 #endif

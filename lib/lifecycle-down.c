@@ -178,6 +178,10 @@ lc_remove(const struct lc_ctx *c, const struct config *cf,
 		lc_say(c, LC_ERR, "%s", le.msg);
 	rc = 0;
 	if (sel->all) {
+		/* Every supervisor told first, then each waited for: 500
+		 * stop in about the time of one. */
+		for (i = 0; i < n; i++)
+			(void)backend_signal(&refs[i]);
 		for (i = 0; i < n; i++)
 			rc |= down(c, &refs[i]);
 	} else if (sel->port != 0)

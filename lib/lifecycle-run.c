@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ sv_reload(void *arg, struct tunnel *t, struct sxerr *e)
 	if (rc == 0 && (rc = backend_load(cf, &r, t, e)) == 0)
 		rc = tunnel_check_key(t, e);
 	config_free(cf);
+	malloc_trim(0);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -124,6 +126,13 @@ lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
 		sxerr_set(e, EX_OSERR, "%s: path too long", r.pl.state);
 	else if (state_pidfile_write(pidf, getpid(), e) == 0) {
 		sv_log(&v, 0, "supervising");
+		/*
+		 * What loading the definition freed (the YAML tree, every
+		 * tunnel's tref from the listing) stays in glibc's heap
+		 * unless handed back: most of an idle supervisor's private
+		 * memory, times the tunnels of a host.
+		 */
+		malloc_trim(0);
 		if ((rc = supervise_run(t, lc_ssh_bin(), statef, &h, e)) == 0)
 			sv_log(&v, 0, "stopped");
 		(void)unlink(pidf);

@@ -301,6 +301,23 @@ state_proc_gone(pid_t pid, unsigned long long start)
 	return r[1] == ' ' && (r[2] == 'Z' || r[2] == 'X');
 }
 
+/* 1 when pid runs (no zombie) as a child of parent. */
+int
+state_proc_child(pid_t pid, pid_t parent)
+{
+	char path[64], buf[2048], *r, st;
+	long ppid;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if (read_small(path, buf, sizeof(buf)) == -1 ||
+	    (r = strrchr(buf, ')')) == NULL ||
+	    sscanf(r + 1, " %c %ld", &st, &ppid) != 2)
+		return 0;
+	return st != 'Z' && st != 'X' && ppid == (long)parent;
+}
+
 /* "PID STARTTIME\n": enough to prove later that the pid is still ours. */
 int
 state_pidfile_write(const char *path, pid_t pid, struct sxerr *e)

@@ -45,6 +45,7 @@ int	state_read(const char *, struct tstate *, struct sxerr *);
 int	state_write(const char *, const struct tstate *, struct sxerr *);
 int	state_proc(pid_t, char *, size_t, unsigned long long *);
 int	state_proc_gone(pid_t, unsigned long long);
+int	state_proc_child(pid_t, pid_t);
 int	state_pidfile_write(const char *, pid_t, struct sxerr *);
 int	state_pidfile_proven(const char *, const char *, pid_t *);
 

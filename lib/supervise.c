@@ -37,11 +37,38 @@
 #define NUDGE_MS	(TUN_CONNECT_TIMEOUT * 1000)
 #define RESET_MS	200
 
-/* The first line that names a cause decides the reason. */
-static const struct {
+/* The first window of random waits after sshd throttled us, and the
+ * spread of the retries that a network change triggers. */
+#define THROTTLE_MS	4000
+#define NETCHANGE_MS	500
+
+/*
+ * The first line that names a cause decides the reason. sshd past
+ * MaxStartups (or a per-source limit) accepts the connection, may send
+ * "Exceeded MaxStartups" in place of its banner, and closes: ssh -v says
+ *	debug1: kex_exchange_identification: banner line 0: Exceeded MaxStartups
+ *	kex_exchange_identification: read: Connection reset by peer
+ * or "... Connection closed by remote host" when the close wins. The
+ * bastion is there and busy: throttled, not refused (nothing listens).
+ */
+struct reason {
 	const char	*text;
 	const char	*reason;
-} reasons[] = {
+};
+
+static const struct reason debug_reasons[] = {
+	{ "Exceeded MaxStartups", "throttled" },
+};
+
+static const struct reason reasons[] = {
+	{ "Exceeded MaxStartups", "throttled" },
+	{ "kex_exchange_identification: Connection closed by remote host",
+	    "throttled" },
+	{ "kex_exchange_identification: read: Connection reset by peer",
+	    "throttled" },
+	/* Accepted, but no banner within ConnectTimeout: a bastion too busy
+	 * to answer, not a dead path; retrying at once would keep it so. */
+	{ "Connection timed out during banner exchange", "throttled" },
 	{ "remote port forwarding failed", "port-busy" },
 	{ "Could not request local forwarding", "port-busy" },
 	{ "Address already in use", "port-busy" },
@@ -60,19 +87,27 @@ static const struct {
 	{ "Network is unreachable", "timeout" },
 };
 
-/* The reason a line of ssh's stderr gives, or NULL; debug lines give none
- * (they talk about options and channels, not about why ssh failed). */
-const char *
-supervise_classify(const char *line)
+static const char *
+match_reason(const char *line, const struct reason *r, size_t n)
 {
 	size_t i;
 
-	if (strncmp(line, "debug", 5) == 0)
-		return NULL;
-	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-		if (strstr(line, reasons[i].text) != NULL)
-			return reasons[i].reason;
+	for (i = 0; i < n; i++)
+		if (strstr(line, r[i].text) != NULL)
+			return r[i].reason;
 	return NULL;
+}
+
+/* The reason a line of ssh's stderr gives, or NULL. Debug lines talk about
+ * options and channels, not about why ssh failed: only sshd's "Exceeded
+ * MaxStartups", which ssh shows as a debug line, counts there. */
+const char *
+supervise_classify(const char *line)
+{
+	if (strncmp(line, "debug", 5) == 0)
+		return match_reason(line, debug_reasons,
+		    sizeof(debug_reasons) / sizeof(debug_reasons[0]));
+	return match_reason(line, reasons, sizeof(reasons) / sizeof(reasons[0]));
 }
 
 /*
@@ -94,6 +129,24 @@ supervise_delay_ms(unsigned fails, int retry_max, unsigned rnd)
 	return d - (long)((unsigned long long)(d / 4) * (rnd % 1024) / 1023);
 }
 
+/*
+ * The wait after the k-th throttled attempt in a row (k >= 1): a uniform
+ * random time in [0, W], W = 4 s doubling up to retry_max ("full
+ * jitter"). A herd cut by one outage then arrives as a stream the bastion
+ * can take instead of in the steps of a ladder; a lone tunnel is never
+ * throttled. rnd is a random number.
+ */
+long
+supervise_throttle_ms(unsigned k, int retry_max, unsigned rnd)
+{
+	long max = (long)retry_max * 1000, w;
+
+	w = k < 1 ? 0 : k - 1 >= 16 ? max : (long)THROTTLE_MS << (k - 1);
+	if (w > max)
+		w = max;
+	return (long)((unsigned long long)w * (rnd % 4096) / 4095);
+}
+
 struct sv {
 	struct tunnel		*t;
 	const char		*ssh;
@@ -103,6 +156,7 @@ struct sv {
 	size_t			 bi;		/* bastion in use */
 	size_t			 tried;		/* bastions failed this round */
 	unsigned		 fails;		/* failed rounds in a row */
+	unsigned		 throttles;	/* throttled attempts in a row */
 	pid_t			 ssh_pid;
 	pid_t			 nudge_pid;	/* frees a stale remote port */
 	int			 nudge_wake;	/* retry once it is done */
@@ -217,6 +271,7 @@ on_line(struct sv *s, const char *line)
 	    (need == 0 && strstr(line, CONFIRM_L) != NULL)) {
 		s->up = 1;
 		s->fails = 0;
+		s->throttles = 0;
 		s->tried = 0;
 		s->st.up_since = time(NULL);
 		if (netwatch_conn(s->ssh_pid, &s->conn) == -1)
@@ -325,6 +380,21 @@ ssh_gone(struct sv *s, int status)
 		put_state(s, "backoff", reason);
 		return;
 	}
+	if (strcmp(reason, "throttled") == 0) {
+		/* There and busy: a random wait instead of the ladder, which
+		 * stays where it was; the next try goes to the next bastion. */
+		delay = supervise_throttle_ms(++s->throttles,
+		    s->t->retry_max, arc4random());
+		if (s->throttles == 1)
+			logf_(s, 0, "not up (throttled), retrying in %.2f s",
+			    delay / 1000.0);
+		s->tried = 0;
+		s->retry_at = now_ms() + delay;
+		put_state(s, "backoff", reason);
+		s->bi = (s->bi + 1) % s->t->nbastion;
+		return;
+	}
+	s->throttles = 0;
 	if (++s->tried < s->t->nbastion && !streak) {
 		/* Failover: the next bastion at once, still connecting. */
 		logf_(s, 0, "%s: %s; trying the next bastion", s->st.bastion,
@@ -381,13 +451,36 @@ stop_ssh(struct sv *s)
 	s->up = 0;
 }
 
+/*
+ * SIGHUP: the definition again. The new one is not on on_signals' stack:
+ * 28 KB pushed on every SIGCHLD would stay in the supervisor's private
+ * memory for good.
+ */
+static void
+reload(struct sv *s)
+{
+	static struct tunnel nt;
+	struct sxerr e;
+
+	if (s->h == NULL || s->h->reload == NULL)
+		return;
+	if (s->h->reload(s->h->arg, &nt, &e) == -1) {
+		logf_(s, 0, "reload: %s; keeping the running definition",
+		    e.msg);
+		return;
+	}
+	logf_(s, 0, "reloaded; reconnecting");
+	stop_ssh(s);
+	*s->t = nt;
+	s->bi = s->tried = s->fails = s->throttles = 0;
+	s->retry_at = now_ms();
+}
+
 /* Signals that arrived: 1 to go on, 0 to stop. */
 static int
 on_signals(struct sv *s, int sfd)
 {
 	struct signalfd_siginfo si;
-	struct tunnel nt;
-	struct sxerr e;
 	int st;
 
 	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
@@ -396,18 +489,7 @@ on_signals(struct sv *s, int sfd)
 		case SIGINT:
 			return 0;
 		case SIGHUP:
-			if (s->h == NULL || s->h->reload == NULL)
-				break;
-			if (s->h->reload(s->h->arg, &nt, &e) == -1) {
-				logf_(s, 0, "reload: %s; keeping the running "
-				    "definition", e.msg);
-				break;
-			}
-			logf_(s, 0, "reloaded; reconnecting");
-			stop_ssh(s);
-			*s->t = nt;
-			s->bi = s->tried = s->fails = 0;
-			s->retry_at = now_ms();
+			reload(s);
 			break;
 		case SIGCHLD:
 			if (s->nudge_pid > 0 &&
@@ -495,8 +577,10 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		}
 		if (pfd[2].fd != -1 && pfd[2].revents != 0 &&
 		    netwatch_news(nfd) && s.ssh_pid == 0 && s.retry_at >= 0) {
+			/* Every tunnel of this host sees the same change: a
+			 * spread, not all at once. */
 			logf_(&s, 1, "network change: retrying now");
-			s.retry_at = now_ms();
+			s.retry_at = now_ms() + arc4random_uniform(NETCHANGE_MS);
 		}
 		if (pfd[0].revents != 0 && !on_signals(&s, sfd))
 			break;

@@ -131,3 +131,61 @@ EOC
 	[ "$status" -eq 69 ]
 	wait_reason labbox refused 15
 }
+
+@test "sshd past MaxStartups: throttled, and up once it has room" {
+	SSHD_EXTRA="MaxStartups 1" sshd_start "$BATS_TEST_TMPDIR/busy"
+	P=$SSHD_PORT D=$SSHD_DIR
+	# One unauthenticated connection held open: sshd's only startup.
+	exec 5<>"/dev/tcp/127.0.0.1/$P"
+	sleep 0.5
+	run ssh-tunnel-up -b "$ME@127.0.0.1:$P" -s "$D/id_ed25519" -p "$RPORT" \
+	    -l "127.0.0.1:$P" -o "UserKnownHostsFile=$D/known_hosts" labbox
+	exec 5<&-
+	[ "$status" -eq 69 ]
+	[[ $output == *"(throttled via"* ]]
+	grep -q 'past MaxStartups' "$D/sshd.log"
+	grep -q 'not up (throttled), retrying in' \
+	    "$XDG_RUNTIME_DIR/scitex-ssh/labbox.log"
+	# The first throttled wait is at most 4 s (then 8 s).
+	wait_state labbox up 20
+}
+
+@test "ssh gone while its supervisor cannot say so: not shown up" {
+	mapfile -t args < <(tunnel_up_args)
+	ssh-tunnel-up -q "${args[@]}" labbox
+	pid=$(supervisor_pids)
+	[ -n "$pid" ]
+	kill -STOP "$pid"
+	sshd_stop "$B"
+	for ((i = 0; i < 50; i++)); do
+		[ "$(state_of labbox)" = connecting ] && break
+		sleep 0.1
+	done
+	state=$(state_of labbox)
+	kill -CONT "$pid"
+	[ "$state" = connecting ]
+	sshd_restart "$B"
+	wait_state labbox up 30
+}
+
+@test "down -a: every supervisor signalled first, all gone together" {
+	for n in t1 t2 t3 t4 t5 t6; do
+		RPORT=$(free_port)
+		mapfile -t args < <(tunnel_up_args)
+		ssh-tunnel-up -q "${args[@]}" "$n"
+	done
+	mapfile -t pids < <(supervisor_pids)
+	[ "${#pids[@]}" -eq 6 ]
+	t0=$EPOCHREALTIME
+	run ssh-tunnel-down -a
+	took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
+	[ "$status" -eq 0 ]
+	echo "down -a of 6: $took s" >&3
+	for p in "${pids[@]}"; do
+		run running "$p"
+		[ "$status" -ne 0 ]
+	done
+	[ -z "$(ssh-tunnel-ls -N)" ]
+	[ -z "$(ls "$XDG_RUNTIME_DIR/scitex-ssh")" ]
+	awk -v t="$took" 'BEGIN { exit !(t < 5) }'
+}

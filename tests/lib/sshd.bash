@@ -117,32 +117,54 @@ sshd_start() {
 
 # _descendants PID: every process below PID (connection and session
 # children of sshd run in their own sessions, so a process group kill
-# would miss them).
+# would miss them). One ps for the whole tree: a bastion with hundreds of
+# sessions is walked in milliseconds, not one ps per process.
 _descendants() {
-	local c
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		echo "$c"
-		_descendants "$c"
-	done
+	ps -e -o pid=,ppid= | awk -v r="$1" '{ pp[$1] = $2 } END {
+	    s[r] = 1
+	    do {
+		more = 0
+		for (p in pp)
+			if (!(p in s) && (pp[p] in s)) {
+				s[p] = 1
+				more = 1
+				print p
+			}
+	    } while (more) }'
+}
+
+# _started PID...: "PID STARTTIME" for each that runs and is no zombie
+# (a zombie has let its sockets go; init reaps orphans late on a busy
+# host). The start time tells a process from a later one with its pid.
+_started() {
+	[ $# -gt 0 ] || return 0
+	# shellcheck disable=SC2002,SC2046 # mawk stops at a file gone
+	cat $(printf '/proc/%s/stat ' "$@") 2>/dev/null |
+	    awk '{ p = $1; sub(/.*\) /, ""); if ($1 != "Z") print p, $20 }'
 }
 
 # sshd_stop DIR: the listener and every connection it serves, as when the
-# bastion's sshd is killed or restarted.
+# bastion's sshd is killed or restarted. Only those processes: the pids
+# of a busy host are reused within seconds.
 sshd_stop() {
-	local dir=$1 pid i all
+	local dir=$1 pid i all left
 	[ -f "$dir/pid" ] || return 0
 	pid=$(cat "$dir/pid")
 	rm -f "$dir/pid"
-	all="$pid $(_descendants "$pid")"
-	# shellcheck disable=SC2086
-	kill $all 2>/dev/null || return 0
+	# shellcheck disable=SC2046
+	all=$(_started "$pid" $(_descendants "$pid"))
+	[ -n "$all" ] || return 0
+	# shellcheck disable=SC2046
+	kill $(cut -d' ' -f1 <<<"$all") 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
-		# shellcheck disable=SC2086
-		kill -0 $all 2>/dev/null || return 0
+		# shellcheck disable=SC2046
+		left=$(_started $(cut -d' ' -f1 <<<"$all") |
+		    grep -Fxf - <(echo "$all") || :)
+		[ -n "$left" ] || return 0
 		sleep 0.05
 	done
-	# shellcheck disable=SC2086
-	kill -9 $all 2>/dev/null
+	# shellcheck disable=SC2046
+	kill -9 $(cut -d' ' -f1 <<<"$left") 2>/dev/null
 	return 0
 }
 

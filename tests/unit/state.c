@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/wait.h>
+
 #include <dirent.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -136,6 +140,31 @@ test_pid_proof(void **state)
 	assert_int_equal(state_pidfile_proven(path, comm, &pid), 0);
 }
 
+/* A child that runs, then a zombie, then gone: only the first counts. */
+static void
+test_proc_child(void **state)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	pid_t c;
+	int st, i;
+
+	if ((c = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_true(c > 0);
+	assert_int_equal(state_proc_child(c, getpid()), 1);
+	assert_int_equal(state_proc_child(c, getppid()), 0);
+	assert_int_equal(state_proc_child(0, getpid()), 0);
+	assert_int_equal(state_proc_child(-1, getpid()), 0);
+	kill(c, SIGKILL);
+	for (i = 0; i < 250 && state_proc_child(c, getpid()); i++)
+		nanosleep(&ts, NULL);
+	assert_int_equal(state_proc_child(c, getpid()), 0);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_int_equal(state_proc_child(c, getpid()), 0);
+}
+
 static void
 test_places(void **state)
 {
@@ -173,6 +202,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_pid_proof),
+		cmocka_unit_test(test_proc_child),
 		cmocka_unit_test(test_places),
 	};
 

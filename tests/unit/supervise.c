@@ -29,7 +29,17 @@ static const struct { const char *line, *reason; } lines[] = {
 	{ "Error: remote port forwarding failed for listen port 2222",
 	    "port-busy" },
 	{ "bind [127.0.0.1]:8080: Address already in use", "port-busy" },
+	{ "debug1: kex_exchange_identification: banner line 0: Exceeded "
+	    "MaxStartups", "throttled" },
+	{ "kex_exchange_identification: read: Connection reset by peer",
+	    "throttled" },
+	{ "kex_exchange_identification: Connection closed by remote host",
+	    "throttled" },
+	{ "Connection reset by 127.0.0.1 port 45650", NULL },
+	{ "Connection timed out during banner exchange", "throttled" },
 	{ "debug1: connect to address 127.0.0.1 port 1: Connection refused",
+	    NULL },
+	{ "debug1: kex_exchange_identification: banner line 0: SSH-2.0-x",
 	    NULL },
 	{ "debug1: remote forward success for: listen 2222, connect h:22",
 	    NULL },
@@ -82,12 +92,40 @@ test_delay(void **state)
 	assert_true(supervise_delay_ms(2, 30, 1023) >= 188);
 }
 
+/* Full jitter in a window of 4 s doubling up to retry_max. */
+static void
+test_throttle(void **state)
+{
+	unsigned k, rnd;
+	long d, w;
+
+	for (rnd = 0; rnd < 8192; rnd += 61) {
+		assert_int_equal(supervise_throttle_ms(0, 30, rnd), 0);
+		for (k = 1; k < 100; k++) {
+			w = k - 1 >= 16 ? 30000 : 4000L << (k - 1);
+			if (w > 30000)
+				w = 30000;
+			d = supervise_throttle_ms(k, 30, rnd);
+			if (d < 0 || d > w)
+				fail_msg("k %u rnd %u: %ld (window %ld)", k, rnd,
+				    d, w);
+		}
+	}
+	assert_int_equal(supervise_throttle_ms(1, 30, 0), 0);
+	assert_int_equal(supervise_throttle_ms(1, 30, 4095), 4000);
+	assert_int_equal(supervise_throttle_ms(2, 30, 4095), 8000);
+	assert_int_equal(supervise_throttle_ms(4, 30, 4095), 30000);
+	assert_int_equal(supervise_throttle_ms(4000000000u, 1, 4095), 1000);
+	assert_int_equal(supervise_throttle_ms(1, 30, 2047), 1999);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_delay),
+		cmocka_unit_test(test_throttle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
