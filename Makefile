@@ -100,8 +100,16 @@ $(NOCHECK): cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(HDRS)
 	$(CC) $(XCFLAGS) $(CFLAGS) -DGUARD_TEST_NOCHECK $(XLDFLAGS) $(LDFLAGS) \
 	    -o $@ cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(LIBS)
 
+# Test only, never installed: lib/remote.c, linked unchanged, driven from
+# the command line by the bats suite of the primitives.
+REMOTERUN = $(O)/test/remote-run
+$(REMOTERUN): tests/lib/remote-run.c $(LIBA) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
+	    $(LIBS) $(LIBS_MCP)
+
 # The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
-check: all $(UNITBIN) $(NOCHECK)
+check: all $(UNITBIN) $(NOCHECK) $(REMOTERUN)
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
 
 lint:
