@@ -54,7 +54,7 @@ main(int argc, char *argv[])
 	long cap = 1 << 20;
 
 	memset(&r, 0, sizeof(r));
-	while ((ch = getopt(argc, argv, "c:dF:prt:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "+c:dF:prt:x:")) != -1) {
 		switch (ch) {
 		case 'c':
 			cap = atol(optarg);
