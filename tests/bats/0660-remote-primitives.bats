@@ -91,6 +91,17 @@ wait_remote_shell() {
 	REMOTE_PIDS=$(marked_pids)
 }
 
+# run_marked ARGS...: remote-run ARGS in the background, REMOTE_PIDS
+# taken once the remote shell runs, then its JSON in $output.
+run_marked() {
+	"$RUN" "$@" >"$W/out" 2>"$W/err" &
+	local rp=$!
+	wait_remote_shell
+	wait "$rp"
+	output=$(cat "$W/out")
+	echo "$output"
+}
+
 # limit: a time limit well past what a connection takes on this machine
 # now (a loaded machine takes seconds for the key exchange).
 limit() {
@@ -221,13 +232,8 @@ EOC
 @test "time limit: ssh's process group is killed, and the remote command dies" {
 	# Without a terminal, a remote command dies when it next writes.
 	t=$(limit)
-	"$RUN" -t "$t" sh fixture ": $MARK; while :; do echo tick; sleep 0.2; done" \
-	    >"$W/out" 2>"$W/err" &
-	rp=$!
-	wait_remote_shell
-	wait "$rp"
-	output=$(cat "$W/out")
-	echo "$output"
+	run_marked -t "$t" sh fixture \
+	    ": $MARK; while :; do echo tick; sleep 0.2; done"
 	[ "$(field timed_out)" = true ]
 	[ "$(field signal)" = 9 ]
 	[ "$(field reached)" = false ]
@@ -244,13 +250,7 @@ EOC
 }
 
 @test "time limit with a terminal: a silent remote command gets SIGHUP" {
-	"$RUN" -p -t "$(limit)" sh fixture ": $MARK; sleep 60; :" \
-	    >"$W/out" 2>"$W/err" &
-	rp=$!
-	wait_remote_shell
-	wait "$rp"
-	output=$(cat "$W/out")
-	echo "$output"
+	run_marked -p -t "$(limit)" sh fixture ": $MARK; sleep 60; :"
 	[ "$(field timed_out)" = true ]
 	pid=$(field pid)
 	! kill -0 -- "-$pid" 2>/dev/null

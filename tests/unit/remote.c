@@ -18,6 +18,8 @@
 #include "policy.h"
 #include "remote.h"
 
+#include "../lib/policy_text.h"
+
 #define BATCH	"-o|BatchMode=yes|-o|ControlMaster=no|-o|ControlPath=none|" \
 		"-o|ClearAllForwardings=yes|-o|PermitLocalCommand=no"
 #define WORDS(...)	((const char *const []){ __VA_ARGS__, NULL })
@@ -263,23 +265,6 @@ test_paths_refused(void **state)
 	free(joined(&r, "ssh"));
 }
 
-/* Load a policy from text, as tests/unit/policy.c does. */
-static struct policy *
-load(const char *text, struct config **cfp)
-{
-	struct config *cf;
-	struct policy *p;
-	struct sxerr e;
-
-	assert_non_null(cf = calloc(1, sizeof(*cf)));
-	strlcpy(cf->path, "p.yaml", sizeof(cf->path));
-	if (config_parse("p.yaml", text, strlen(text), &cf->root, &e) != 0 ||
-	    policy_load(cf, &p, &e) != 0)
-		fail_msg("load: %s", e.msg);
-	*cfp = cf;
-	return p;
-}
-
 static int
 gate(const struct policy *p, enum remote_op op, const char *host,
     const char *reached, struct sxerr *e)
@@ -300,7 +285,7 @@ static void
 test_gate(void **state)
 {
 	struct config *cf;
-	struct policy *p = load(
+	struct policy *p = policy_from_text(
 	    "default: {ssh: allow}\n"
 	    "hosts:\n"
 	    "  lab: {exec: allow, copy: deny}\n"
@@ -342,7 +327,7 @@ test_gate(void **state)
 	config_free(cf);
 
 	/* No config file at all: everything denied. */
-	p = load("hosts: {}\n", &cf);
+	p = policy_from_text("hosts: {}\n", &cf);
 	assert_int_equal(gate(p, REMOTE_EXEC, "lab", NULL, &e), -1);
 	assert_int_equal(e.ex, EX_NOPERM);
 	policy_free(p);
