@@ -12,6 +12,7 @@
 #include "landlock.h"
 #include "out.h"
 #include "sxerr.h"
+#include "text.h"
 
 #define GUARD_CONFIG	"/etc/scitex-ssh/config.yaml"
 
@@ -20,9 +21,9 @@ extern char **environ;
 static int	 verbose, quiet;
 
 static void __attribute__((noreturn))
-usage(int ex)
+usage(FILE *fp, int ex)
 {
-	fprintf(ex == 0 ? stdout : stderr,
+	fprintf(fp,
 	    "usage: ssh-copy-guard [-nqv] [-F config] [-r dir[:ro|:rw]] "
 	    "[-s sftp_server]\n");
 	exit(ex);
@@ -79,13 +80,9 @@ log_allowed(const struct guard_cmd *cmd)
 static int
 env_safe(const char *v, const char *set)
 {
-	if (*v == '\0' || strlen(v) > 1024)
+	if (*v == '\0' || strlen(v) > 1024 || !text_printable(v))
 		return 0;
-	for (; *v != '\0'; v++)
-		if (*v < 0x20 || *v == 0x7f ||
-		    (set != NULL && strchr(set, *v) == NULL))
-			return 0;
-	return 1;
+	return set == NULL || strspn(v, set) == strlen(v);
 }
 
 /*
@@ -203,7 +200,7 @@ main(int argc, char *argv[])
 			conf = optarg;
 			break;
 		case 'h':
-			usage(0);
+			usage(stdout, 0);
 		case 'n':
 			dry = 1;
 			break;
@@ -231,13 +228,13 @@ main(int argc, char *argv[])
 			break;
 		case '?':
 		default:
-			usage(EX_USAGE);
+			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage(EX_USAGE);
+		usage(stderr, EX_USAGE);
 #ifdef GUARD_TEST_NOCHECK
 	warnx("TEST BUILD: path checks are off, only Landlock confines");
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "text.h"
 
 #define MAXSYMLINKS	40
 /* Every refusal of the client's command is "not permitted", exit 77. */
@@ -718,14 +719,9 @@ rsync_short(const char *w, struct sxerr *e)
 
 /* A value of an option that takes no path: printable ASCII, no blank. */
 static int
-plain_value(const char *s)
+short_word(const char *s)
 {
-	if (*s == '\0' || strlen(s) > 256)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s <= 0x20 || *s >= 0x7f)
-			return 0;
-	return 1;
+	return *s != '\0' && strlen(s) <= 256 && text_word(s);
 }
 
 struct rpath {
@@ -776,9 +772,9 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 			val = cmd->word[++i];
 		else
 			return refuse(e, "rsync: %s needs a value", o->name);
-		if (o->kind == RK_VAL && !plain_value(val))
+		if (o->kind == RK_VAL && !short_word(val))
 			return refuse(e, "rsync: bad value for --%s", o->name);
-		if (o->kind == RK_SUFFIX && (!plain_value(val) ||
+		if (o->kind == RK_SUFFIX && (!short_word(val) ||
 		    strchr(val, '/') != NULL))
 			return refuse(e, "rsync: bad value for --suffix");
 		if (o->kind == RK_RPATH || o->kind == RK_WPATH ||

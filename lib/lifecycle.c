@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,12 +15,15 @@
 #include <unistd.h>
 
 #include "host.h"
-#include "legacy.h"
 #include "lifecycle.h"
 #include "policy.h"
-#include "sysd.h"
+#include "spawn.h"
+#include "supervise.h"
+#include "text.h"
 
 #define WAIT_UP_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
+#define PROBE_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
+#define YAML_MAX	65536	/* a definition as YAML, a unit */
 
 static void say(const struct lc_ctx *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
@@ -157,7 +163,7 @@ define_forward(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 		    q->name);
 	if (host_parse_port(q->port, &port, e) == -1)
 		return prefixed(e, "-p");
-	if (q->local != NULL && !host_is_clean(q->local))
+	if (q->local != NULL && !text_printable(q->local))
 		return sxerr_set(e, EX_DATAERR, "-l: control characters");
 	snprintf(spec, sizeof(spec), "R %d:%.500s", port,
 	    q->local != NULL ? q->local : "localhost:22");
@@ -263,46 +269,70 @@ lc_backend(const char *mflag, const struct backend *dflt, struct sxerr *e)
 }
 
 /* The definition, the unit and the exact argv of each bastion, to fp. */
+static int
+dry_argv(FILE *fp, const struct tunnel *t, struct sxerr *e)
+{
+	struct sshargv *a;
+	size_t i, j;
+
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "malloc");
+	for (i = 0; i < t->nbastion; i++) {
+		if (tunnel_argv(t, i, lc_ssh_bin(), a, e) == -1) {
+			free(a);
+			return -1;
+		}
+		fprintf(fp, "# ssh, bastion %zu of %zu\n", i + 1, t->nbastion);
+		for (j = 0; j < a->argc; j++)
+			fprintf(fp, "%s%s", j ? " " : "", a->argv[j]);
+		fputc('\n', fp);
+	}
+	free(a);
+	return 0;
+}
+
 int
 lc_dry_run(FILE *fp, const struct tunnel *t, const struct backend *b,
     const struct places *pl, const char *self, struct sxerr *e)
 {
-	static char buf[65536];
-	static struct sshargv a;
-	size_t i, j;
+	char *buf;
+	int rc = -1;
 
-	if (tunnel_yaml(t, buf, sizeof(buf), e) == -1)
-		return -1;
+	if ((buf = malloc(YAML_MAX)) == NULL)
+		return sxerr_errno(e, EX_OSERR, "malloc");
+	if (tunnel_yaml(t, buf, YAML_MAX, e) == -1)
+		goto out;
 	fprintf(fp, "# %s/%s.yaml\n%s", pl->defs, t->name, buf);
 	if (b->unit == NULL)
 		fprintf(fp, "# backend %s: no unit\n", b->name);
-	else if (b->unit(t, self, buf, sizeof(buf), e) == -1)
-		return -1;
+	else if (b->unit(t, self, buf, YAML_MAX, e) == -1)
+		goto out;
 	else
 		fprintf(fp, "# backend %s: unit\n%s", b->name, buf);
-	for (i = 0; i < t->nbastion; i++) {
-		if (tunnel_argv(t, i, lc_ssh_bin(), &a, e) == -1)
-			return -1;
-		fprintf(fp, "# ssh, bastion %zu of %zu\n", i + 1, t->nbastion);
-		for (j = 0; j < a.argc; j++)
-			fprintf(fp, "%s%s", j ? " " : "", a.argv[j]);
-		fputc('\n', fp);
-	}
-	return 0;
+	rc = dry_argv(fp, t, e);
+out:
+	free(buf);
+	return rc;
 }
 
 static int
 write_def(const struct tunnel *t, const struct places *pl, struct sxerr *e)
 {
-	static char buf[65536];
-	char path[STATE_PATH];
+	char path[STATE_PATH], *buf;
+	int rc = -1;
 
-	if (tunnel_yaml(t, buf, sizeof(buf), e) == -1 ||
+	if ((buf = malloc(YAML_MAX)) == NULL)
+		return sxerr_errno(e, EX_OSERR, "malloc");
+	if (tunnel_yaml(t, buf, YAML_MAX, e) == -1 ||
 	    state_mkdir(pl->defs, e) == -1)
-		return -1;
+		goto out;
 	if (state_path(path, sizeof(path), pl->defs, t->name, ".yaml") == -1)
-		return sxerr_set(e, EX_OSERR, "%s: path too long", pl->defs);
-	return state_write_file(path, buf, strlen(buf), 0600, e);
+		sxerr_set(e, EX_OSERR, "%s: path too long", pl->defs);
+	else
+		rc = state_write_file(path, buf, strlen(buf), 0600, e);
+out:
+	free(buf);
+	return rc;
 }
 
 static void
@@ -315,14 +345,16 @@ sleep_ms(long ms)
 
 /*
  * Wait until the supervisor confirms the forward (0, the bastion in use
- * in buf) or reports a first failure (1, it keeps trying), in an attempt
+ * in s->bastion) or reports a first failure (1, it keeps trying), in an attempt
  * numbered min_restarts or later; a supervisor of ours that exits early
  * is an error with its status.
  */
 static int
-wait_up(const struct tunnel *t, const struct places *pl, pid_t child,
-    unsigned min_restarts, char *buf, size_t sz, struct sxerr *e)
+wait_up(struct lc_start *s, pid_t child, unsigned min_restarts,
+    struct sxerr *e)
 {
+	const struct tunnel *t = s->t;
+	const struct places *pl = s->pl;
 	char path[STATE_PATH];
 	struct tstate st;
 	struct sxerr ignore;
@@ -343,7 +375,8 @@ wait_up(const struct tunnel *t, const struct places *pl, pid_t child,
 		if (state_read(path, &st, &ignore) == 0 &&
 		    st.restarts >= min_restarts) {
 			if (strcmp(st.state, "up") == 0) {
-				strlcpy(buf, st.bastion, sz);
+				strlcpy(s->bastion, st.bastion,
+				    sizeof(s->bastion));
 				return 0;
 			}
 			if (strcmp(st.state, "backoff") == 0) {
@@ -364,17 +397,18 @@ wait_up(const struct tunnel *t, const struct places *pl, pid_t child,
 
 /* The supervisor runs already (it holds the lock): reload or just wait. */
 static int
-running(const struct lc_ctx *c, const struct tunnel *t, int defining,
-    const struct places *pl, pid_t pid, char *buf, size_t sz,
+running(const struct lc_ctx *c, struct lc_start *s, pid_t pid,
     struct sxerr *e)
 {
+	const struct tunnel *t = s->t;
+	const struct places *pl = s->pl;
 	char path[STATE_PATH];
 	struct tstate st;
 
-	if (!defining) {
+	if (!s->defining) {
 		say(c, LC_INFO, "%s: already running (pid %ld)", t->name,
 		    (long)pid);
-		return wait_up(t, pl, 0, 0, buf, sz, e);
+		return wait_up(s, 0, 0, e);
 	}
 	if (state_path(path, sizeof(path), pl->state, t->name,
 	    ".state") == -1 || state_read(path, &st, e) == -1)
@@ -383,19 +417,21 @@ running(const struct lc_ctx *c, const struct tunnel *t, int defining,
 		return -1;
 	if (kill(pid, SIGHUP) == -1)
 		return sxerr_errno(e, EX_OSERR, "kill %ld", (long)pid);
-	return wait_up(t, pl, 0, st.restarts + 1, buf, sz, e);
+	return wait_up(s, 0, st.restarts + 1, e);
 }
 
 /* Under our lock fd: write, start through b and hand the lock over. */
 static int
-launch(const struct lc_ctx *c, const struct tunnel *t, int defining,
-    const struct backend *b, const struct places *pl, int fd, pid_t *pid,
+launch(const struct lc_ctx *c, const struct lc_start *s, int fd, pid_t *pid,
     struct sxerr *e)
 {
+	const struct tunnel *t = s->t;
+	const struct places *pl = s->pl;
+	const struct backend *b = s->b;
 	char path[STATE_PATH];
 	struct bstart bs;
 
-	if (defining && write_def(t, pl, e) == -1)
+	if (s->defining && write_def(t, pl, e) == -1)
 		return -1;
 	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == 0)
 		(void)unlink(path);
@@ -416,15 +452,16 @@ launch(const struct lc_ctx *c, const struct tunnel *t, int defining,
 }
 
 /*
- * Bring the tunnel up (or reload a running one) through backend b: 0 when
- * the forward is confirmed (the bastion in use in buf), 1 when it is not
- * yet but the supervisor keeps trying, -1 on error; e says why for both.
+ * Bring s->t up (or reload it when running) through backend s->b: 0 when
+ * the forward is confirmed (the bastion in use in s->bastion), 1 when it
+ * is not yet but the supervisor keeps trying, -1 on error; e says why for
+ * both.
  */
 int
-lc_start(const struct lc_ctx *c, const struct tunnel *t, int defining,
-    const struct backend *b, const struct places *pl, char *buf, size_t sz,
-    struct sxerr *e)
+lc_start(const struct lc_ctx *c, struct lc_start *s, struct sxerr *e)
 {
+	const struct tunnel *t = s->t;
+	const struct places *pl = s->pl;
 	char path[STATE_PATH];
 	pid_t pid;
 	int fd, rc;
@@ -441,13 +478,13 @@ lc_start(const struct lc_ctx *c, const struct tunnel *t, int defining,
 			return sxerr_set(e, 1, "%s: another ssh-tunnel-up or "
 			    "ssh-tunnel-down is at work on this tunnel",
 			    t->name);
-		return running(c, t, defining, pl, pid, buf, sz, e);
+		return running(c, s, pid, e);
 	}
-	rc = launch(c, t, defining, b, pl, fd, &pid, e);
+	rc = launch(c, s, fd, &pid, e);
 	close(fd);
 	if (rc == -1)
 		return -1;
-	return wait_up(t, pl, pid, 0, buf, sz, e);
+	return wait_up(s, pid, 0, e);
 }
 
 /* The client ssh_config block for the bastion in use; none without -R. */
@@ -482,29 +519,35 @@ int
 lc_setup(const struct lc_ctx *c, const struct lc_req *q, FILE *fp,
     struct sxerr *e)
 {
-	static struct tunnel t;
-	const struct backend *b;
+	struct lc_start s;
+	struct tunnel *t;
 	struct config *cf;
 	struct places pl;
-	char bastion[300];
 	int rc;
 
-	if (lc_tunnel(q, c->config, &cf, &t, &b, e) == -1)
+	memset(&s, 0, sizeof(s));
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "calloc");
+	if (lc_tunnel(q, c->config, &cf, t, &s.b, e) == -1) {
+		free(t);
 		return -1;
-	if ((b = lc_backend(q->backend, b, e)) == NULL ||
-	    b->places(&pl, e) == -1)
+	}
+	if ((s.b = lc_backend(q->backend, s.b, e)) == NULL ||
+	    s.b->places(&pl, e) == -1)
 		rc = -1;
 	else if (q->dry)
-		rc = lc_dry_run(fp, &t, b, &pl, c->self, e);
+		rc = lc_dry_run(fp, t, s.b, &pl, c->self, e);
 	else if ((rc = lc_gate(cf, e)) == 0)
-		rc = tunnel_check_key(&t, e);
+		rc = tunnel_check_key(t, e);
 	config_free(cf);
-	if (rc == -1 || q->dry)
-		return rc;
-	rc = lc_start(c, &t, q->nbastion > 0 || q->port != NULL, b, &pl,
-	    bastion, sizeof(bastion), e);
-	if (rc == 0 && !q->quiet)
-		rc = lc_block(fp, &t, bastion, e);
+	if (rc == 0 && !q->dry) {
+		s.t = t;
+		s.defining = q->nbastion > 0 || q->port != NULL;
+		s.pl = &pl;
+		if ((rc = lc_start(c, &s, e)) == 0 && !q->quiet)
+			rc = lc_block(fp, t, s.bastion, e);
+	}
+	free(t);
 	return rc;
 }
 
@@ -581,123 +624,151 @@ wanted(const char *name, char *const names[], size_t n, char *seen)
 }
 
 /*
- * scitex-ssh 1.0's units (branch systemd): rows of backend autossh named
- * autossh-tunnel-PORT, in systemd's state, so that they can be seen,
- * probed, adopted and removed.
+ * A row for each ref wanted, with its state, into rows->v (room for all).
+ * A definition that does not load is said and makes the listing bad; a
+ * unit of another tool that does not read is shown as its state says.
  */
-static const struct backend autossh_backend = { .name = "autossh" };
-
-static int
-add_legacy(const struct lc_ctx *c, struct lc_row **rows, size_t *n,
-    char *const names[], size_t nnames, char *seen, int port,
-    struct sxerr *e)
-{
-	char name[NAME_MAX_LEN + 1];
-	struct lc_row *r, *nr;
-	struct legacy *v;
-	struct sxerr le;
-	size_t nv, i;
-
-	if (legacy_list(&v, &nv, &le) == -1) {
-		say(c, LC_ERR, "%s", le.msg);
-		return 0;
-	}
-	for (i = 0; i < nv; i++) {
-		snprintf(name, sizeof(name), LEGACY_PREFIX "%d", v[i].port);
-		if (!wanted(name, names, nnames, seen) ||
-		    (port != 0 && v[i].port != port))
-			continue;
-		if ((nr = reallocarray(*rows, *n + 1, sizeof(**rows))) ==
-		    NULL) {
-			free(v);
-			return sxerr_errno(e, EX_OSERR, "reallocarray");
-		}
-		*rows = nr;
-		r = &nr[(*n)++];
-		memset(r, 0, sizeof(*r));
-		strlcpy(r->ref.name, name, sizeof(r->ref.name));
-		strlcpy(r->ref.path, v[i].path, sizeof(r->ref.path));
-		r->ref.b = &autossh_backend;
-		r->loaded = legacy_tunnel(&v[i], name, &r->t, &le) == 0;
-		sysd_legacy_state(&v[i], r->st.state, sizeof(r->st.state),
-		    r->st.reason, sizeof(r->st.reason));
-	}
-	free(v);
-	return 0;
-}
-
-/* The defined tunnels wanted, with their state, into rows[n]. */
 static void
-add_defined(const struct lc_ctx *c, const struct config *cf,
-    const struct tref *refs, size_t nref, struct lc_row *rows, size_t *n,
-    char *const names[], size_t nnames, char *seen, int port, int *bad)
+add_rows(const struct lc_ctx *c, const struct config *cf,
+    const struct lc_sel *sel, const struct tref *refs, size_t nref,
+    struct lc_rows *rows, char *seen)
 {
 	struct sxerr le;
 	size_t i;
 
 	for (i = 0; i < nref; i++) {
-		struct lc_row *r = &rows[*n];
+		struct lc_row *r = &rows->v[rows->n];
 
-		if (!wanted(refs[i].name, names, nnames, seen))
+		if (!wanted(refs[i].name, sel->names, sel->nnames, seen))
 			continue;
+		memset(r, 0, sizeof(*r));
 		r->ref = refs[i];
 		if (backend_load(cf, &r->ref, &r->t, &le) == 0)
 			r->loaded = 1;
-		else {
+		else if (r->ref.b->defines) {
 			say(c, LC_ERR, "%s", le.msg);
-			*bad = 1;
+			rows->bad = 1;
 		}
-		if (port != 0 && !row_has_port(r, port))
+		if (sel->port != 0 && (r->ref.port != 0 ?
+		    r->ref.port != sel->port : !row_has_port(r, sel->port)))
 			continue;
 		backend_status(&r->ref, &r->st);
-		(*n)++;
+		rows->n++;
 	}
 }
 
 /*
  * The rows of ssh-tunnel-ls: every tunnel, or those named, or those with
  * a forward on port (0: any); scitex-ssh 1.0's units too. A definition
- * that does not load or a name unknown is said and sets *bad. The rows
- * are the caller's to free.
+ * that does not load or a name unknown is said and sets rows->bad.
  */
 int
-lc_list(const struct lc_ctx *c, const struct config *cf, char *const names[],
-    size_t nnames, int port, struct lc_row **rowsp, size_t *np, int *bad,
-    struct sxerr *e)
+lc_list(const struct lc_ctx *c, const struct config *cf,
+    const struct lc_sel *sel, struct lc_rows *rows, struct sxerr *e)
 {
 	struct tref *refs;
-	struct lc_row *rows;
-	size_t nref, n = 0, i;
+	struct sxerr le;
+	size_t nref, i;
 	char *seen;
+	int rc;
 
-	*rowsp = NULL;
-	*np = 0;
-	*bad = 0;
-	if (backend_list(cf, &refs, &nref, e) == -1)
+	memset(rows, 0, sizeof(*rows));
+	if ((rc = backend_list(cf, BL_DEFINED | BL_OTHERS, &refs, &nref,
+	    &le)) == -1) {
+		*e = le;
 		return -1;
-	if ((rows = calloc(nref + 1, sizeof(*rows))) == NULL ||
-	    (seen = calloc(nnames + 1, 1)) == NULL) {
-		free(rows);
+	}
+	if (rc == 1)
+		say(c, LC_ERR, "%s", le.msg);
+	if ((rows->v = calloc(nref + 1, sizeof(*rows->v))) == NULL ||
+	    (seen = calloc(sel->nnames + 1, 1)) == NULL) {
+		free(rows->v);
 		free(refs);
+		rows->v = NULL;
 		return sxerr_errno(e, EX_OSERR, "calloc");
 	}
-	add_defined(c, cf, refs, nref, rows, &n, names, nnames, seen, port,
-	    bad);
+	add_rows(c, cf, sel, refs, nref, rows, seen);
 	free(refs);
-	if (add_legacy(c, &rows, &n, names, nnames, seen, port, e) == -1) {
-		free(rows);
-		free(seen);
-		return -1;
-	}
-	for (i = 0; i < nnames; i++)
+	for (i = 0; i < sel->nnames; i++)
 		if (!seen[i]) {
-			say(c, LC_ERR, "%s: no such tunnel", names[i]);
-			*bad = 1;
+			say(c, LC_ERR, "%s: no such tunnel", sel->names[i]);
+			rows->bad = 1;
 		}
 	free(seen);
-	*rowsp = rows;
-	*np = n;
 	return 0;
+}
+
+/* The last line of ssh's stderr that is not debug chatter. */
+static void
+last_line(char *err, char *buf, size_t sz)
+{
+	char *l, *save = NULL;
+
+	strlcpy(buf, "no banner", sz);
+	for (l = strtok_r(err, "\r\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\r\n", &save))
+		if (strncmp(l, "debug", 5) != 0 && *l != '\0')
+			strlcpy(buf, l, sz);
+}
+
+/* ssh through the bastion to the remote port; its answer into c. */
+static int
+probe_run(const struct lc_row *r, const struct forward *f,
+    struct capture *c, struct sxerr *e)
+{
+	struct sshargv *a;
+	char bast[512];
+	size_t bi;
+	int rc;
+
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "malloc");
+	bi = lc_row_bastion(r, bast, sizeof(bast));
+	if ((rc = tunnel_probe_argv(&r->t, bi, f, lc_ssh_bin(), a, e)) == 0)
+		rc = spawn_capture(a->argv, c, e);
+	free(a);
+	return rc;
+}
+
+/*
+ * Through the bastion to the remote port: an SSH banner must come back.
+ * 0 verified (the banner in buf), 1 not (why in buf), -1 out of memory.
+ */
+int
+lc_row_probe(const struct lc_row *r, char *buf, size_t sz)
+{
+	const struct forward *f;
+	struct capture c;
+	struct sxerr e;
+	char *out;
+	int rc = 1;
+
+	if (!r->loaded || (f = tunnel_first_remote(&r->t)) == NULL) {
+		strlcpy(buf, "no R forward", sz);
+		return 1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.outsz = 4096;
+	c.errsz = 16384;
+	if ((out = malloc(c.outsz + c.errsz)) == NULL)
+		return -1;
+	c.out = out;
+	c.err = out + c.outsz;
+	c.until = "\n";
+	c.timeout_ms = PROBE_MS;
+	if (probe_run(r, f, &c, &e) == -1)
+		strlcpy(buf, e.msg, sz);
+	else if (strncmp(c.out, "SSH-2.0-", 8) == 0) {
+		c.out[strcspn(c.out, "\r\n")] = '\0';
+		strlcpy(buf, text_printable(c.out) ? c.out : "SSH-2.0-", sz);
+		rc = 0;
+	} else {
+		last_line(c.err, buf, sz);
+		if (!text_printable(buf))
+			strlcpy(buf, "bad answer", sz);
+	}
+	free(out);
+	return rc;
 }
 
 /* ssh-tunnel-down. */
@@ -715,6 +786,20 @@ rm(const struct lc_ctx *c, const char *dir, const char *name, const char *ext)
 		say(c, LC_ERR, "%s: %s", path, strerror(errno));
 }
 
+/* A backend that removes its own: 0 done, 1 not done. */
+static int
+down_other(const struct lc_ctx *c, const struct tref *r)
+{
+	struct sxerr e;
+
+	if (r->b->remove(r, &e) == -1) {
+		say(c, LC_ERR, "%s", e.msg);
+		return 1;
+	}
+	say(c, LC_DEBUG, "%s: removed", r->path);
+	return 0;
+}
+
 /* Stop it, then remove its files under its lock. 0 done, 1 not done. */
 static int
 down(const struct lc_ctx *c, const struct tref *r)
@@ -724,6 +809,8 @@ down(const struct lc_ctx *c, const struct tref *r)
 	struct sxerr e;
 	int fd = -1, rc = 1, i, stopped;
 
+	if (r->b->remove != NULL)
+		return down_other(c, r);
 	if ((stopped = r->b->stop(&r->pl, r->name, &e)) == -1) {
 		say(c, LC_ERR, "%s: backend %s: %s", r->name, r->b->name,
 		    e.msg);
@@ -760,60 +847,45 @@ down(const struct lc_ctx *c, const struct tref *r)
 	return 0;
 }
 
+/* A defined tunnel with a forward on port; another tool's unit of port. */
 static int
 ref_has_port(const struct config *cf, const struct tref *r, int port)
 {
-	static struct tunnel t;
+	struct tunnel *t;
 	struct sxerr e;
 	size_t i;
+	int has = 0;
 
-	if (backend_load(cf, r, &t, &e) == -1)
+	if (r->port != 0)
+		return r->port == port;
+	if ((t = malloc(sizeof(*t))) == NULL)
 		return 0;
-	for (i = 0; i < t.nfwd; i++)
-		if (t.fwd[i].port == port)
-			return 1;
-	return 0;
+	if (backend_load(cf, r, t, &e) == 0)
+		for (i = 0; i < t->nfwd; i++)
+			if (t->fwd[i].port == port)
+				has = 1;
+	free(t);
+	return has;
 }
 
 /*
- * scitex-ssh 1.0's autossh-tunnel-PORT.service (branch systemd): 1 when
- * there was one and it is gone, 0 when there was none, -1 on error.
+ * Every defined tunnel with a forward on port, and the first unit of
+ * another tool (scitex-ssh 1.0's autossh-tunnel-PORT.service) of port.
  */
-static int
-down_legacy(const struct lc_ctx *c, int port)
-{
-	struct legacy l;
-	struct sxerr e;
-
-	if (legacy_find(port, &l, &e) == -1) {
-		if (e.ex == EX_UNAVAILABLE)
-			return 0;
-		say(c, LC_ERR, "%s", e.msg);
-		return -1;
-	}
-	if (sysd_legacy_remove(&l, &e) == -1) {
-		say(c, LC_ERR, "%s", e.msg);
-		return -1;
-	}
-	say(c, LC_DEBUG, "%s: removed", l.path);
-	return 1;
-}
-
 static int
 remove_port(const struct lc_ctx *c, const struct config *cf,
     const struct tref *refs, size_t n, int port)
 {
 	size_t i;
-	int found = 0, rc = 0, j;
+	int found = 0, other = 0, rc = 0;
 
-	for (i = 0; i < n; i++)
-		if (ref_has_port(cf, &refs[i], port)) {
-			found = 1;
-			rc |= down(c, &refs[i]);
-		}
-	if ((j = down_legacy(c, port)) != 0) {
+	for (i = 0; i < n; i++) {
+		if ((!refs[i].b->defines && other) ||
+		    !ref_has_port(cf, &refs[i], port))
+			continue;
 		found = 1;
-		rc |= j == -1;
+		other |= !refs[i].b->defines;
+		rc |= down(c, &refs[i]);
 	}
 	if (!found) {
 		say(c, LC_INFO, "port %d: no such tunnel", port);
@@ -822,6 +894,7 @@ remove_port(const struct lc_ctx *c, const struct config *cf,
 	return rc;
 }
 
+/* The tunnels defined under name, else the first other tool's unit. */
 static int
 remove_name(const struct lc_ctx *c, const struct tref *refs, size_t n,
     const char *name)
@@ -830,14 +903,11 @@ remove_name(const struct lc_ctx *c, const struct tref *refs, size_t n,
 	int found = 0, rc = 0;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(refs[i].name, name) == 0) {
+		if (strcmp(refs[i].name, name) == 0 &&
+		    (refs[i].b->defines || !found)) {
 			found = 1;
 			rc |= down(c, &refs[i]);
 		}
-	if (!found && legacy_name(name) > 0) {
-		found = down_legacy(c, legacy_name(name));
-		rc |= found == -1;
-	}
 	if (!found) {
 		say(c, LC_INFO, "%s: no such tunnel", name);
 		rc = 1;
@@ -846,29 +916,269 @@ remove_name(const struct lc_ctx *c, const struct tref *refs, size_t n,
 }
 
 /*
- * Take tunnels down and remove their files: all of them, those with a
- * forward on port (scitex-ssh 1.0's unit of that port too), or those
- * named. 0 when every one is gone, 1 when one was not there or not taken
- * down (said through the note hook), -1 when the tunnels cannot be listed.
+ * Take tunnels down and remove their files: all the defined ones, those
+ * with a forward on port (scitex-ssh 1.0's unit of that port too), or
+ * those named. 0 when every one is gone, 1 when one was not there or not
+ * taken down (said through the note hook), -1 when the tunnels cannot be
+ * listed.
  */
 int
-lc_remove(const struct lc_ctx *c, const struct config *cf, int all, int port,
-    char *const names[], size_t nnames, struct sxerr *e)
+lc_remove(const struct lc_ctx *c, const struct config *cf,
+    const struct lc_sel *sel, struct sxerr *e)
 {
 	struct tref *refs;
+	struct sxerr le;
 	size_t n, i;
-	int rc = 0;
+	int rc;
 
-	if (backend_list(cf, &refs, &n, e) == -1)
+	if ((rc = backend_list(cf, sel->all ? BL_DEFINED : BL_DEFINED |
+	    BL_OTHERS, &refs, &n, &le)) == -1) {
+		*e = le;
 		return -1;
-	if (all) {
+	}
+	if (rc == 1)
+		say(c, LC_ERR, "%s", le.msg);
+	rc = 0;
+	if (sel->all) {
 		for (i = 0; i < n; i++)
 			rc |= down(c, &refs[i]);
-	} else if (port != 0)
-		rc = remove_port(c, cf, refs, n, port);
+	} else if (sel->port != 0)
+		rc = remove_port(c, cf, refs, n, sel->port);
 	else
-		for (i = 0; i < nnames; i++)
-			rc |= remove_name(c, refs, n, names[i]);
+		for (i = 0; i < sel->nnames; i++)
+			rc |= remove_name(c, refs, n, sel->names[i]);
 	free(refs);
+	return rc;
+}
+
+/* ssh-tunnel-up --adopt. */
+
+struct adopt {
+	struct tref	 old;		/* the 1.0 unit */
+	struct tunnel	 t;		/* its tunnel under the new name */
+	struct lc_start	 s;
+	struct places	 pl;
+};
+
+/* The 1.0 unit of port, its tunnel named q->name, gated and checked. */
+static int
+adopt_prepare(const struct lc_ctx *c, const struct lc_req *q, int port,
+    struct adopt *a, struct sxerr *e)
+{
+	struct config *cf;
+	struct tref r;
+	int rc;
+
+	if (backend_autossh(port, &a->old, e) == -1)
+		return prefixed(e, "--adopt");
+	r = a->old;
+	strlcpy(r.name, q->name, sizeof(r.name));
+	if (backend_load(NULL, &r, &a->t, e) == -1)
+		return prefixed(e, "--adopt");
+	if (config_open(c->config, &cf, e) == -1)
+		return -1;
+	if ((rc = backend_lookup(cf, q->name, &r, e)) == 0)
+		rc = sxerr_set(e, 1, "--adopt: a tunnel named %s exists "
+		    "already; name the new one: ssh-tunnel-up --adopt %d NAME",
+		    q->name, port);
+	else if (rc == 1 && ((a->s.b = lc_backend(q->backend, NULL, e)) ==
+	    NULL || a->s.b->places(&a->pl, e) == -1 || lc_gate(cf, e) == -1 ||
+	    tunnel_check_key(&a->t, e) == -1))
+		rc = -1;
+	else if (rc == 1)
+		rc = 0;
+	config_free(cf);
+	return rc;
+}
+
+/* Not up: the new tunnel taken down again, its definition removed. */
+static int
+adopt_back(struct adopt *a, struct sxerr *e)
+{
+	char path[STATE_PATH];
+	struct sxerr ignore;
+
+	(void)a->s.b->stop(&a->pl, a->t.name, &ignore);
+	if (state_path(path, sizeof(path), a->pl.defs, a->t.name,
+	    ".yaml") == 0)
+		(void)unlink(path);
+	return sxerr_set(e, EX_UNAVAILABLE, "%s: not up: taken down again; "
+	    "%s is kept", a->t.name, a->old.path);
+}
+
+/* The old unit started again, whatever happens to the new tunnel. */
+static int
+adopt_undo(struct adopt *a, int rc)
+{
+	struct bstart bs;
+	struct sxerr ignore;
+
+	memset(&bs, 0, sizeof(bs));
+	bs.name = a->old.name;
+	(void)a->old.b->start(&bs, &ignore);
+	return rc;
+}
+
+/*
+ * Take over scitex-ssh 1.0's autossh-tunnel-PORT.service under the name
+ * q->name and the backend q->backend. The old unit is stopped so that the
+ * new tunnel can bind the port, and removed only once the new tunnel is
+ * up (its client block to fp, unless q->quiet); otherwise the new one is
+ * taken down again and the old one started again. 0 adopted, -1 not; e
+ * says why.
+ */
+int
+lc_adopt(const struct lc_ctx *c, const struct lc_req *q, int port, FILE *fp,
+    struct sxerr *e)
+{
+	struct adopt *a;
+	int rc = -1;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "calloc");
+	if (adopt_prepare(c, q, port, a, e) == -1)
+		goto out;
+	if (a->old.b->stop(&a->pl, a->old.name, e) == -1) {
+		prefixed(e, "--adopt");
+		goto out;
+	}
+	a->s.t = &a->t;
+	a->s.defining = 1;
+	a->s.pl = &a->pl;
+	if ((rc = lc_start(c, &a->s, e)) == 1) {
+		say(c, LC_ERR, "%s", e->msg);
+		rc = adopt_undo(a, adopt_back(a, e));
+	} else if (rc == -1 || (!q->quiet &&
+	    (rc = lc_block(fp, &a->t, a->s.bastion, e)) == -1))
+		rc = adopt_undo(a, -1);
+	else if ((rc = a->old.b->remove(&a->old, e)) == -1)
+		prefixed(e, "%s: up, but the old unit stays", a->t.name);
+	else
+		say(c, LC_INFO, "%s: adopted %s (removed)", a->t.name,
+		    a->old.path);
+out:
+	free(a);
+	return rc;
+}
+
+/* ssh-tunnel-up -f. */
+
+struct sv {
+	const struct lc_ctx	*c;
+	const char		*name;
+};
+
+/* The supervisor's messages: state changes, and ssh's lines (level 1). */
+static void
+sv_log(void *arg, int level, const char *msg)
+{
+	struct sv *v = arg;
+
+	say(v->c, level > 0 ? LC_DEBUG : LC_INFO, "%s: %s", v->name, msg);
+}
+
+/* SIGHUP: the definition read anew. */
+static int
+sv_reload(void *arg, struct tunnel *t, struct sxerr *e)
+{
+	struct sv *v = arg;
+	struct config *cf;
+	struct tref r;
+	int rc;
+
+	if (config_open(v->c->config, &cf, e) == -1)
+		return -1;
+	if ((rc = backend_lookup(cf, v->name, &r, e)) == 1)
+		sxerr_set(e, EX_CONFIG, "%s: no longer defined", v->name);
+	if (rc == 0 && (rc = backend_load(cf, &r, t, e)) == 0)
+		rc = tunnel_check_key(t, e);
+	config_free(cf);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The definition of name and where its state goes. */
+static int
+sv_load(const struct lc_ctx *c, const char *name, struct tunnel *t,
+    struct tref *r, struct sxerr *e)
+{
+	struct config *cf;
+	int rc;
+
+	if (config_open(c->config, &cf, e) == -1)
+		return -1;
+	if ((rc = backend_lookup(cf, name, r, e)) == 1)
+		rc = sxerr_set(e, EX_CONFIG, "%s: no such tunnel (not in %s "
+		    "nor in tunnels.d)", name, cf->path[0] ? cf->path :
+		    "a config file");
+	if (rc == 0 && (rc = backend_load(cf, r, t, e)) == 0)
+		rc = tunnel_check_key(t, e);
+	config_free(cf);
+	return rc;
+}
+
+/*
+ * The lock handed over by the ssh-tunnel-up that started us (fd 3), or
+ * our own; 1 (the exit status DESIGN.md gives a lock held) when another
+ * supervisor holds it.
+ */
+static int
+sv_lock(const struct places *pl, const char *name, int *fdp,
+    struct sxerr *e)
+{
+	char path[STATE_PATH], pidf[STATE_PATH];
+	struct stat a, b;
+	pid_t pid;
+	int rc;
+
+	if (state_path(path, sizeof(path), pl->state, name, ".lock") == -1 ||
+	    state_path(pidf, sizeof(pidf), pl->state, name, ".pid") == -1)
+		return sxerr_set(e, EX_OSERR, "%s: path too long", pl->state);
+	if (fstat(3, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino && flock(3, LOCK_EX | LOCK_NB) == 0) {
+		if (fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+			return sxerr_errno(e, EX_OSERR, "fcntl");
+		*fdp = 3;
+		return 0;
+	}
+	if ((rc = state_lock(path, fdp, e)) != 1)
+		return rc;
+	state_pidfile_proven(pidf, SUPERVISOR_COMM, &pid);
+	return sxerr_set(e, 1, "%s: already supervised (pid %ld)", name,
+	    (long)pid);
+}
+
+/*
+ * Be the supervisor of name until SIGTERM or SIGINT: its lock held, its
+ * pid file written, its ssh kept running (lib/supervise.c). What it does
+ * goes to the note hook; 0 when stopped by a signal, -1 on error.
+ */
+int
+lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
+{
+	char pidf[STATE_PATH], statef[STATE_PATH];
+	struct sv v = { c, name };
+	struct sv_hooks h = { sv_reload, sv_log, &v };
+	struct tunnel *t;
+	struct tref r;
+	int rc = -1, fd;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "calloc");
+	if (sv_load(c, name, t, &r, e) == -1 || state_mkdir(r.pl.state,
+	    e) == -1 || sv_lock(&r.pl, name, &fd, e) == -1)
+		goto out;
+	if (state_path(pidf, sizeof(pidf), r.pl.state, name, ".pid") == -1 ||
+	    state_path(statef, sizeof(statef), r.pl.state, name,
+	    ".state") == -1)
+		sxerr_set(e, EX_OSERR, "%s: path too long", r.pl.state);
+	else if (state_pidfile_write(pidf, getpid(), e) == 0) {
+		sv_log(&v, 0, "supervising");
+		if ((rc = supervise_run(t, lc_ssh_bin(), statef, &h, e)) == 0)
+			sv_log(&v, 0, "stopped");
+		(void)unlink(pidf);
+	}
+	close(fd);
+out:
+	free(t);
 	return rc;
 }

@@ -13,18 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
 #include "spawn.h"
 
 extern char **environ;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Default dispositions and an empty mask for a child about to exec. */
 static void
