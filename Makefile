@@ -112,8 +112,8 @@ $(NOCHECK): cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(HDRS)
 REMOTERUN = $(O)/test/remote-run
 $(REMOTERUN): tests/lib/remote-run.c $(LIBA) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
-	    $(LIBS) $(LIBS_MCP)
+	$(CC) $(XCFLAGS) $(CFLAGS) $(CFLAGS_MCP) $(XLDFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(LIBA) $(LIBS) $(LIBS_MCP)
 
 # The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
 check: all $(UNITBIN) $(NOCHECK) $(REMOTERUN)

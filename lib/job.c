@@ -9,22 +9,12 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "job.h"
+#include "now.h"
 
 extern char **environ;
-
-/* TODO(after the restructure merge): now_ms() from now.h. */
-static long long
-job_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 closefd(int *fd)
@@ -70,7 +60,7 @@ job_start(struct job *j, char *const argv[], int limit_ms, size_t cap,
 	posix_spawnattr_setpgroup(&a, 0);
 	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETPGROUP |
 	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	j->start = job_now();
+	j->start = now_ms();
 	rc = posix_spawnp(&j->pid, argv[0], &fa, &a, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
@@ -115,7 +105,7 @@ job_timeout(const struct job *j)
 
 	if (j->done)
 		return -1;
-	left = j->deadline - job_now();
+	left = j->deadline - now_ms();
 	if (left < 0)
 		left = 0;
 	/* No pidfd: look for the child's end now and then. */
@@ -197,7 +187,7 @@ finish(struct job *j, int by_us, struct sxerr *e)
 	closefd(&j->fd[0]);
 	closefd(&j->fd[1]);
 	closefd(&j->fd[2]);
-	j->ms = job_now() - j->start;
+	j->ms = now_ms() - j->start;
 	j->done = 1;
 	return rc;
 }
@@ -223,7 +213,7 @@ job_step(struct job *j, struct sxerr *e)
 	if (waitid(P_PID, j->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
 	    si.si_pid == j->pid)
 		return finish(j, 0, e);
-	if (job_now() >= j->deadline) {
+	if (now_ms() >= j->deadline) {
 		j->timed_out = 1;
 		return finish(j, 1, e);
 	}

@@ -7,6 +7,7 @@
 
 #include "remote.h"
 #include "sshbin.h"
+#include "text.h"
 
 #define RESOLVE_MS	5000	/* ssh -G reads files, it does not connect */
 
@@ -98,18 +99,8 @@ static int
 refuse(struct sxerr *e, const char *what, const char *v, const char *why)
 {
 	char buf[80];
-	size_t o = 0;
 
-	for (; *v != '\0' && o + 5 < sizeof(buf) - 4; v++) {
-		unsigned char c = *v;
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[o++] = c;
-		else
-			o += snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
-	}
-	if (*v != '\0')
-		o += snprintf(buf + o, sizeof(buf) - o, "...");
-	buf[o] = '\0';
+	text_vis(v, buf, sizeof(buf));
 	return sxerr_set(e, EX_DATAERR, "%s: %s: %s", what, buf, why);
 }
 
