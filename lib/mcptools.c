@@ -12,6 +12,7 @@
 #include "host.h"
 #include "jsonrpc.h"
 #include "lifecycle.h"
+#include "mcpremote.h"
 #include "mcptools.h"
 #include "out.h"
 #include "policy.h"
@@ -22,21 +23,14 @@
  * inputSchema is also what arguments are checked against (check_args), so
  * that what a client is told and what the server accepts cannot drift.
  */
-struct tool {
-	const char	*name;
-	const char	*def;		/* the rest of its tools/list entry */
-	int		(*run)(const struct mcptools *, json_t *, json_t **,
-			    struct sxerr *);
-};
-
-static int	run_allow_check(const struct mcptools *, json_t *, json_t **,
-		    struct sxerr *);
-static int	run_tunnel_setup(const struct mcptools *, json_t *, json_t **,
-		    struct sxerr *);
-static int	run_tunnel_status(const struct mcptools *, json_t *, json_t **,
-		    struct sxerr *);
-static int	run_tunnel_remove(const struct mcptools *, json_t *, json_t **,
-		    struct sxerr *);
+static int	run_allow_check(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
+static int	run_tunnel_setup(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
+static int	run_tunnel_status(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
+static int	run_tunnel_remove(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
 
 #define NAME_SCHEMA \
 	"{\"type\":\"string\",\"minLength\":1,\"maxLength\":64," \
@@ -56,7 +50,7 @@ static int	run_tunnel_remove(const struct mcptools *, json_t *, json_t **,
 	"\"reason\":{\"type\":[\"string\",\"null\"]}}," \
 	"\"required\":[\"name\",\"backend\",\"state\"]}"
 
-static const struct tool tools[] = {
+static const struct mcptool tools[] = {
 	{ "allow_check",
 	  "{\"title\":\"Check the SSH allowlist\","
 	  "\"description\":\"Ask the scitex-ssh policy whether a feature "
@@ -150,6 +144,17 @@ static const struct tool tools[] = {
 
 #define NTOOLS	(sizeof(tools) / sizeof(tools[0]))
 
+/* Tool i of all: this module's, then mcpremote.c's. */
+static const struct mcptool *
+tool_at(size_t i)
+{
+	if (i < NTOOLS)
+		return &tools[i];
+	if (i - NTOOLS < mcpremote_ntools)
+		return &mcpremote_tools[i - NTOOLS];
+	return NULL;
+}
+
 const char mcptools_instructions[] =
     "scitex-ssh on this machine: allow_check asks the per-host SSH "
     "allowlist; tunnel_setup, tunnel_status and tunnel_remove manage "
@@ -165,9 +170,9 @@ tools_list(void)
 
 	if ((a = json_array()) == NULL)
 		return NULL;
-	for (i = 0; i < NTOOLS; i++) {
-		t = json_pack("{s:s}", "name", tools[i].name);
-		d = json_loads(tools[i].def, JSON_REJECT_DUPLICATES, NULL);
+	for (i = 0; tool_at(i) != NULL; i++) {
+		t = json_pack("{s:s}", "name", tool_at(i)->name);
+		d = json_loads(tool_at(i)->def, JSON_REJECT_DUPLICATES, NULL);
 		if (t == NULL || d == NULL || json_object_update(t, d) == -1 ||
 		    json_array_append(a, t) == -1) {
 			json_decref(d);
@@ -181,15 +186,16 @@ tools_list(void)
 	return a;
 }
 
-static const struct tool *
+/* The index of the tool called name, or -1. */
+static ssize_t
 tool_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < NTOOLS; i++)
-		if (strcmp(name, tools[i].name) == 0)
-			return &tools[i];
-	return NULL;
+	for (i = 0; tool_at(i) != NULL; i++)
+		if (strcmp(name, tool_at(i)->name) == 0)
+			return (ssize_t)i;
+	return -1;
 }
 
 /*
@@ -290,33 +296,61 @@ check_args(const json_t *schema, json_t *args, struct sxerr *e)
 	return 0;
 }
 
-static const char *
-arg_str(const json_t *args, const char *key, const char *dflt)
+/* A string argument, or dflt when it was not given. */
+const char *
+mcptools_str(const json_t *args, const char *key, const char *dflt)
 {
 	const json_t *v = json_object_get(args, key);
 
 	return v != NULL ? json_string_value(v) : dflt;
 }
 
+/* The policy, read afresh on every call as ssh-allow-check reads it. */
+int
+mcptools_policy(const struct mcptools *m, struct config **cf,
+    struct policy **p, struct sxerr *e)
+{
+	if (config_open(m->config, cf, e) == -1)
+		return -1;
+	if (policy_load(*cf, p, e) == -1) {
+		config_free(*cf);
+		return -1;
+	}
+	return 0;
+}
+
+/* poll(2) through the session, which serves the client meanwhile. */
+int
+mcptools_poll(const struct mcpwait *w, struct pollfd *fds, nfds_t n, int ms)
+{
+	if (w == NULL || w->poll == NULL)
+		return poll(fds, n, ms);
+	return w->poll(w->arg, fds, n, ms);
+}
+
+void
+mcptools_progress(const struct mcpwait *w, double done, double total,
+    const char *msg)
+{
+	if (w != NULL && w->progress != NULL)
+		w->progress(w->arg, done, total, msg);
+}
+
 static int
-run_allow_check(const struct mcptools *m, json_t *args, json_t **res, struct sxerr *e)
+run_allow_check(const struct mcptools *m, json_t *args,
+    const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	char host[HOST_MAX + 1], why[1024];
-	const char *feature = arg_str(args, "feature", "ssh");
+	const char *feature = mcptools_str(args, "feature", "ssh");
 	struct config *cf;
 	struct policy *p;
 	struct decision d;
 
-	if (host_canon(arg_str(args, "host", NULL), host, sizeof(host),
+	if (host_canon(mcptools_str(args, "host", NULL), host, sizeof(host),
 	    e) == -1 || policy_valid_feature(feature, e) == -1)
 		return -1;
-	/* Read afresh on every call, as ssh-allow-check does. */
-	if (config_open(m->config, &cf, e) == -1)
+	if (mcptools_policy(m, &cf, &p, e) == -1)
 		return -1;
-	if (policy_load(cf, &p, e) == -1) {
-		config_free(cf);
-		return -1;
-	}
 	policy_decide(p, host, feature, &d);
 	policy_explain(&d, host, why, sizeof(why));
 	*res = json_pack("{s:s, s:s, s:s, s:o}", "host", host,
@@ -500,7 +534,7 @@ name_or_port(json_t *args, int need, const char **name, int *port,
 {
 	const json_t *p = json_object_get(args, "port");
 
-	*name = arg_str(args, "name", NULL);
+	*name = mcptools_str(args, "name", NULL);
 	*port = p != NULL ? (int)json_integer_value(p) : 0;
 	if (*name != NULL && p != NULL)
 		return sxerr_set(e, EX_USAGE, "give name or port, not both");
@@ -512,8 +546,8 @@ name_or_port(json_t *args, int need, const char **name, int *port,
 }
 
 static int
-run_tunnel_status(const struct mcptools *m, json_t *args, json_t **res,
-    struct sxerr *e)
+run_tunnel_status(const struct mcptools *m, json_t *args,
+    const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	const char *name;
 	json_t *arr;
@@ -527,8 +561,8 @@ run_tunnel_status(const struct mcptools *m, json_t *args, json_t **res,
 }
 
 static int
-run_tunnel_remove(const struct mcptools *m, json_t *args, json_t **res,
-    struct sxerr *e)
+run_tunnel_remove(const struct mcptools *m, json_t *args,
+    const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	const char *name;
 	char *names[1];
@@ -600,14 +634,14 @@ setup_req(json_t *args, struct lc_req *q, char *port, size_t portsz,
 	size_t i;
 
 	memset(q, 0, sizeof(*q));
-	q->name = arg_str(args, "name", NULL);
-	q->key = arg_str(args, "key", NULL);
-	q->backend = arg_str(args, "backend", NULL);
+	q->name = mcptools_str(args, "name", NULL);
+	q->key = mcptools_str(args, "key", NULL);
+	q->backend = mcptools_str(args, "backend", NULL);
 	q->dry = json_is_true(json_object_get(args, "dry_run"));
 	/* Checked here too, so that the message names the argument. */
 	if (tunnel_valid_name(q->name, e) == -1)
 		return -1;
-	if ((q->bastion[0] = arg_str(args, "bastion", NULL)) != NULL) {
+	if ((q->bastion[0] = mcptools_str(args, "bastion", NULL)) != NULL) {
 		if (host_parse_bastion(q->bastion[0], &b, e) == -1)
 			return -1;
 		q->nbastion = 1;
@@ -655,8 +689,8 @@ setup_out(const struct lc_ctx *c, const struct lc_req *q, char **out,
 }
 
 static int
-run_tunnel_setup(const struct mcptools *m, json_t *args, json_t **res,
-    struct sxerr *e)
+run_tunnel_setup(const struct mcptools *m, json_t *args,
+    const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	char port[16], self[PATH_MAX], *out;
 	json_t *arr = NULL, *tun;
@@ -710,27 +744,30 @@ text_result(const char *msg, json_t *structured, int iserror)
  */
 json_t *
 mcptools_call(const struct mcptools *m, const char *name, json_t *args,
-    struct sxerr *e)
+    const struct mcpwait *w, struct sxerr *e)
 {
-	const struct tool *t;
+	const struct mcptool *t;
 	json_t *owned = NULL, *res = NULL, *out;
+	ssize_t i;
 	char *dump;
 
 	e->ex = EX_OSERR;
 	e->msg[0] = '\0';
-	if ((t = tool_find(name)) == NULL)
+	if ((i = tool_find(name)) == -1)
 		return NULL;
+	t = tool_at((size_t)i);
 	/*
 	 * A supervisor tunnel_setup started is our child: reap the ones
-	 * that have ended since, so that none lingers as a zombie.
+	 * that have ended since, so that none lingers as a zombie. (A job
+	 * of a remote tool is reaped by that tool, before it returns.)
 	 */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		continue;
 	if (args == NULL && (args = owned = json_object()) == NULL)
 		return NULL;
-	if (check_args(json_object_get(json_array_get(m->list,
-	    t - tools), "inputSchema"), args, e) == -1 ||
-	    t->run(m, args, &res, e) == -1) {
+	if (check_args(json_object_get(json_array_get(m->list, (size_t)i),
+	    "inputSchema"), args, e) == -1 ||
+	    t->run(m, args, w, &res, e) == -1) {
 		json_decref(owned);
 		return text_result(e->msg, NULL, 1);
 	}
@@ -746,7 +783,6 @@ mcptools_call(const struct mcptools *m, const char *name, json_t *args,
 	json_decref(res);
 	return out;
 }
-
 
 /*
  * config is the -F file or NULL for the search order; bindir holds
@@ -778,5 +814,5 @@ mcptools_free(struct mcptools *m)
 int
 mcptools_has(const char *name)
 {
-	return tool_find(name) != NULL;
+	return tool_find(name) != -1;
 }
