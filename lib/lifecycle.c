@@ -16,6 +16,7 @@
 
 #include "host.h"
 #include "lifecycle.h"
+#include "now.h"
 #include "policy.h"
 #include "spawn.h"
 #include "supervise.h"
@@ -343,6 +344,16 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Wait ms: through the caller's pause hook when it has one (-1: stop). */
+static int
+pause_ms(const struct lc_ctx *c, int ms)
+{
+	if (c != NULL && c->pause != NULL)
+		return c->pause(c->pausearg, ms);
+	sleep_ms(ms);
+	return 0;
+}
+
 /*
  * Wait until the supervisor confirms the forward (0, the bastion in use
  * in s->bastion) or reports a first failure (1, it keeps trying), in an attempt
@@ -350,19 +361,20 @@ sleep_ms(long ms)
  * is an error with its status.
  */
 static int
-wait_up(struct lc_start *s, pid_t child, unsigned min_restarts,
-    struct sxerr *e)
+wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
+    unsigned min_restarts, struct sxerr *e)
 {
 	const struct tunnel *t = s->t;
 	const struct places *pl = s->pl;
 	char path[STATE_PATH];
 	struct tstate st;
 	struct sxerr ignore;
-	int i, status;
+	long long end = now_ms() + WAIT_UP_MS;
+	int status;
 
 	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == -1)
 		return sxerr_set(e, EX_OSERR, "state path too long");
-	for (i = 0; i < WAIT_UP_MS / 50; i++) {
+	while (now_ms() < end) {
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 				return sxerr_set(e, WEXITSTATUS(status), "%s: "
@@ -388,7 +400,10 @@ wait_up(struct lc_start *s, pid_t child, unsigned min_restarts,
 				return 1;
 			}
 		}
-		sleep_ms(50);
+		if (pause_ms(c, 50) == -1)
+			return sxerr_set(e, EX_TEMPFAIL, "%s: stopped waiting "
+			    "for the forward; the supervisor keeps trying "
+			    "until the tunnel is removed", t->name);
 	}
 	sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d s; the "
 	    "supervisor keeps trying", t->name, WAIT_UP_MS / 1000);
@@ -408,7 +423,7 @@ running(const struct lc_ctx *c, struct lc_start *s, pid_t pid,
 	if (!s->defining) {
 		say(c, LC_INFO, "%s: already running (pid %ld)", t->name,
 		    (long)pid);
-		return wait_up(s, 0, 0, e);
+		return wait_up(c, s, 0, 0, e);
 	}
 	if (state_path(path, sizeof(path), pl->state, t->name,
 	    ".state") == -1 || state_read(path, &st, e) == -1)
@@ -417,7 +432,7 @@ running(const struct lc_ctx *c, struct lc_start *s, pid_t pid,
 		return -1;
 	if (kill(pid, SIGHUP) == -1)
 		return sxerr_errno(e, EX_OSERR, "kill %ld", (long)pid);
-	return wait_up(s, 0, st.restarts + 1, e);
+	return wait_up(c, s, 0, st.restarts + 1, e);
 }
 
 /* Under our lock fd: write, start through b and hand the lock over. */
@@ -484,7 +499,7 @@ lc_start(const struct lc_ctx *c, struct lc_start *s, struct sxerr *e)
 	close(fd);
 	if (rc == -1)
 		return -1;
-	return wait_up(s, pid, 0, e);
+	return wait_up(c, s, pid, 0, e);
 }
 
 /* The client ssh_config block for the bastion in use; none without -R. */

@@ -35,6 +35,10 @@ struct lc_ctx {
 	 * changes come as LC_INFO, ssh's own lines as LC_DEBUG. */
 	void		(*note)(void *, int, const char *);
 	void		*arg;
+	/* While waiting for a forward, instead of sleeping ms, if set
+	 * (the MCP server serves its client meanwhile); -1 stops the wait. */
+	int		(*pause)(void *, int);
+	void		*pausearg;
 };
 
 /* A tunnel to define or start, as ssh-tunnel-up's flags give it. */

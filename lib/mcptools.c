@@ -14,6 +14,7 @@
 #include "lifecycle.h"
 #include "mcpremote.h"
 #include "mcptools.h"
+#include "now.h"
 #include "out.h"
 #include "policy.h"
 #include "tunnel.h"
@@ -688,10 +689,29 @@ setup_out(const struct lc_ctx *c, const struct lc_req *q, char **out,
 	return 0;
 }
 
+/* The wait for the forward, through the session: ping, progress, cancel. */
+struct setup_wait {
+	const struct mcpwait	*w;
+	long long		 start;
+};
+
+static int
+setup_pause(void *arg, int ms)
+{
+	struct setup_wait *sw = arg;
+
+	mcptools_progress(sw->w, (double)(now_ms() - sw->start) / 1000, 0,
+	    "waiting for the bastion to confirm the forward");
+	if (mcptools_poll(sw->w, NULL, 0, ms) == -1 && errno == ECANCELED)
+		return -1;
+	return 0;
+}
+
 static int
 run_tunnel_setup(const struct mcptools *m, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
+	struct setup_wait sw = { w, now_ms() };
 	char port[16], self[PATH_MAX], *out;
 	json_t *arr = NULL, *tun;
 	struct sxerr le;
@@ -705,6 +725,8 @@ run_tunnel_setup(const struct mcptools *m, json_t *args,
 		return -1;
 	tool_ctx(m, &c, &s);
 	c.self = self;
+	c.pause = setup_pause;
+	c.pausearg = &sw;
 	if (setup_out(&c, &q, &out, e) == -1)
 		return -1;
 	/* It is up: a listing that fails now only leaves tunnel null. */

@@ -9,47 +9,23 @@
 bats_require_minimum_version 1.5.0
 load ../lib/common
 load ../lib/sshd
+load ../lib/remote
 
 setup() {
 	common_setup
-	sshd_start "$BATS_TEST_TMPDIR/sshd"
+	remote_fixture
 	RUN=$BUILD/test/remote-run
 	[ -x "$RUN" ] || skip "make check builds $RUN"
-	# ssh reads ~/.ssh/config of the passwd entry, not $HOME: the
-	# fixture's config is given with -F, through SCITEX_SSH_SSH.
-	SSH_REAL=$(command -v ssh)
-	SSH_CFG=$BATS_TEST_TMPDIR/ssh_config
-	cp "$SSHD_DIR/ssh_config" "$SSH_CFG"
-	export SCITEX_SSH_SSH=$BATS_TEST_TMPDIR/ssh-fixture
-	printf '#!/bin/sh\nexec %s -F %s "$@"\n' "$SSH_REAL" "$SSH_CFG" \
-	    >"$SCITEX_SSH_SSH"
-	chmod 755 "$SCITEX_SSH_SSH"
 	write_config <<'EOC'
 default: {ssh: allow}
 hosts:
   "fixture,127.0.0.1": {exec: allow, copy: allow}
   "onlyexec": {exec: allow, copy: deny}
 EOC
-	W=$BATS_TEST_TMPDIR/w
-	mkdir -p "$W"
-	MARK=mark$$x$RANDOM
-	REMOTE_PIDS=
 }
 
 teardown() {
-	local p
-	# Whatever a failed test left of the processes it started, here or
-	# through the sshd: each by pid, if it is still the one recorded.
-	for p in $REMOTE_PIDS; do
-		[ "$(pid_start "${p%@*}")" = "${p#*@}" ] &&
-		    kill -9 "${p%@*}" 2>/dev/null
-	done
-	sshd_stop_all
-}
-
-# pid_start PID: when PID started (clock ticks since boot), or nothing.
-pid_start() {
-	awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null
+	remote_teardown
 }
 
 # logins: how many sessions the sshd has accepted so far (on the wire).
@@ -60,35 +36,6 @@ logins() {
 # field NAME: from the JSON remote-run printed.
 field() {
 	jq -r ".$1" <<<"$output"
-}
-
-# marked_pids: as PID@START, the processes whose command line holds
-# $MARK (here the driver and ssh, there the remote shell), and their
-# children (what the remote shell runs).
-marked_pids() {
-	local p c
-	for p in $(pgrep -f "$MARK"); do
-		for c in "$p" $(ps -o pid= --ppid "$p"); do
-			echo "$c@$(pid_start "$c")"
-		done
-	done
-}
-
-# remote_shell: the pid of the shell sshd started for the marked command.
-remote_shell() {
-	pgrep -f -- "-c : $MARK"
-}
-
-# wait_remote_shell: until the remote shell runs (60 s at most), then
-# REMOTE_PIDS.
-wait_remote_shell() {
-	local end=$((SECONDS + 60))
-	until remote_shell >/dev/null; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-	sleep 0.5
-	REMOTE_PIDS=$(marked_pids)
 }
 
 # run_marked ARGS...: remote-run ARGS in the background, REMOTE_PIDS
@@ -108,25 +55,6 @@ limit() {
 	local ms
 	ms=$("$RUN" sh fixture true | jq .ms)
 	echo $((ms * 3 + 1500))
-}
-
-# gone PID@START...: none of them running after at most 5 s (a zombie,
-# or another process that took the pid, counts as gone).
-gone() {
-	local i p left
-	for ((i = 0; i < 100; i++)); do
-		left=
-		for p in "$@"; do
-			[ "$(pid_start "${p%@*}")" = "${p#*@}" ] &&
-			    [ "$(awk '{ sub(/.*\) /, ""); print $1 }' \
-			    "/proc/${p%@*}/stat" 2>/dev/null)" != Z ] &&
-			    left="$left $p"
-		done
-		[ -z "$left" ] && return 0
-		sleep 0.05
-	done
-	echo "still running:$left" >&2
-	return 1
 }
 
 @test "exec: argv words arrive as they are, through the remote shell" {

@@ -19,8 +19,7 @@ ssh-tunnel-mcp ssh-tunnel-up"
 # does not offer yet. Remove each name as its tool lands: the test fails
 # for a name still here once the server lists it, so this never goes stale.
 PENDING="policy_check tunnel_probe tunnel_client_config tunnel_bastion_config
-tunnel_log copy_guard_line copy_guard_check exec probe_host copy_to
-copy_from sync"
+tunnel_log copy_guard_line copy_guard_check"
 
 setup() {
 	common_setup
