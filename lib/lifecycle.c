@@ -53,6 +53,61 @@ lc_ssh_bin(void)
 	return s != NULL && *s != '\0' ? s : "ssh";
 }
 
+/* The short local host name: the default tunnel name. */
+int
+lc_default_name(char *buf, size_t sz, struct sxerr *e)
+{
+	char h[HOST_MAX + 1];
+
+	if (gethostname(h, sizeof(h)) == -1)
+		return sxerr_errno(e, EX_OSERR, "gethostname");
+	h[sizeof(h) - 1] = '\0';
+	h[strcspn(h, ".")] = '\0';
+	strlcpy(buf, h, sz);
+	return tunnel_valid_name(buf, e);
+}
+
+/* Feature "tunnels" for the local host name: *p loaded, *d decided. */
+static int
+gate_decide(const struct config *cf, struct policy **p, char *host,
+    size_t sz, struct decision *d, struct sxerr *e)
+{
+	char h[HOST_MAX + 1];
+
+	if (policy_load(cf, p, e) == -1)
+		return -1;
+	if (gethostname(h, sizeof(h)) == -1) {
+		policy_free(*p);
+		return sxerr_errno(e, EX_OSERR, "gethostname");
+	}
+	h[sizeof(h) - 1] = '\0';
+	if (host_canon(h, host, sz, e) == -1) {
+		policy_free(*p);
+		prefixed(e, "local host name");
+		e->ex = EX_NOPERM;
+		return -1;
+	}
+	policy_decide(*p, host, "tunnels", d);
+	return 0;
+}
+
+/* The gate's decision and the rule that made it, without acting on it. */
+int
+lc_gate_rule(const struct config *cf, int *allow, char *why, size_t sz,
+    struct sxerr *e)
+{
+	char host[HOST_MAX + 1];
+	struct policy *p;
+	struct decision d;
+
+	if (gate_decide(cf, &p, host, sizeof(host), &d, e) == -1)
+		return -1;
+	*allow = d.allow;
+	policy_explain(&d, host, why, sz);
+	policy_free(p);
+	return 0;
+}
+
 /*
  * Feature "tunnels" for the local host name, as scitex-ssh 1.0 asked. A
  * denial says which file to edit and what to put there.
@@ -60,24 +115,12 @@ lc_ssh_bin(void)
 int
 lc_gate(const struct config *cf, struct sxerr *e)
 {
-	char h[HOST_MAX + 1], host[HOST_MAX + 1], why[1024], dflt[4096];
+	char host[HOST_MAX + 1], why[1024], dflt[4096];
 	struct policy *p;
 	struct decision d;
 
-	if (policy_load(cf, &p, e) == -1)
+	if (gate_decide(cf, &p, host, sizeof(host), &d, e) == -1)
 		return -1;
-	if (gethostname(h, sizeof(h)) == -1) {
-		policy_free(p);
-		return sxerr_errno(e, EX_OSERR, "gethostname");
-	}
-	h[sizeof(h) - 1] = '\0';
-	if (host_canon(h, host, sizeof(host), e) == -1) {
-		policy_free(p);
-		prefixed(e, "local host name");
-		e->ex = EX_NOPERM;
-		return -1;
-	}
-	policy_decide(p, host, "tunnels", &d);
 	if (d.allow) {
 		policy_free(p);
 		return 0;

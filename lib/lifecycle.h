@@ -90,7 +90,10 @@ struct lc_start {
 
 /* ssh-tunnel-up and the MCP server: define, gate, start; adopt. */
 const char *lc_ssh_bin(void);
+int	lc_default_name(char *, size_t, struct sxerr *);
 int	lc_gate(const struct config *, struct sxerr *);
+int	lc_gate_rule(const struct config *, int *, char *, size_t,
+	    struct sxerr *);
 int	lc_tunnel(const struct lc_req *, const char *, struct config **,
 	    struct tunnel *, const struct backend **, struct sxerr *);
 const struct backend *lc_backend(const char *, const struct backend *,

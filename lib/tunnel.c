@@ -35,6 +35,14 @@ static const char *const ssh_opt_ok[] = {
 	"UserKnownHostsFile", "VerifyHostKeyDNS",
 };
 
+/* The ssh options a definition may carry, for those who list them. */
+const char *const *
+tunnel_options(size_t *n)
+{
+	*n = sizeof(ssh_opt_ok) / sizeof(ssh_opt_ok[0]);
+	return ssh_opt_ok;
+}
+
 void
 tunnel_init(struct tunnel *t, const char *name)
 {

@@ -61,6 +61,7 @@ int	tunnel_parse_forward(const char *, struct forward *, struct sxerr *);
 int	tunnel_fmt_forward(const struct forward *, int, char *, size_t);
 int	tunnel_valid_name(const char *, struct sxerr *);
 int	tunnel_valid_option(const char *, struct sxerr *);
+const char *const *tunnel_options(size_t *);
 int	tunnel_valid_key(const char *, struct sxerr *);
 int	tunnel_from_node(const char *, const char *, const struct cnode *,
 	    struct tunnel *, struct sxerr *);

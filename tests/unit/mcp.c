@@ -403,7 +403,7 @@ test_tool_errors(void **state)
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','port':'22'}",
 	    "port: expected an integer");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','forwards':"
-	    "['R 1:a:2',3]}", "forwards[1]: expected a string");
+	    "[3]}", "forwards[0]: expected a string");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','backend':"
 	    "'launchd'}", "backend: not one of");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','ssh_options':"
@@ -422,7 +422,7 @@ test_tool_errors(void **state)
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','ssh_options':"
 	    "['LocalCommand=id']}", "not allowed");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','forwards':"
-	    "['R 1:a:2','R 3:a:4']}", "forwards: one R forward");
+	    "['R 1:a:2','R 3:a:4']}", "forwards: more than 1 items");
 	/* ssh-tunnel-up, the supervisor, is not where it was said to be. */
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':true}",
 	    "/nonexistent/ssh-tunnel-up: No such file or directory");
