@@ -104,7 +104,9 @@ EOC
 	pings_fast
 	[ "$(jq -r .done_before_ping <<<"$output")" = false ]
 	[ "$(jq .progress <<<"$output")" -ge 1 ]
-	[ "$(jq -r .result.isError <<<"$output")" = true ]
+	[ "$(jq -r .result.isError <<<"$output")" = false ]
+	[ "$(jq -r .result.sc.up <<<"$output")" = false ]
+	[[ $(jq -r .result.sc.next <<<"$output") == *tunnel_status* ]]
 	run ssh-tunnel-down lab
 	[ "$status" -eq 0 ]
 
