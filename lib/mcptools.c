@@ -12,6 +12,7 @@
 #include "host.h"
 #include "jsonrpc.h"
 #include "lifecycle.h"
+#include "mcpinfo.h"
 #include "mcpremote.h"
 #include "mcptools.h"
 #include "now.h"
@@ -204,14 +205,18 @@ static const struct mcptool tools[] = {
 
 #define NTOOLS	(sizeof(tools) / sizeof(tools[0]))
 
-/* Tool i of all: this module's, then mcpremote.c's. */
+/* Tool i of all: this module's, mcpinfo.c's, then mcpremote.c's. */
 static const struct mcptool *
 tool_at(size_t i)
 {
 	if (i < NTOOLS)
 		return &tools[i];
-	if (i - NTOOLS < mcpremote_ntools)
-		return &mcpremote_tools[i - NTOOLS];
+	i -= NTOOLS;
+	if (i < mcpinfo_ntools)
+		return &mcpinfo_tools[i];
+	i -= mcpinfo_ntools;
+	if (i < mcpremote_ntools)
+		return &mcpremote_tools[i];
 	return NULL;
 }
 
@@ -637,14 +642,16 @@ rows_json(const struct lc_row *rows, size_t n, int *allup)
 	return a;
 }
 
-/* The rows of ssh-tunnel-ls -j, with name or port (or neither). */
-static int
-list(const struct mcptools *m, const char *name, int port, json_t **arr,
-    int *allup, struct sxerr *e)
+/*
+ * The rows of ssh-tunnel-ls, with name or port (or neither), into *rows
+ * (rows->v the caller's to free); a name it does not know is an error.
+ */
+int
+mcptools_rows(const struct mcptools *m, const char *name, int port,
+    struct lc_rows *rows, struct sxerr *e)
 {
 	char *names[1] = { (char *)name };
 	struct lc_sel sel = { names, name != NULL, port, 0 };
-	struct lc_rows rows;
 	struct config *cf;
 	struct lc_ctx c;
 	struct said s;
@@ -653,15 +660,26 @@ list(const struct mcptools *m, const char *name, int port, json_t **arr,
 	tool_ctx(m, &c, &s);
 	if (config_open(m->config, &cf, e) == -1)
 		return -1;
-	rc = lc_list(&c, cf, &sel, &rows, e);
+	rc = lc_list(&c, cf, &sel, rows, e);
 	config_free(cf);
 	if (rc == -1)
 		return -1;
-	/* A name it does not know: no rows and a message; an error. */
-	if (rows.n == 0 && rows.bad) {
-		free(rows.v);
+	if (rows->n == 0 && rows->bad) {
+		free(rows->v);
 		return said_error(&s, 1, "ssh-tunnel-ls", e);
 	}
+	return 0;
+}
+
+/* The rows of ssh-tunnel-ls -j, with name or port (or neither). */
+static int
+list(const struct mcptools *m, const char *name, int port, json_t **arr,
+    int *allup, struct sxerr *e)
+{
+	struct lc_rows rows;
+
+	if (mcptools_rows(m, name, port, &rows, e) == -1)
+		return -1;
 	*allup = !rows.bad;
 	*arr = rows_json(rows.v, rows.n, allup);
 	free(rows.v);

@@ -14,8 +14,9 @@
  * The tools ssh-tunnel-mcp offers: each one's tools/list entry (its
  * inputSchema is also what its arguments are checked against) and what
  * it runs, in this process, on the library the ssh-tunnel-* programs are
- * built on. The tunnel and policy tools are here, scitex-ssh 1.0's
- * remote primitives in mcpremote.c.
+ * built on. The tunnel tools and allow_check are here, the read-only
+ * helpers in mcpinfo.c, scitex-ssh 1.0's remote primitives in
+ * mcpremote.c.
  */
 struct mcptools {
 	char	*config;	/* -F, or NULL: the search order */
@@ -54,7 +55,11 @@ int	 mcptools_has(const char *);
 json_t	*mcptools_call(const struct mcptools *, const char *, json_t *,
 	    const struct mcpwait *, struct sxerr *);
 
-/* For the tools of other modules (mcpremote.c). */
+struct lc_rows;
+
+/* For the tools of other modules (mcpinfo.c, mcpremote.c). */
+int	 mcptools_rows(const struct mcptools *, const char *, int,
+	    struct lc_rows *, struct sxerr *);
 const char *mcptools_str(const json_t *, const char *, const char *);
 int	 mcptools_policy(const struct mcptools *, struct config **,
 	    struct policy **, struct sxerr *);

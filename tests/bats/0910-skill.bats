@@ -15,11 +15,10 @@ SKILL=$TOP/skills/scitex-ssh/SKILL.md
 OURS="ssh-allow-check ssh-copy-guard ssh-tunnel-down ssh-tunnel-ls
 ssh-tunnel-mcp ssh-tunnel-up"
 
-# TODO(issue 12, phase 2): the tools SKILL.md names that ssh-tunnel-mcp
-# does not offer yet. Remove each name as its tool lands: the test fails
-# for a name still here once the server lists it, so this never goes stale.
-PENDING="policy_check tunnel_probe tunnel_client_config tunnel_bastion_config
-tunnel_log copy_guard_line copy_guard_check"
+# Tools SKILL.md may name before ssh-tunnel-mcp offers them (none now).
+# The test fails for a name still here once the server lists it, so this
+# never goes stale.
+PENDING=""
 
 setup() {
 	common_setup

@@ -247,7 +247,10 @@ test_tools_list(void **state)
 {
 	static const char *const want[] = {
 		"allow_check", "tunnel_setup", "tunnel_status", "tunnel_remove",
-		"exec", "probe_host", "copy_to", "copy_from", "sync",
+		"tunnel_probe", "tunnel_client_config", "tunnel_bastion_config",
+		"tunnel_log", "policy_check", "copy_guard_line",
+		"copy_guard_check", "exec", "probe_host", "copy_to",
+		"copy_from", "sync",
 	};
 	struct mcp *m = ready();
 	json_t *r, *tools, *t, *s;
