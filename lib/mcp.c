@@ -211,7 +211,8 @@ session_poll(void *arg, struct pollfd *fds, nfds_t n, int ms)
 		errno = ECANCELED;
 		return -1;
 	}
-	memcpy(pfd, fds, n * sizeof(*fds));
+	if (n > 0)
+		memcpy(pfd, fds, n * sizeof(*fds));
 	if (m->infd != -1 && !m->rd->eof) {
 		pfd[k].fd = m->infd;
 		pfd[k].events = POLLIN;
@@ -219,7 +220,8 @@ session_poll(void *arg, struct pollfd *fds, nfds_t n, int ms)
 	}
 	if (poll(pfd, k, ms) == -1)
 		return -1;
-	memcpy(fds, pfd, n * sizeof(*fds));
+	if (n > 0)
+		memcpy(fds, pfd, n * sizeof(*fds));
 	if (k > n && pfd[n].revents != 0)
 		take_input(m, 1);
 	if (m->cancelled) {

@@ -591,7 +591,9 @@ remote_start(const struct remote_req *r, const struct policy *p,
 
 	memset(j, 0, sizeof(*j));
 	j->fd[0] = j->fd[1] = j->fd[2] = -1;
+	/* The name given first: a denied one starts nothing, not ssh -G. */
 	if (remote_check(r, &t, e) == -1 ||
+	    remote_gate(p, r->op, &t, &d, e) == -1 ||
 	    remote_resolve(ssh_bin(), &t, e) == -1 ||
 	    remote_gate(p, r->op, &t, &d, e) == -1 ||
 	    remote_argv(r, &t, ssh_bin(), &argv, e) == -1)
