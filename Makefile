@@ -100,13 +100,14 @@ $(O)/unit/%: tests/unit/%.c $(LIBA)
 
 unit: $(UNITBIN)
 
-# Test only, never installed: ssh-copy-guard with its path checks compiled
-# out, so that a test shows the Landlock layer stops escapes on its own.
-NOCHECK   = $(O)/test/ssh-copy-guard-nocheck
-$(NOCHECK): cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(HDRS)
+# Test harnesses, never installed, built from tests/lib/ against the
+# production library: llexec confines itself with the copy-guard's own
+# Landlock rules and runs scp or rsync with no path check (the kernel layer
+# alone); nolandlock runs a program as on a kernel without Landlock.
+TESTBIN   = $(O)/test/llexec $(O)/test/nolandlock
+$(O)/test/%: tests/lib/%.c $(LIBA) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $(CFLAGS) -DGUARD_TEST_NOCHECK $(XLDFLAGS) $(LDFLAGS) \
-	    -o $@ cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(LIBS)
+	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 # Test only, never installed: lib/remote.c, linked unchanged, driven from
 # the command line by the bats suite of the primitives.
@@ -117,7 +118,7 @@ $(REMOTERUN): tests/lib/remote-run.c $(LIBA) $(HDRS)
 	    $(LIBA) $(LIBS) $(LIBS_MCP)
 
 # The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
-check: all $(UNITBIN) $(NOCHECK) $(REMOTERUN)
+check: all $(UNITBIN) $(TESTBIN) $(REMOTERUN)
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
 
 lint:

@@ -261,8 +261,7 @@ main(int argc, char *argv[])
 				errx(e.ex, "-p: %s", e.msg);
 			break;
 		case 'V':
-			printf("ssh-tunnel-ls scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == -1 ? EX_OSERR : 0;
+			return out_version("ssh-tunnel-ls");
 		case '?':
 		default:
 			usage(stderr, EX_USAGE);

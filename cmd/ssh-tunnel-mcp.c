@@ -205,10 +205,7 @@ main(int argc, char *argv[])
 			verbose = 0;
 			break;
 		case 'V':
-			printf("%s scitex-ssh %s\n", getprogname(), VERSION);
-			if (out_close(stdout) == -1)
-				err(EX_OSERR, "stdout");
-			exit(0);
+			return out_version("ssh-tunnel-mcp");
 		case 'v':
 			verbose = 1;
 			quiet = 0;

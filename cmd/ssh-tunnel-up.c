@@ -198,8 +198,7 @@ option(int ch, struct lc_req *q, struct mode *m)
 		q->key = optarg;
 		break;
 	case 'V':
-		printf("ssh-tunnel-up scitex-ssh %s\n", VERSION);
-		exit(out_close(stdout) == -1 ? EX_OSERR : 0);
+		exit(out_version("ssh-tunnel-up"));
 	case 'v':
 		verbose = 1;
 		quiet = q->quiet = 0;

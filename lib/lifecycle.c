@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,23 +13,18 @@
 
 #include "host.h"
 #include "lifecycle.h"
+#include "lifecycle-priv.h"
 #include "now.h"
 #include "policy.h"
-#include "spawn.h"
-#include "supervise.h"
+#include "sshbin.h"
 #include "text.h"
 
 #define WAIT_UP_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
-#define PROBE_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
 #define YAML_MAX	65536	/* a definition as YAML, a unit */
 
-static void say(const struct lc_ctx *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-static int prefixed(struct sxerr *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-say(const struct lc_ctx *c, int level, const char *fmt, ...)
+/* What a program would say, to the caller's note hook. */
+void
+lc_say(const struct lc_ctx *c, int level, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
@@ -43,14 +35,6 @@ say(const struct lc_ctx *c, int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	c->note(c->arg, level, msg);
-}
-
-const char *
-lc_ssh_bin(void)
-{
-	const char *s = getenv("SCITEX_SSH_SSH");
-
-	return s != NULL && *s != '\0' ? s : "ssh";
 }
 
 /* The short local host name: the default tunnel name. */
@@ -83,7 +67,7 @@ gate_decide(const struct config *cf, struct policy **p, char *host,
 	h[sizeof(h) - 1] = '\0';
 	if (host_canon(h, host, sz, e) == -1) {
 		policy_free(*p);
-		prefixed(e, "local host name");
+		lc_prefixed(e, "local host name");
 		e->ex = EX_NOPERM;
 		return -1;
 	}
@@ -161,8 +145,8 @@ key_arg(const char *s, char *buf, size_t sz, struct sxerr *e)
 }
 
 /* "-b: why": what went wrong, said before the library's message. */
-static int
-prefixed(struct sxerr *e, const char *fmt, ...)
+int
+lc_prefixed(struct sxerr *e, const char *fmt, ...)
 {
 	char msg[sizeof(e->msg)], what[256];
 	va_list ap;
@@ -182,12 +166,12 @@ define_bastions(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 
 	for (i = 0; i < q->nbastion; i++)
 		if (host_parse_bastion(q->bastion[i], &t->bastion[i], e) == -1)
-			return prefixed(e, "-b");
+			return lc_prefixed(e, "-b");
 	t->nbastion = q->nbastion;
 	if (t->nbastion == 0 &&
 	    (env = getenv("SCITEX_SSH_BASTION_SERVER")) != NULL && *env) {
 		if (host_parse_bastion(env, &t->bastion[0], e) == -1)
-			return prefixed(e, "SCITEX_SSH_BASTION_SERVER");
+			return lc_prefixed(e, "SCITEX_SSH_BASTION_SERVER");
 		t->nbastion = 1;
 	}
 	if (t->nbastion == 0)
@@ -206,7 +190,7 @@ define_forward(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 		return sxerr_set(e, EX_USAGE, "%s: no remote port: give -p",
 		    q->name);
 	if (host_parse_port(q->port, &port, e) == -1)
-		return prefixed(e, "-p");
+		return lc_prefixed(e, "-p");
 	if (q->local != NULL && !text_printable(q->local))
 		return sxerr_set(e, EX_DATAERR, "-l: control characters");
 	snprintf(spec, sizeof(spec), "R %d:%.500s", port,
@@ -218,7 +202,7 @@ define_forward(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 			return sxerr_set(e, EX_DATAERR, "-l: %.200s: want "
 			    "local_host:local_port", q->local);
 		e->ex = EX_DATAERR;
-		return prefixed(e, "-l: %.200s: want local_host:local_port",
+		return lc_prefixed(e, "-l: %.200s: want local_host:local_port",
 		    q->local);
 	}
 	t->nfwd = 1;
@@ -245,7 +229,7 @@ define(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 	}
 	for (i = 0; i < q->nopt; i++) {
 		if (tunnel_valid_option(q->opt[i], e) == -1)
-			return prefixed(e, "-o");
+			return lc_prefixed(e, "-o");
 		strlcpy(t->opt[i], q->opt[i], TUN_OPT_LEN);
 	}
 	t->nopt = q->nopt;
@@ -296,11 +280,11 @@ lc_backend(const char *mflag, const struct backend *dflt, struct sxerr *e)
 
 	if (mflag != NULL) {
 		if ((b = backend_find(mflag, e)) == NULL) {
-			prefixed(e, "-m");
+			lc_prefixed(e, "-m");
 			return NULL;
 		}
 		if (b->available(e) == -1) {
-			prefixed(e, "backend %s", b->name);
+			lc_prefixed(e, "backend %s", b->name);
 			return NULL;
 		}
 		return b;
@@ -308,7 +292,7 @@ lc_backend(const char *mflag, const struct backend *dflt, struct sxerr *e)
 	if (dflt != NULL)
 		return dflt;
 	if ((b = backend_pick(e)) == NULL)
-		prefixed(e, "no backend works here");
+		lc_prefixed(e, "no backend works here");
 	return b;
 }
 
@@ -322,7 +306,7 @@ dry_argv(FILE *fp, const struct tunnel *t, struct sxerr *e)
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
 	for (i = 0; i < t->nbastion; i++) {
-		if (tunnel_argv(t, i, lc_ssh_bin(), a, e) == -1) {
+		if (tunnel_argv(t, i, ssh_bin(), a, e) == -1) {
 			free(a);
 			return -1;
 		}
@@ -464,7 +448,7 @@ running(const struct lc_ctx *c, struct lc_start *s, pid_t pid,
 	struct tstate st;
 
 	if (!s->defining) {
-		say(c, LC_INFO, "%s: already running (pid %ld)", t->name,
+		lc_say(c, LC_INFO, "%s: already running (pid %ld)", t->name,
 		    (long)pid);
 		return wait_up(c, s, 0, 0, e);
 	}
@@ -502,9 +486,9 @@ launch(const struct lc_ctx *c, const struct lc_start *s, int fd, pid_t *pid,
 	bs.pl = pl;
 	bs.t = t;
 	if (b->start(&bs, e) == -1)
-		return prefixed(e, "%s: backend %s", t->name, b->name);
+		return lc_prefixed(e, "%s: backend %s", t->name, b->name);
 	if (bs.note[0] != '\0')
-		say(c, LC_INFO, "%s", bs.note);
+		lc_say(c, LC_INFO, "%s", bs.note);
 	*pid = bs.pid;
 	return 0;
 }
@@ -605,638 +589,6 @@ lc_setup(const struct lc_ctx *c, const struct lc_req *q, FILE *fp,
 		if ((rc = lc_start(c, &s, e)) == 0 && !q->quiet)
 			rc = lc_block(fp, t, s.bastion, e);
 	}
-	free(t);
-	return rc;
-}
-
-/* ssh-tunnel-ls's rows. */
-
-int
-lc_row_port(const struct lc_row *r)
-{
-	const struct forward *f;
-
-	if (!r->loaded)
-		return 0;
-	if ((f = tunnel_first_remote(&r->t)) != NULL)
-		return f->port;
-	return r->t.nfwd > 0 ? r->t.fwd[0].port : 0;
-}
-
-static int
-row_has_port(const struct lc_row *r, int port)
-{
-	size_t i;
-
-	for (i = 0; r->loaded && i < r->t.nfwd; i++)
-		if (r->t.fwd[i].port == port)
-			return 1;
-	return 0;
-}
-
-/* The bastion in use, else the first of the definition; its index. */
-size_t
-lc_row_bastion(const struct lc_row *r, char *buf, size_t sz)
-{
-	char b[512];
-	size_t i;
-
-	buf[0] = '\0';
-	if (!r->loaded)
-		return 0;
-	for (i = 0; i < r->t.nbastion; i++)
-		if (host_fmt_bastion(&r->t.bastion[i], b, sizeof(b)) == 0 &&
-		    strcmp(b, r->st.bastion) == 0) {
-			strlcpy(buf, b, sz);
-			return i;
-		}
-	if (host_fmt_bastion(&r->t.bastion[0], buf, sz) == -1)
-		buf[0] = '\0';
-	return 0;
-}
-
-long long
-lc_row_uptime(const struct lc_row *r)
-{
-	time_t now = time(NULL);
-
-	if (strcmp(r->st.state, "up") != 0 || r->st.up_since == 0 ||
-	    r->st.up_since > now)
-		return 0;
-	return (long long)(now - r->st.up_since);
-}
-
-static int
-wanted(const char *name, char *const names[], size_t n, char *seen)
-{
-	size_t i;
-
-	if (n == 0)
-		return 1;
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0) {
-			seen[i] = 1;
-			return 1;
-		}
-	return 0;
-}
-
-/*
- * A row for each ref wanted, with its state, into rows->v (room for all).
- * A definition that does not load is said and makes the listing bad; a
- * unit of another tool that does not read is shown as its state says.
- */
-static void
-add_rows(const struct lc_ctx *c, const struct config *cf,
-    const struct lc_sel *sel, const struct tref *refs, size_t nref,
-    struct lc_rows *rows, char *seen)
-{
-	struct sxerr le;
-	size_t i;
-
-	for (i = 0; i < nref; i++) {
-		struct lc_row *r = &rows->v[rows->n];
-
-		if (!wanted(refs[i].name, sel->names, sel->nnames, seen))
-			continue;
-		memset(r, 0, sizeof(*r));
-		r->ref = refs[i];
-		if (backend_load(cf, &r->ref, &r->t, &le) == 0)
-			r->loaded = 1;
-		else if (r->ref.b->defines) {
-			say(c, LC_ERR, "%s", le.msg);
-			rows->bad = 1;
-		}
-		if (sel->port != 0 && (r->ref.port != 0 ?
-		    r->ref.port != sel->port : !row_has_port(r, sel->port)))
-			continue;
-		backend_status(&r->ref, &r->st);
-		rows->n++;
-	}
-}
-
-/*
- * The rows of ssh-tunnel-ls: every tunnel, or those named, or those with
- * a forward on port (0: any); scitex-ssh 1.0's units too. A definition
- * that does not load or a name unknown is said and sets rows->bad.
- */
-int
-lc_list(const struct lc_ctx *c, const struct config *cf,
-    const struct lc_sel *sel, struct lc_rows *rows, struct sxerr *e)
-{
-	struct tref *refs;
-	struct sxerr le;
-	size_t nref, i;
-	char *seen;
-	int rc;
-
-	memset(rows, 0, sizeof(*rows));
-	if ((rc = backend_list(cf, BL_DEFINED | BL_OTHERS, &refs, &nref,
-	    &le)) == -1) {
-		*e = le;
-		return -1;
-	}
-	if (rc == 1)
-		say(c, LC_ERR, "%s", le.msg);
-	if ((rows->v = calloc(nref + 1, sizeof(*rows->v))) == NULL ||
-	    (seen = calloc(sel->nnames + 1, 1)) == NULL) {
-		free(rows->v);
-		free(refs);
-		rows->v = NULL;
-		return sxerr_errno(e, EX_OSERR, "calloc");
-	}
-	add_rows(c, cf, sel, refs, nref, rows, seen);
-	free(refs);
-	for (i = 0; i < sel->nnames; i++)
-		if (!seen[i]) {
-			say(c, LC_ERR, "%s: no such tunnel", sel->names[i]);
-			rows->bad = 1;
-		}
-	free(seen);
-	return 0;
-}
-
-/* The last line of ssh's stderr that is not debug chatter. */
-static void
-last_line(char *err, char *buf, size_t sz)
-{
-	char *l, *save = NULL;
-
-	strlcpy(buf, "no banner", sz);
-	for (l = strtok_r(err, "\r\n", &save); l != NULL;
-	    l = strtok_r(NULL, "\r\n", &save))
-		if (strncmp(l, "debug", 5) != 0 && *l != '\0')
-			strlcpy(buf, l, sz);
-}
-
-/* ssh through the bastion to the remote port; its answer into c. */
-static int
-probe_run(const struct lc_row *r, const struct forward *f,
-    struct capture *c, struct sxerr *e)
-{
-	struct sshargv *a;
-	char bast[512];
-	size_t bi;
-	int rc;
-
-	if ((a = malloc(sizeof(*a))) == NULL)
-		return sxerr_errno(e, EX_OSERR, "malloc");
-	bi = lc_row_bastion(r, bast, sizeof(bast));
-	if ((rc = tunnel_probe_argv(&r->t, bi, f, lc_ssh_bin(), a, e)) == 0)
-		rc = spawn_capture(a->argv, c, e);
-	free(a);
-	return rc;
-}
-
-/*
- * Through the bastion to the remote port: an SSH banner must come back.
- * 0 verified (the banner in buf), 1 not (why in buf), -1 out of memory.
- */
-int
-lc_row_probe(const struct lc_row *r, char *buf, size_t sz)
-{
-	const struct forward *f;
-	struct capture c;
-	struct sxerr e;
-	char *out;
-	int rc = 1;
-
-	if (!r->loaded || (f = tunnel_first_remote(&r->t)) == NULL) {
-		strlcpy(buf, "no R forward", sz);
-		return 1;
-	}
-	memset(&c, 0, sizeof(c));
-	c.outsz = 4096;
-	c.errsz = 16384;
-	if ((out = malloc(c.outsz + c.errsz)) == NULL)
-		return -1;
-	c.out = out;
-	c.err = out + c.outsz;
-	c.until = "\n";
-	c.timeout_ms = PROBE_MS;
-	if (probe_run(r, f, &c, &e) == -1)
-		strlcpy(buf, e.msg, sz);
-	else if (strncmp(c.out, "SSH-2.0-", 8) == 0) {
-		c.out[strcspn(c.out, "\r\n")] = '\0';
-		strlcpy(buf, text_printable(c.out) ? c.out : "SSH-2.0-", sz);
-		rc = 0;
-	} else {
-		last_line(c.err, buf, sz);
-		if (!text_printable(buf))
-			strlcpy(buf, "bad answer", sz);
-	}
-	free(out);
-	return rc;
-}
-
-/* ssh-tunnel-down. */
-
-static void
-rm(const struct lc_ctx *c, const char *dir, const char *name, const char *ext)
-{
-	char path[STATE_PATH];
-
-	if (state_path(path, sizeof(path), dir, name, ext) == -1)
-		return;
-	if (unlink(path) == 0)
-		say(c, LC_DEBUG, "removed %s", path);
-	else if (errno != ENOENT)
-		say(c, LC_ERR, "%s: %s", path, strerror(errno));
-}
-
-/* A backend that removes its own: 0 done, 1 not done. */
-static int
-down_other(const struct lc_ctx *c, const struct tref *r)
-{
-	struct sxerr e;
-
-	if (r->b->remove(r, &e) == -1) {
-		say(c, LC_ERR, "%s", e.msg);
-		return 1;
-	}
-	say(c, LC_DEBUG, "%s: removed", r->path);
-	return 0;
-}
-
-/* Stop it, then remove its files under its lock. 0 done, 1 not done. */
-static int
-down(const struct lc_ctx *c, const struct tref *r)
-{
-	struct timespec ts = { 0, 100 * 1000 * 1000 };
-	char lock[STATE_PATH];
-	struct sxerr e;
-	int fd = -1, rc = 1, i, stopped;
-
-	if (r->b->remove != NULL)
-		return down_other(c, r);
-	if ((stopped = r->b->stop(&r->pl, r->name, &e)) == -1) {
-		say(c, LC_ERR, "%s: backend %s: %s", r->name, r->b->name,
-		    e.msg);
-		return 1;
-	}
-	if (stopped)
-		say(c, LC_DEBUG, "%s: stopped", r->name);
-	if (state_path(lock, sizeof(lock), r->pl.state, r->name,
-	    ".lock") == -1) {
-		say(c, LC_ERR, "%s: path too long", r->pl.state);
-		return 1;
-	}
-	if (access(lock, F_OK) == 0) {
-		for (i = 0; i < 30 && (rc = state_lock(lock, &fd, &e)) == 1;
-		    i++)
-			nanosleep(&ts, NULL);
-		if (rc != 0) {
-			say(c, LC_ERR, "%s: busy: another ssh-tunnel-up or "
-			    "ssh-tunnel-down is at work on it", r->name);
-			return 1;
-		}
-	}
-	if (r->in_config)
-		say(c, LC_ERR, "%s: defined in %s:%u; remove it there",
-		    r->name, r->path, r->line);
-	else
-		rm(c, r->pl.defs, r->name, ".yaml");
-	rm(c, r->pl.state, r->name, ".state");
-	rm(c, r->pl.state, r->name, ".pid");
-	rm(c, r->pl.state, r->name, ".log");
-	rm(c, r->pl.state, r->name, ".lock");
-	if (fd != -1)
-		close(fd);
-	return 0;
-}
-
-/* A defined tunnel with a forward on port; another tool's unit of port. */
-static int
-ref_has_port(const struct config *cf, const struct tref *r, int port)
-{
-	struct tunnel *t;
-	struct sxerr e;
-	size_t i;
-	int has = 0;
-
-	if (r->port != 0)
-		return r->port == port;
-	if ((t = malloc(sizeof(*t))) == NULL)
-		return 0;
-	if (backend_load(cf, r, t, &e) == 0)
-		for (i = 0; i < t->nfwd; i++)
-			if (t->fwd[i].port == port)
-				has = 1;
-	free(t);
-	return has;
-}
-
-/*
- * Every defined tunnel with a forward on port, and the first unit of
- * another tool (scitex-ssh 1.0's autossh-tunnel-PORT.service) of port.
- */
-static int
-remove_port(const struct lc_ctx *c, const struct config *cf,
-    const struct tref *refs, size_t n, int port)
-{
-	size_t i;
-	int found = 0, other = 0, rc = 0;
-
-	for (i = 0; i < n; i++) {
-		if ((!refs[i].b->defines && other) ||
-		    !ref_has_port(cf, &refs[i], port))
-			continue;
-		found = 1;
-		other |= !refs[i].b->defines;
-		rc |= down(c, &refs[i]);
-	}
-	if (!found) {
-		say(c, LC_INFO, "port %d: no such tunnel", port);
-		rc = 1;
-	}
-	return rc;
-}
-
-/* The tunnels defined under name, else the first other tool's unit. */
-static int
-remove_name(const struct lc_ctx *c, const struct tref *refs, size_t n,
-    const char *name)
-{
-	size_t i;
-	int found = 0, rc = 0;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(refs[i].name, name) == 0 &&
-		    (refs[i].b->defines || !found)) {
-			found = 1;
-			rc |= down(c, &refs[i]);
-		}
-	if (!found) {
-		say(c, LC_INFO, "%s: no such tunnel", name);
-		rc = 1;
-	}
-	return rc;
-}
-
-/*
- * Take tunnels down and remove their files: all the defined ones, those
- * with a forward on port (scitex-ssh 1.0's unit of that port too), or
- * those named. 0 when every one is gone, 1 when one was not there or not
- * taken down (said through the note hook), -1 when the tunnels cannot be
- * listed.
- */
-int
-lc_remove(const struct lc_ctx *c, const struct config *cf,
-    const struct lc_sel *sel, struct sxerr *e)
-{
-	struct tref *refs;
-	struct sxerr le;
-	size_t n, i;
-	int rc;
-
-	if ((rc = backend_list(cf, sel->all ? BL_DEFINED : BL_DEFINED |
-	    BL_OTHERS, &refs, &n, &le)) == -1) {
-		*e = le;
-		return -1;
-	}
-	if (rc == 1)
-		say(c, LC_ERR, "%s", le.msg);
-	rc = 0;
-	if (sel->all) {
-		for (i = 0; i < n; i++)
-			rc |= down(c, &refs[i]);
-	} else if (sel->port != 0)
-		rc = remove_port(c, cf, refs, n, sel->port);
-	else
-		for (i = 0; i < sel->nnames; i++)
-			rc |= remove_name(c, refs, n, sel->names[i]);
-	free(refs);
-	return rc;
-}
-
-/* ssh-tunnel-up --adopt. */
-
-struct adopt {
-	struct tref	 old;		/* the 1.0 unit */
-	struct tunnel	 t;		/* its tunnel under the new name */
-	struct lc_start	 s;
-	struct places	 pl;
-};
-
-/* The 1.0 unit of port, its tunnel named q->name, gated and checked. */
-static int
-adopt_prepare(const struct lc_ctx *c, const struct lc_req *q, int port,
-    struct adopt *a, struct sxerr *e)
-{
-	struct config *cf;
-	struct tref r;
-	int rc;
-
-	if (backend_autossh(port, &a->old, e) == -1)
-		return prefixed(e, "--adopt");
-	r = a->old;
-	strlcpy(r.name, q->name, sizeof(r.name));
-	if (backend_load(NULL, &r, &a->t, e) == -1)
-		return prefixed(e, "--adopt");
-	if (config_open(c->config, &cf, e) == -1)
-		return -1;
-	if ((rc = backend_lookup(cf, q->name, &r, e)) == 0)
-		rc = sxerr_set(e, 1, "--adopt: a tunnel named %s exists "
-		    "already; name the new one: ssh-tunnel-up --adopt %d NAME",
-		    q->name, port);
-	else if (rc == 1 && ((a->s.b = lc_backend(q->backend, NULL, e)) ==
-	    NULL || a->s.b->places(&a->pl, e) == -1 || lc_gate(cf, e) == -1 ||
-	    tunnel_check_key(&a->t, e) == -1))
-		rc = -1;
-	else if (rc == 1)
-		rc = 0;
-	config_free(cf);
-	return rc;
-}
-
-/* Not up: the new tunnel taken down again, its definition removed. */
-static int
-adopt_back(struct adopt *a, struct sxerr *e)
-{
-	char path[STATE_PATH];
-	struct sxerr ignore;
-
-	(void)a->s.b->stop(&a->pl, a->t.name, &ignore);
-	if (state_path(path, sizeof(path), a->pl.defs, a->t.name,
-	    ".yaml") == 0)
-		(void)unlink(path);
-	return sxerr_set(e, EX_UNAVAILABLE, "%s: not up: taken down again; "
-	    "%s is kept", a->t.name, a->old.path);
-}
-
-/* The old unit started again, whatever happens to the new tunnel. */
-static int
-adopt_undo(struct adopt *a, int rc)
-{
-	struct bstart bs;
-	struct sxerr ignore;
-
-	memset(&bs, 0, sizeof(bs));
-	bs.name = a->old.name;
-	(void)a->old.b->start(&bs, &ignore);
-	return rc;
-}
-
-/*
- * Take over scitex-ssh 1.0's autossh-tunnel-PORT.service under the name
- * q->name and the backend q->backend. The old unit is stopped so that the
- * new tunnel can bind the port, and removed only once the new tunnel is
- * up (its client block to fp, unless q->quiet); otherwise the new one is
- * taken down again and the old one started again. 0 adopted, -1 not; e
- * says why.
- */
-int
-lc_adopt(const struct lc_ctx *c, const struct lc_req *q, int port, FILE *fp,
-    struct sxerr *e)
-{
-	struct adopt *a;
-	int rc = -1;
-
-	if ((a = calloc(1, sizeof(*a))) == NULL)
-		return sxerr_errno(e, EX_OSERR, "calloc");
-	if (adopt_prepare(c, q, port, a, e) == -1)
-		goto out;
-	if (a->old.b->stop(&a->pl, a->old.name, e) == -1) {
-		prefixed(e, "--adopt");
-		goto out;
-	}
-	a->s.t = &a->t;
-	a->s.defining = 1;
-	a->s.pl = &a->pl;
-	if ((rc = lc_start(c, &a->s, e)) == 1) {
-		say(c, LC_ERR, "%s", e->msg);
-		rc = adopt_undo(a, adopt_back(a, e));
-	} else if (rc == -1 || (!q->quiet &&
-	    (rc = lc_block(fp, &a->t, a->s.bastion, e)) == -1))
-		rc = adopt_undo(a, -1);
-	else if ((rc = a->old.b->remove(&a->old, e)) == -1)
-		prefixed(e, "%s: up, but the old unit stays", a->t.name);
-	else
-		say(c, LC_INFO, "%s: adopted %s (removed)", a->t.name,
-		    a->old.path);
-out:
-	free(a);
-	return rc;
-}
-
-/* ssh-tunnel-up -f. */
-
-struct sv {
-	const struct lc_ctx	*c;
-	const char		*name;
-};
-
-/* The supervisor's messages: state changes, and ssh's lines (level 1). */
-static void
-sv_log(void *arg, int level, const char *msg)
-{
-	struct sv *v = arg;
-
-	say(v->c, level > 0 ? LC_DEBUG : LC_INFO, "%s: %s", v->name, msg);
-}
-
-/* SIGHUP: the definition read anew. */
-static int
-sv_reload(void *arg, struct tunnel *t, struct sxerr *e)
-{
-	struct sv *v = arg;
-	struct config *cf;
-	struct tref r;
-	int rc;
-
-	if (config_open(v->c->config, &cf, e) == -1)
-		return -1;
-	if ((rc = backend_lookup(cf, v->name, &r, e)) == 1)
-		sxerr_set(e, EX_CONFIG, "%s: no longer defined", v->name);
-	if (rc == 0 && (rc = backend_load(cf, &r, t, e)) == 0)
-		rc = tunnel_check_key(t, e);
-	config_free(cf);
-	return rc == 0 ? 0 : -1;
-}
-
-/* The definition of name and where its state goes. */
-static int
-sv_load(const struct lc_ctx *c, const char *name, struct tunnel *t,
-    struct tref *r, struct sxerr *e)
-{
-	struct config *cf;
-	int rc;
-
-	if (config_open(c->config, &cf, e) == -1)
-		return -1;
-	if ((rc = backend_lookup(cf, name, r, e)) == 1)
-		rc = sxerr_set(e, EX_CONFIG, "%s: no such tunnel (not in %s "
-		    "nor in tunnels.d)", name, cf->path[0] ? cf->path :
-		    "a config file");
-	if (rc == 0 && (rc = backend_load(cf, r, t, e)) == 0)
-		rc = tunnel_check_key(t, e);
-	config_free(cf);
-	return rc;
-}
-
-/*
- * The lock handed over by the ssh-tunnel-up that started us (fd 3), or
- * our own; 1 (the exit status DESIGN.md gives a lock held) when another
- * supervisor holds it.
- */
-static int
-sv_lock(const struct places *pl, const char *name, int *fdp,
-    struct sxerr *e)
-{
-	char path[STATE_PATH], pidf[STATE_PATH];
-	struct stat a, b;
-	pid_t pid;
-	int rc;
-
-	if (state_path(path, sizeof(path), pl->state, name, ".lock") == -1 ||
-	    state_path(pidf, sizeof(pidf), pl->state, name, ".pid") == -1)
-		return sxerr_set(e, EX_OSERR, "%s: path too long", pl->state);
-	if (fstat(3, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
-	    a.st_ino == b.st_ino && flock(3, LOCK_EX | LOCK_NB) == 0) {
-		if (fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
-			return sxerr_errno(e, EX_OSERR, "fcntl");
-		*fdp = 3;
-		return 0;
-	}
-	if ((rc = state_lock(path, fdp, e)) != 1)
-		return rc;
-	state_pidfile_proven(pidf, SUPERVISOR_COMM, &pid);
-	return sxerr_set(e, 1, "%s: already supervised (pid %ld)", name,
-	    (long)pid);
-}
-
-/*
- * Be the supervisor of name until SIGTERM or SIGINT: its lock held, its
- * pid file written, its ssh kept running (lib/supervise.c). What it does
- * goes to the note hook; 0 when stopped by a signal, -1 on error.
- */
-int
-lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
-{
-	char pidf[STATE_PATH], statef[STATE_PATH];
-	struct sv v = { c, name };
-	struct sv_hooks h = { sv_reload, sv_log, &v };
-	struct tunnel *t;
-	struct tref r;
-	int rc = -1, fd;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return sxerr_errno(e, EX_OSERR, "calloc");
-	if (sv_load(c, name, t, &r, e) == -1 || state_mkdir(r.pl.state,
-	    e) == -1 || sv_lock(&r.pl, name, &fd, e) == -1)
-		goto out;
-	if (state_path(pidf, sizeof(pidf), r.pl.state, name, ".pid") == -1 ||
-	    state_path(statef, sizeof(statef), r.pl.state, name,
-	    ".state") == -1)
-		sxerr_set(e, EX_OSERR, "%s: path too long", r.pl.state);
-	else if (state_pidfile_write(pidf, getpid(), e) == 0) {
-		sv_log(&v, 0, "supervising");
-		if ((rc = supervise_run(t, lc_ssh_bin(), statef, &h, e)) == 0)
-			sv_log(&v, 0, "stopped");
-		(void)unlink(pidf);
-	}
-	close(fd);
-out:
 	free(t);
 	return rc;
 }

@@ -89,7 +89,6 @@ struct lc_start {
 };
 
 /* ssh-tunnel-up and the MCP server: define, gate, start; adopt. */
-const char *lc_ssh_bin(void);
 int	lc_default_name(char *, size_t, struct sxerr *);
 int	lc_gate(const struct config *, struct sxerr *);
 int	lc_gate_rule(const struct config *, int *, char *, size_t,

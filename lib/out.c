@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "out.h"
@@ -155,4 +156,12 @@ out_debug_env(void)
 	const char *v = getenv("SCITEX_SSH_DEBUG_MODE");
 
 	return v != NULL && strcmp(v, "1") == 0;
+}
+
+/* -V: "PROGRAM scitex-ssh VERSION" on stdout; the exit status. */
+int
+out_version(const char *prog)
+{
+	printf("%s scitex-ssh %s\n", prog, VERSION);
+	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }

@@ -18,5 +18,6 @@ void	 out_json_str(FILE *, const char *);
 int	 out_close(FILE *);
 int	 out_stdfd(void);
 int	 out_debug_env(void);
+int	 out_version(const char *);
 
 #endif
