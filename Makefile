@@ -34,7 +34,8 @@ XCFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
             $(shell pkg-config --cflags $(PKGS))
 # jansson only for what speaks JSON-RPC: the MCP modules and their users.
 CFLAGS_MCP = $(shell pkg-config --cflags $(PKGS_MCP))
-MCPOBJ    = $(O)/lib/jsonrpc.o $(O)/lib/mcp.o $(O)/lib/mcptools.o
+MCPOBJ    = $(O)/lib/jsonrpc.o $(O)/lib/mcp.o $(O)/lib/mcptools.o \
+            $(O)/lib/mcpinfo.o $(O)/lib/mcpremote.o
 XLDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 # libyaml and libbsd linked statically: fewer objects for the dynamic
 # linker to load and relocate on every ssh invocation (ssh-allow-check).
@@ -119,13 +120,21 @@ $(O)/test/%: tests/lib/%.c $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
+# Test only, never installed: lib/remote.c, linked unchanged, driven from
+# the command line by the bats suite of the primitives.
+REMOTERUN = $(O)/test/remote-run
+$(REMOTERUN): tests/lib/remote-run.c $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(XCFLAGS) $(CFLAGS) $(CFLAGS_MCP) $(XLDFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(LIBA) $(LIBS) $(LIBS_MCP)
+
 # The whole suite: unit tests, bats suites, lint; one line
 # "N passed, N failed, N skipped". Installs the check set first (as root).
 check:
 	@sh .ci/deps check
 	@$(MAKE) --no-print-directory check-build
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
-check-build: all $(UNITBIN) $(TESTBIN)
+check-build: all $(UNITBIN) $(TESTBIN) $(REMOTERUN)
 	@:
 
 lint:
@@ -167,6 +176,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/ssh_config.d \
+	    $(DESTDIR)$(DATADIR)/skills/scitex-ssh \
 	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
 	    $(DESTDIR)$(SYSTEMDDIR)/system $(DESTDIR)$(SYSTEMDDIR)/user
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
@@ -175,6 +185,7 @@ install: all
 	$(if $(MAN7),install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/)
 	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
 	install -m 0644 ssh_config.d/*.conf $(DESTDIR)$(DATADIR)/ssh_config.d/
+	install -m 0644 skills/scitex-ssh/SKILL.md $(DESTDIR)$(DATADIR)/skills/scitex-ssh/
 	for f in completions/bash/*; do install -m 0644 $$f $(DESTDIR)$(BASHCOMPDIR)/; done
 	for f in completions/zsh/_*; do install -m 0644 $$f $(DESTDIR)$(ZSHCOMPDIR)/; done
 	for k in system user; do \

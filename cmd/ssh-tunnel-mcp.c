@@ -123,47 +123,60 @@ blocking(int fd)
 		err(EX_OSERR, "fcntl");
 }
 
-static void
-send_line(char *resp)
+/* One message, one line, flushed: the client waits for it. */
+static int
+send_msg(void *arg, const char *msg)
 {
-	fputs(resp, stdout);
+	fputs(msg, stdout);
 	putchar('\n');
-	free(resp);
-	/* One message at a time: the client waits for it. */
 	if (fflush(stdout) == EOF || ferror(stdout))
 		err(EX_OSERR, "stdout");
+	return 0;
 }
 
-/* Messages from stdin answered on stdout until EOF; the log on stderr. */
+/*
+ * Messages from stdin answered on stdout until EOF; the log on stderr.
+ * What came in while a tool waited (the session kept it) goes first.
+ */
 static void
 serve(struct mcp *m, int quiet, int verbose)
 {
 	struct jsonrpc_reader rd;
 	struct sxerr e;
 	const char *note;
-	char *line, *resp;
+	char *line, *resp, *kept;
 	size_t len;
 	int r, iserr;
 
 	if (jsonrpc_reader_init(&rd, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	while ((r = jsonrpc_read(&rd, STDIN_FILENO, &line, &len, &e)) !=
-	    JSONRPC_EOF) {
+	mcp_io(m, &rd, STDIN_FILENO, send_msg, NULL);
+	for (;;) {
+		kept = NULL;
+		if (mcp_queued(m, &kept, &len) == 1) {
+			line = kept;
+			r = JSONRPC_LINE;
+		} else if ((r = jsonrpc_read(&rd, STDIN_FILENO, &line, &len,
+		    &e)) == JSONRPC_EOF)
+			break;
 		if (r == -1)
 			errx(e.ex, "%s", e.msg);
 		if (r == JSONRPC_TOOLONG)
 			r = mcp_oversized(m, &resp);
-		else if (len == 0 || strspn(line, " \t") == len)
+		else if (len == 0 || strspn(line, " \t") == len) {
+			free(kept);
 			continue;	/* blank lines are no messages */
-		else
+		} else
 			r = mcp_handle(m, line, len, &resp);
+		free(kept);
 		if (r == -1)
 			errx(EX_OSERR, "out of memory");
 		note = mcp_note(m, &iserr);
 		if (verbose || (iserr && !quiet))
 			warnx("%s", note);
 		if (resp != NULL)
-			send_line(resp);
+			send_msg(NULL, resp);
+		free(resp);
 	}
 	jsonrpc_reader_free(&rd);
 }

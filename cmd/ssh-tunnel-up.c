@@ -36,19 +36,6 @@ usage(FILE *fp, int ex)
 	exit(ex);
 }
 
-/* The short local host name: the default tunnel name. */
-static void
-short_hostname(char *buf, size_t sz)
-{
-	char h[HOST_MAX + 1];
-
-	if (gethostname(h, sizeof(h)) == -1)
-		err(EX_OSERR, "gethostname");
-	h[sizeof(h) - 1] = '\0';
-	h[strcspn(h, ".")] = '\0';
-	strlcpy(buf, h, sz);
-}
-
 /* What the library says along the way, as warnings. */
 static void
 note(void *arg, int level, const char *msg)
@@ -248,8 +235,7 @@ tunnel_name(int argc, char *argv[], int fg, char *name, size_t sz)
 		strlcpy(name, argv[0], sz);
 		return;
 	}
-	short_hostname(name, sz);
-	if (tunnel_valid_name(name, &e) == -1)
+	if (lc_default_name(name, sz, &e) == -1)
 		errx(e.ex, "%s", e.msg);
 }
 

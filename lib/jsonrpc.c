@@ -89,7 +89,7 @@ valid_id(const json_t *id)
 static json_t *
 answer(struct jsonrpc *r, json_t *msg, int inbatch, int *silent)
 {
-	json_t *id, *method, *params;
+	json_t *id, *method, *params, *resp;
 	const char *name;
 
 	*silent = 0;
@@ -127,7 +127,10 @@ answer(struct jsonrpc *r, json_t *msg, int inbatch, int *silent)
 	if (params != NULL && !json_is_object(params))
 		return jsonrpc_error(r, id, RPC_PARAMS,
 		    "Invalid params: params must be an object");
-	return r->request(r->arg, id, name, params, inbatch);
+	r->silent = 0;
+	resp = r->request(r->arg, id, name, params, inbatch);
+	*silent = resp == NULL && r->silent;
+	return resp;
 }
 
 static json_t *
@@ -254,14 +257,15 @@ jsonrpc_reader_free(struct jsonrpc_reader *r)
 
 /*
  * The next line from fd, without its newline (and a CR before it), NUL
- * terminated, valid until the next call. JSONRPC_TOOLONG once for a line
- * longer than JSONRPC_LINE_MAX, whose bytes are then skipped up to its
- * newline; JSONRPC_EOF at the end; -1 on a read error. A last line without a
- * newline still counts.
+ * terminated, valid until the next call, reading at most reads times
+ * (-1: as often as it takes); JSONRPC_AGAIN when that was not enough.
+ * JSONRPC_TOOLONG once for a line longer than JSONRPC_LINE_MAX, whose
+ * bytes are then skipped up to its newline; JSONRPC_EOF at the end; -1 on
+ * a read error. A last line without a newline still counts.
  */
-int
-jsonrpc_read(struct jsonrpc_reader *r, int fd, char **line, size_t *len,
-    struct sxerr *e)
+static int
+read_line(struct jsonrpc_reader *r, int fd, int reads, char **line,
+    size_t *len, struct sxerr *e)
 {
 	char *nl;
 	ssize_t n;
@@ -308,14 +312,37 @@ jsonrpc_read(struct jsonrpc_reader *r, int fd, char **line, size_t *len,
 				return JSONRPC_TOOLONG;
 			}
 		}
+		if (reads == 0)
+			return JSONRPC_AGAIN;
 		n = read(fd, r->buf + r->len, cap - r->len);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			return sxerr_errno(e, EX_OSERR, "read");
 		}
+		if (reads > 0)
+			reads--;
 		if (n == 0)
 			r->eof = 1;
 		r->len += n;
 	}
+}
+
+/* The next line, blocking until there is one (or the end). */
+int
+jsonrpc_read(struct jsonrpc_reader *r, int fd, char **line, size_t *len,
+    struct sxerr *e)
+{
+	return read_line(r, fd, -1, line, len, e);
+}
+
+/*
+ * The next line without blocking: one read(2) when ready (poll said so),
+ * none otherwise; JSONRPC_AGAIN when no whole line is there yet.
+ */
+int
+jsonrpc_read_some(struct jsonrpc_reader *r, int fd, int ready, char **line,
+    size_t *len, struct sxerr *e)
+{
+	return read_line(r, fd, ready ? 1 : 0, line, len, e);
 }

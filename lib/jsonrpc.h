@@ -31,6 +31,8 @@ struct jsonrpc {
 	/* A notification: never answered. */
 	void	 (*notify)(void *arg, const char *method);
 	void	 *arg;
+	int	 silent;	/* set by request: no response is due (a
+				   request the client cancelled) */
 	char	 note[512];	/* what happened to the last line, for a log */
 	int	 noteerr;	/* it drew a protocol error */
 };
@@ -44,7 +46,9 @@ json_t	*jsonrpc_error(struct jsonrpc *, json_t *, int, const char *, ...)
 int	 jsonrpc_handle(struct jsonrpc *, const char *, size_t, char **);
 int	 jsonrpc_oversized(struct jsonrpc *, char **);
 
-enum jsonrpc_read { JSONRPC_LINE, JSONRPC_TOOLONG, JSONRPC_EOF };
+enum jsonrpc_read {
+	JSONRPC_LINE, JSONRPC_TOOLONG, JSONRPC_EOF, JSONRPC_AGAIN
+};
 
 struct jsonrpc_reader {
 	char	*buf;		/* JSONRPC_LINE_MAX + 2 bytes */
@@ -58,6 +62,8 @@ struct jsonrpc_reader {
 int	jsonrpc_reader_init(struct jsonrpc_reader *, struct sxerr *);
 void	jsonrpc_reader_free(struct jsonrpc_reader *);
 int	jsonrpc_read(struct jsonrpc_reader *, int, char **, size_t *,
+	    struct sxerr *);
+int	jsonrpc_read_some(struct jsonrpc_reader *, int, int, char **, size_t *,
 	    struct sxerr *);
 
 #endif

@@ -7,6 +7,7 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "lifecycle-priv.h"
+#include "sshbin.h"
 #include "spawn.h"
 #include "text.h"
 
@@ -182,7 +183,7 @@ probe_run(const struct lc_row *r, const struct forward *f,
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
 	bi = lc_row_bastion(r, bast, sizeof(bast));
-	if ((rc = tunnel_probe_argv(&r->t, bi, f, lc_ssh_bin(), a, e)) == 0)
+	if ((rc = tunnel_probe_argv(&r->t, bi, f, ssh_bin(), a, e)) == 0)
 		rc = spawn_capture(a->argv, c, e);
 	free(a);
 	return rc;

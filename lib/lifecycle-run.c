@@ -11,6 +11,7 @@
 
 #include "lifecycle.h"
 #include "lifecycle-priv.h"
+#include "sshbin.h"
 #include "supervise.h"
 
 /* ssh-tunnel-up -f. */
@@ -133,7 +134,7 @@ lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
 		 * memory, times the tunnels of a host.
 		 */
 		malloc_trim(0);
-		if ((rc = supervise_run(t, lc_ssh_bin(), statef, &h, e)) == 0)
+		if ((rc = supervise_run(t, ssh_bin(), statef, &h, e)) == 0)
 			sv_log(&v, 0, "stopped");
 		(void)unlink(pidf);
 	}

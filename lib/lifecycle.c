@@ -14,7 +14,9 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "lifecycle-priv.h"
+#include "now.h"
 #include "policy.h"
+#include "sshbin.h"
 #include "text.h"
 
 #define WAIT_UP_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
@@ -35,12 +37,59 @@ lc_say(const struct lc_ctx *c, int level, const char *fmt, ...)
 	c->note(c->arg, level, msg);
 }
 
-const char *
-lc_ssh_bin(void)
+/* The short local host name: the default tunnel name. */
+int
+lc_default_name(char *buf, size_t sz, struct sxerr *e)
 {
-	const char *s = getenv("SCITEX_SSH_SSH");
+	char h[HOST_MAX + 1];
 
-	return s != NULL && *s != '\0' ? s : "ssh";
+	if (gethostname(h, sizeof(h)) == -1)
+		return sxerr_errno(e, EX_OSERR, "gethostname");
+	h[sizeof(h) - 1] = '\0';
+	h[strcspn(h, ".")] = '\0';
+	strlcpy(buf, h, sz);
+	return tunnel_valid_name(buf, e);
+}
+
+/* Feature "tunnels" for the local host name: *p loaded, *d decided. */
+static int
+gate_decide(const struct config *cf, struct policy **p, char *host,
+    size_t sz, struct decision *d, struct sxerr *e)
+{
+	char h[HOST_MAX + 1];
+
+	if (policy_load(cf, p, e) == -1)
+		return -1;
+	if (gethostname(h, sizeof(h)) == -1) {
+		policy_free(*p);
+		return sxerr_errno(e, EX_OSERR, "gethostname");
+	}
+	h[sizeof(h) - 1] = '\0';
+	if (host_canon(h, host, sz, e) == -1) {
+		policy_free(*p);
+		lc_prefixed(e, "local host name");
+		e->ex = EX_NOPERM;
+		return -1;
+	}
+	policy_decide(*p, host, "tunnels", d);
+	return 0;
+}
+
+/* The gate's decision and the rule that made it, without acting on it. */
+int
+lc_gate_rule(const struct config *cf, int *allow, char *why, size_t sz,
+    struct sxerr *e)
+{
+	char host[HOST_MAX + 1];
+	struct policy *p;
+	struct decision d;
+
+	if (gate_decide(cf, &p, host, sizeof(host), &d, e) == -1)
+		return -1;
+	*allow = d.allow;
+	policy_explain(&d, host, why, sz);
+	policy_free(p);
+	return 0;
 }
 
 /*
@@ -50,24 +99,12 @@ lc_ssh_bin(void)
 int
 lc_gate(const struct config *cf, struct sxerr *e)
 {
-	char h[HOST_MAX + 1], host[HOST_MAX + 1], why[1024], dflt[4096];
+	char host[HOST_MAX + 1], why[1024], dflt[4096];
 	struct policy *p;
 	struct decision d;
 
-	if (policy_load(cf, &p, e) == -1)
+	if (gate_decide(cf, &p, host, sizeof(host), &d, e) == -1)
 		return -1;
-	if (gethostname(h, sizeof(h)) == -1) {
-		policy_free(p);
-		return sxerr_errno(e, EX_OSERR, "gethostname");
-	}
-	h[sizeof(h) - 1] = '\0';
-	if (host_canon(h, host, sizeof(host), e) == -1) {
-		policy_free(p);
-		lc_prefixed(e, "local host name");
-		e->ex = EX_NOPERM;
-		return -1;
-	}
-	policy_decide(p, host, "tunnels", &d);
 	if (d.allow) {
 		policy_free(p);
 		return 0;
@@ -269,7 +306,7 @@ dry_argv(FILE *fp, const struct tunnel *t, struct sxerr *e)
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
 	for (i = 0; i < t->nbastion; i++) {
-		if (tunnel_argv(t, i, lc_ssh_bin(), a, e) == -1) {
+		if (tunnel_argv(t, i, ssh_bin(), a, e) == -1) {
 			free(a);
 			return -1;
 		}
@@ -334,6 +371,16 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Wait ms: through the caller's pause hook when it has one (-1: stop). */
+static int
+pause_ms(const struct lc_ctx *c, int ms)
+{
+	if (c != NULL && c->pause != NULL)
+		return c->pause(c->pausearg, ms);
+	sleep_ms(ms);
+	return 0;
+}
+
 /*
  * Wait until the supervisor confirms the forward (0, the bastion in use
  * in s->bastion) or reports a first failure (1, it keeps trying), in an attempt
@@ -341,19 +388,20 @@ sleep_ms(long ms)
  * is an error with its status.
  */
 static int
-wait_up(struct lc_start *s, pid_t child, unsigned min_restarts,
-    struct sxerr *e)
+wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
+    unsigned min_restarts, struct sxerr *e)
 {
 	const struct tunnel *t = s->t;
 	const struct places *pl = s->pl;
 	char path[STATE_PATH];
 	struct tstate st;
 	struct sxerr ignore;
-	int i, status;
+	long long end = now_ms() + WAIT_UP_MS;
+	int status;
 
 	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == -1)
 		return sxerr_set(e, EX_OSERR, "state path too long");
-	for (i = 0; i < WAIT_UP_MS / 50; i++) {
+	while (now_ms() < end) {
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 				return sxerr_set(e, WEXITSTATUS(status), "%s: "
@@ -379,7 +427,10 @@ wait_up(struct lc_start *s, pid_t child, unsigned min_restarts,
 				return 1;
 			}
 		}
-		sleep_ms(50);
+		if (pause_ms(c, 50) == -1)
+			return sxerr_set(e, EX_TEMPFAIL, "%s: stopped waiting "
+			    "for the forward; the supervisor keeps trying "
+			    "until the tunnel is removed", t->name);
 	}
 	sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d s; the "
 	    "supervisor keeps trying", t->name, WAIT_UP_MS / 1000);
@@ -399,7 +450,7 @@ running(const struct lc_ctx *c, struct lc_start *s, pid_t pid,
 	if (!s->defining) {
 		lc_say(c, LC_INFO, "%s: already running (pid %ld)", t->name,
 		    (long)pid);
-		return wait_up(s, 0, 0, e);
+		return wait_up(c, s, 0, 0, e);
 	}
 	if (state_path(path, sizeof(path), pl->state, t->name,
 	    ".state") == -1 || state_read(path, &st, e) == -1)
@@ -408,7 +459,7 @@ running(const struct lc_ctx *c, struct lc_start *s, pid_t pid,
 		return -1;
 	if (kill(pid, SIGHUP) == -1)
 		return sxerr_errno(e, EX_OSERR, "kill %ld", (long)pid);
-	return wait_up(s, 0, st.restarts + 1, e);
+	return wait_up(c, s, 0, st.restarts + 1, e);
 }
 
 /* Under our lock fd: write, start through b and hand the lock over. */
@@ -475,7 +526,7 @@ lc_start(const struct lc_ctx *c, struct lc_start *s, struct sxerr *e)
 	close(fd);
 	if (rc == -1)
 		return -1;
-	return wait_up(s, pid, 0, e);
+	return wait_up(c, s, pid, 0, e);
 }
 
 /* The client ssh_config block for the bastion in use; none without -R. */

@@ -35,6 +35,10 @@ struct lc_ctx {
 	 * changes come as LC_INFO, ssh's own lines as LC_DEBUG. */
 	void		(*note)(void *, int, const char *);
 	void		*arg;
+	/* While waiting for a forward, instead of sleeping ms, if set
+	 * (the MCP server serves its client meanwhile); -1 stops the wait. */
+	int		(*pause)(void *, int);
+	void		*pausearg;
 };
 
 /* A tunnel to define or start, as ssh-tunnel-up's flags give it. */
@@ -85,8 +89,10 @@ struct lc_start {
 };
 
 /* ssh-tunnel-up and the MCP server: define, gate, start; adopt. */
-const char *lc_ssh_bin(void);
+int	lc_default_name(char *, size_t, struct sxerr *);
 int	lc_gate(const struct config *, struct sxerr *);
+int	lc_gate_rule(const struct config *, int *, char *, size_t,
+	    struct sxerr *);
 int	lc_tunnel(const struct lc_req *, const char *, struct config **,
 	    struct tunnel *, const struct backend **, struct sxerr *);
 const struct backend *lc_backend(const char *, const struct backend *,

@@ -12,9 +12,13 @@
 #include "host.h"
 #include "jsonrpc.h"
 #include "lifecycle.h"
+#include "mcpinfo.h"
+#include "mcpremote.h"
 #include "mcptools.h"
+#include "now.h"
 #include "out.h"
 #include "policy.h"
+#include "sshopt.h"
 #include "tunnel.h"
 
 /*
@@ -22,41 +26,56 @@
  * inputSchema is also what arguments are checked against (check_args), so
  * that what a client is told and what the server accepts cannot drift.
  */
-struct tool {
-	const char	*name;
-	const char	*def;		/* the rest of its tools/list entry */
-	int		(*run)(const struct mcptools *, json_t *, json_t **,
-			    struct sxerr *);
-};
+static int	run_allow_check(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
+static int	run_tunnel_setup(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
+static int	run_tunnel_status(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
+static int	run_tunnel_remove(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
 
-static int	run_allow_check(const struct mcptools *, json_t *, json_t **,
-		    struct sxerr *);
-static int	run_tunnel_setup(const struct mcptools *, json_t *, json_t **,
-		    struct sxerr *);
-static int	run_tunnel_status(const struct mcptools *, json_t *, json_t **,
-		    struct sxerr *);
-static int	run_tunnel_remove(const struct mcptools *, json_t *, json_t **,
-		    struct sxerr *);
-
-#define NAME_SCHEMA \
+#define NAME_SCHEMA(what) \
 	"{\"type\":\"string\",\"minLength\":1,\"maxLength\":64," \
 	"\"pattern\":\"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$\"," \
-	"\"description\":\"Tunnel name\"}"
+	"\"description\":\"" what "\"}"
 #define PORT_SCHEMA(what) \
 	"{\"type\":\"integer\",\"minimum\":1,\"maximum\":65535," \
 	"\"description\":\"" what "\"}"
+#define OR_NULL(t, what) \
+	"{\"anyOf\":[{\"type\":\"" t "\"},{\"type\":\"null\"}]," \
+	"\"description\":\"" what "\"}"
 #define TUNNEL_SCHEMA \
-	"{\"type\":\"object\",\"properties\":{" \
-	"\"name\":{\"type\":\"string\"},\"backend\":{\"type\":\"string\"}," \
-	"\"state\":{\"type\":\"string\"},\"port\":{\"type\":[\"integer\"," \
-	"\"null\"]},\"bastion\":{\"type\":[\"string\",\"null\"]}," \
-	"\"pid\":{\"type\":[\"integer\",\"null\"]}," \
-	"\"uptime\":{\"type\":[\"integer\",\"null\"]}," \
-	"\"restarts\":{\"type\":[\"integer\",\"null\"]}," \
-	"\"reason\":{\"type\":[\"string\",\"null\"]}}," \
+	"{\"type\":\"object\",\"description\":\"A tunnel, as ssh-tunnel-ls " \
+	"-j shows it\",\"properties\":{" \
+	"\"name\":{\"type\":\"string\"}," \
+	"\"backend\":{\"type\":\"string\",\"enum\":[\"systemd\",\"user\"," \
+	"\"daemon\",\"autossh\"],\"description\":\"What keeps it up; " \
+	"autossh: a unit of scitex-ssh 1.0\"}," \
+	"\"state\":{\"type\":\"string\",\"enum\":[\"up\",\"connecting\"," \
+	"\"backoff\",\"stopped\",\"failed\"],\"description\":\"up: the " \
+	"bastion confirmed every remote forward; connecting; backoff: " \
+	"waiting before the next attempt; stopped: no supervisor runs; " \
+	"failed: the supervisor died\"}," \
+	"\"port\":" OR_NULL("integer", "The port on the bastion") "," \
+	"\"bastion\":" OR_NULL("string", "The bastion in use") "," \
+	"\"pid\":" OR_NULL("integer", "The supervisor's pid") "," \
+	"\"uptime\":" OR_NULL("integer", "Seconds up") "," \
+	"\"restarts\":" OR_NULL("integer", "Attempts since it started") "," \
+	"\"reason\":{\"anyOf\":[{\"type\":\"string\",\"enum\":[\"auth\"," \
+	"\"hostkey\",\"dns\",\"refused\",\"timeout\",\"port-busy\"," \
+	"\"exited\",\"no-systemd\",\"unreadable\"]},{\"type\":\"null\"}]," \
+	"\"description\":\"Why the last attempt failed; auth and hostkey " \
+	"do not heal by waiting\"}}," \
 	"\"required\":[\"name\",\"backend\",\"state\"]}"
+#define BASTION_SCHEMA(what) \
+	"{\"type\":\"string\",\"minLength\":1,\"maxLength\":300," \
+	"\"description\":\"" what "\"}"
+#define KEY_SCHEMA(what) \
+	"{\"type\":\"string\",\"minLength\":1,\"maxLength\":4095," \
+	"\"description\":\"" what "\"}"
 
-static const struct tool tools[] = {
+static const struct mcptool tools[] = {
 	{ "allow_check",
 	  "{\"title\":\"Check the SSH allowlist\","
 	  "\"description\":\"Ask the scitex-ssh policy whether a feature "
@@ -80,69 +99,106 @@ static const struct tool tools[] = {
 	  run_allow_check },
 	{ "tunnel_setup",
 	  "{\"title\":\"Set up a reverse tunnel\","
-	  "\"description\":\"Define a tunnel and bring it up, as "
-	  "ssh-tunnel-up does: a reverse tunnel from this machine to a "
-	  "bastion, kept up by systemd or a supervisor. Gated by the policy "
-	  "(feature tunnels for this host). With dry_run, shows what would "
-	  "be done and changes nothing.\","
+	  "\"description\":\"Make this machine reachable from anywhere "
+	  "through a bastion: a reverse tunnel from here (behind NAT, a lab "
+	  "workstation, an HPC login node) to a host with a public address, "
+	  "kept up by systemd or a supervisor, as ssh-tunnel-up. A new "
+	  "tunnel needs bastion and port; with only name, the tunnel "
+	  "defined under that name is started. Gated by the policy (feature "
+	  "tunnels for this machine's host name). Try dry_run first: it "
+	  "shows the plan and the policy's decision and changes nothing. "
+	  "The result says whether the bastion confirmed the forward (up), "
+	  "the tunnel's row, and the ssh_config block for collaborators. "
+	  "Not up yet is no failure: the supervisor keeps trying (follow it "
+	  "with tunnel_status); a failure that waiting cannot heal (reason "
+	  "auth or hostkey) is said so. A cancelled or failed call may "
+	  "leave the supervisor running: tunnel_remove removes it and every "
+	  "file of the tunnel.\","
 	  "\"inputSchema\":{\"type\":\"object\",\"properties\":{"
-	  "\"name\":" NAME_SCHEMA ","
-	  "\"bastion\":{\"type\":\"string\",\"minLength\":1,"
-	  "\"maxLength\":300,\"description\":\"[user@]host[:port] or an "
-	  "ssh_config alias\"},"
-	  "\"port\":" PORT_SCHEMA("Port opened on the bastion") ","
-	  "\"key\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":4095,"
-	  "\"description\":\"Private key file\"},"
-	  "\"forwards\":{\"type\":\"array\",\"maxItems\":64,\"items\":{"
-	  "\"type\":\"string\",\"minLength\":1,\"maxLength\":300},"
-	  "\"description\":\"Forwards as R|L [bind:]port:host:hostport\"},"
+	  "\"name\":" NAME_SCHEMA("Tunnel name; default: this machine's "
+	  "short host name") ","
+	  "\"bastion\":" BASTION_SCHEMA("The bastion: [user@]host[:port] "
+	  "or a Host alias of ~/.ssh/config; default: "
+	  "SCITEX_SSH_BASTION_SERVER") ","
+	  "\"bastion_server\":" BASTION_SCHEMA("scitex-ssh 1.0's name for "
+	  "bastion") ","
+	  "\"port\":" PORT_SCHEMA("The port opened on the bastion: ssh -p "
+	  "PORT bastion then reaches this machine") ","
+	  "\"key\":" KEY_SCHEMA("Private key file, absolute or ~/...; "
+	  "default: SCITEX_SSH_SECRET_KEY_PATH, else ssh's own") ","
+	  "\"secret_key_path\":" KEY_SCHEMA("scitex-ssh 1.0's name for "
+	  "key") ","
+	  "\"forwards\":{\"type\":\"array\",\"maxItems\":1,\"items\":{"
+	  "\"type\":\"string\",\"minLength\":1,\"maxLength\":300,"
+	  "\"pattern\":\"^R [0-9]{1,5}:[^: ]+:[0-9]{1,5}$\"},"
+	  "\"description\":\"At most one: R PORT:HOST:HOSTPORT (PORT is "
+	  "port; no bind address), what the bastion's port reaches from "
+	  "here; default R PORT:localhost:22. More forwards go in the "
+	  "tunnel's tunnels.d file\"},"
 	  "\"ssh_options\":{\"type\":\"array\",\"maxItems\":32,\"items\":{"
 	  "\"type\":\"string\",\"minLength\":3,\"maxLength\":511},"
-	  "\"description\":\"ssh options as Keyword=value, from the list "
-	  "ssh-tunnel-up accepts (no ProxyCommand or LocalCommand)\"},"
+	  "\"description\":\"ssh options as Keyword=value, from: @OPTIONS@\"},"
 	  "\"backend\":{\"type\":\"string\",\"enum\":[\"systemd\",\"user\","
-	  "\"daemon\"],\"description\":\"Default: the first that works "
-	  "here\"},"
-	  "\"dry_run\":{\"type\":\"boolean\",\"default\":false}},"
-	  "\"required\":[\"name\"],\"additionalProperties\":false},"
+	  "\"daemon\"],\"description\":\"systemd: a system unit (root); "
+	  "user: a user unit; daemon: a supervisor of its own. Default: the "
+	  "first that works here\"},"
+	  "\"dry_run\":{\"type\":\"boolean\",\"default\":false,"
+	  "\"description\":\"Show the plan and the policy's decision; change "
+	  "nothing\"}},"
+	  "\"additionalProperties\":false},"
 	  "\"outputSchema\":{\"type\":\"object\",\"properties\":{"
 	  "\"name\":{\"type\":\"string\"},\"dry_run\":{\"type\":\"boolean\"},"
-	  "\"output\":{\"type\":\"string\"},"
+	  "\"up\":{\"type\":\"boolean\",\"description\":\"The bastion "
+	  "confirmed the forward\"},"
 	  "\"tunnel\":{\"anyOf\":[" TUNNEL_SCHEMA ",{\"type\":\"null\"}]},"
-	  "\"messages\":{\"type\":[\"string\",\"null\"]}},"
-	  "\"required\":[\"name\",\"dry_run\",\"output\"]},"
+	  "\"client_config\":" OR_NULL("string", "The ssh_config block a "
+	  "collaborator adds to reach this machine (a real run)") ","
+	  "\"plan\":" OR_NULL("string", "What would be done (a dry run)") ","
+	  "\"policy\":{\"anyOf\":[{\"type\":\"object\",\"properties\":{"
+	  "\"decision\":{\"type\":\"string\",\"enum\":[\"allow\",\"deny\"]},"
+	  "\"rule\":{\"type\":\"string\"}},\"required\":[\"decision\","
+	  "\"rule\"]},{\"type\":\"null\"}],\"description\":\"The policy's "
+	  "decision for this machine (a dry run)\"},"
+	  "\"next\":" OR_NULL("string", "What to do when it is not up") ","
+	  "\"messages\":" OR_NULL("string", "What was said along the way") "},"
+	  "\"required\":[\"name\",\"dry_run\",\"up\"]},"
 	  "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,"
 	  "\"idempotentHint\":true,\"openWorldHint\":true}}",
 	  run_tunnel_setup },
 	{ "tunnel_status",
 	  "{\"title\":\"List tunnels\","
 	  "\"description\":\"The tunnels of this machine with their live "
-	  "state, as ssh-tunnel-ls -j shows them: all, or the one with the "
-	  "given name or port.\","
+	  "state, as ssh-tunnel-ls -j: all, or the one with the given name "
+	  "or port (an error when there is none). Use it to follow a "
+	  "tunnel_setup that was not up yet, or to see why a tunnel is "
+	  "down (reason).\","
 	  "\"inputSchema\":{\"type\":\"object\",\"properties\":{"
-	  "\"name\":" NAME_SCHEMA ","
+	  "\"name\":" NAME_SCHEMA("Tunnel name") ","
 	  "\"port\":" PORT_SCHEMA("Port on the bastion") "},"
 	  "\"additionalProperties\":false},"
 	  "\"outputSchema\":{\"type\":\"object\",\"properties\":{"
 	  "\"tunnels\":{\"type\":\"array\",\"items\":" TUNNEL_SCHEMA "},"
-	  "\"all_up\":{\"type\":\"boolean\"}},"
+	  "\"all_up\":{\"type\":\"boolean\",\"description\":\"Every tunnel "
+	  "listed is up\"}},"
 	  "\"required\":[\"tunnels\",\"all_up\"]},"
 	  "\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false}}",
 	  run_tunnel_status },
 	{ "tunnel_remove",
 	  "{\"title\":\"Remove a tunnel\","
-	  "\"description\":\"Stop a tunnel and remove every file it owns, as "
-	  "ssh-tunnel-down does. Give exactly one of name or port.\","
+	  "\"description\":\"Stop a tunnel and remove every file it owns "
+	  "(definition, unit, state), as ssh-tunnel-down. Give exactly one "
+	  "of name or port. Returns the names of the tunnels removed.\","
 	  "\"inputSchema\":{\"type\":\"object\",\"properties\":{"
-	  "\"name\":" NAME_SCHEMA ","
+	  "\"name\":" NAME_SCHEMA("Tunnel name") ","
 	  "\"port\":" PORT_SCHEMA("Port on the bastion") "},"
 	  "\"additionalProperties\":false},"
 	  "\"outputSchema\":{\"type\":\"object\",\"properties\":{"
 	  "\"removed\":{\"type\":\"boolean\"},"
-	  "\"name\":{\"type\":[\"string\",\"null\"]},"
-	  "\"port\":{\"type\":[\"integer\",\"null\"]},"
-	  "\"messages\":{\"type\":[\"string\",\"null\"]}},"
-	  "\"required\":[\"removed\"]},"
+	  "\"names\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+	  "\"description\":\"The tunnels removed\"},"
+	  "\"port\":" OR_NULL("integer", "The port asked for") ","
+	  "\"messages\":" OR_NULL("string", "What was said along the way") "},"
+	  "\"required\":[\"removed\",\"names\"]},"
 	  "\"annotations\":{\"readOnlyHint\":false,\"destructiveHint\":true,"
 	  "\"idempotentHint\":false,\"openWorldHint\":false}}",
 	  run_tunnel_remove },
@@ -150,11 +206,61 @@ static const struct tool tools[] = {
 
 #define NTOOLS	(sizeof(tools) / sizeof(tools[0]))
 
+/* Tool i of all: this module's, mcpinfo.c's, then mcpremote.c's. */
+static const struct mcptool *
+tool_at(size_t i)
+{
+	if (i < NTOOLS)
+		return &tools[i];
+	i -= NTOOLS;
+	if (i < mcpinfo_ntools)
+		return &mcpinfo_tools[i];
+	i -= mcpinfo_ntools;
+	if (i < mcpremote_ntools)
+		return &mcpremote_tools[i];
+	return NULL;
+}
+
 const char mcptools_instructions[] =
-    "scitex-ssh on this machine: allow_check asks the per-host SSH "
-    "allowlist; tunnel_setup, tunnel_status and tunnel_remove manage "
-    "reverse tunnels to a bastion. Every call is subject to the same "
-    "policy and checks as the ssh-allow-check and ssh-tunnel-* programs.";
+    "scitex-ssh on this machine, every call behind the per-host SSH "
+    "allowlist that also gates ssh, scp and rsync here: allow_check asks "
+    "it; tunnel_setup, tunnel_status and tunnel_remove manage reverse "
+    "tunnels that make this machine reachable through a bastion; exec, "
+    "probe_host, copy_to, copy_from and sync run one command or copy "
+    "on a remote host in batch mode, with a time limit and an output "
+    "cap. A denial names the rule: report it, do not work around it.";
+
+/*
+ * A tool's entry from its text, with @OPTIONS@ made the list of ssh
+ * options a tunnel may carry (tunnel.c keeps it, so it cannot drift).
+ */
+static json_t *
+load_def(const char *def)
+{
+	const struct sshopt *o;
+	const char *at;
+	char *buf = NULL;
+	size_t n, i, len;
+	json_t *d;
+	FILE *fp;
+
+	if ((at = strstr(def, "@OPTIONS@")) == NULL)
+		return json_loads(def, JSON_REJECT_DUPLICATES, NULL);
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	fwrite(def, 1, (size_t)(at - def), fp);
+	o = sshopt_table(&n);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s%s", i ? ", " : "", o[i].name);
+	fputs(at + strlen("@OPTIONS@"), fp);
+	if (fclose(fp) == EOF) {
+		free(buf);
+		return NULL;
+	}
+	d = json_loads(buf, JSON_REJECT_DUPLICATES, NULL);
+	free(buf);
+	return d;
+}
 
 /* The tools/list array, built from the table; NULL if out of memory. */
 static json_t *
@@ -165,9 +271,9 @@ tools_list(void)
 
 	if ((a = json_array()) == NULL)
 		return NULL;
-	for (i = 0; i < NTOOLS; i++) {
-		t = json_pack("{s:s}", "name", tools[i].name);
-		d = json_loads(tools[i].def, JSON_REJECT_DUPLICATES, NULL);
+	for (i = 0; tool_at(i) != NULL; i++) {
+		t = json_pack("{s:s}", "name", tool_at(i)->name);
+		d = load_def(tool_at(i)->def);
 		if (t == NULL || d == NULL || json_object_update(t, d) == -1 ||
 		    json_array_append(a, t) == -1) {
 			json_decref(d);
@@ -181,15 +287,16 @@ tools_list(void)
 	return a;
 }
 
-static const struct tool *
+/* The index of the tool called name, or -1. */
+static ssize_t
 tool_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < NTOOLS; i++)
-		if (strcmp(name, tools[i].name) == 0)
-			return &tools[i];
-	return NULL;
+	for (i = 0; tool_at(i) != NULL; i++)
+		if (strcmp(name, tool_at(i)->name) == 0)
+			return (ssize_t)i;
+	return -1;
 }
 
 /*
@@ -290,33 +397,61 @@ check_args(const json_t *schema, json_t *args, struct sxerr *e)
 	return 0;
 }
 
-static const char *
-arg_str(const json_t *args, const char *key, const char *dflt)
+/* A string argument, or dflt when it was not given. */
+const char *
+mcptools_str(const json_t *args, const char *key, const char *dflt)
 {
 	const json_t *v = json_object_get(args, key);
 
 	return v != NULL ? json_string_value(v) : dflt;
 }
 
+/* The policy, read afresh on every call as ssh-allow-check reads it. */
+int
+mcptools_policy(const struct mcptools *m, struct config **cf,
+    struct policy **p, struct sxerr *e)
+{
+	if (config_open(m->config, cf, e) == -1)
+		return -1;
+	if (policy_load(*cf, p, e) == -1) {
+		config_free(*cf);
+		return -1;
+	}
+	return 0;
+}
+
+/* poll(2) through the session, which serves the client meanwhile. */
+int
+mcptools_poll(const struct mcpwait *w, struct pollfd *fds, nfds_t n, int ms)
+{
+	if (w == NULL || w->poll == NULL)
+		return poll(fds, n, ms);
+	return w->poll(w->arg, fds, n, ms);
+}
+
+void
+mcptools_progress(const struct mcpwait *w, double done, double total,
+    const char *msg)
+{
+	if (w != NULL && w->progress != NULL)
+		w->progress(w->arg, done, total, msg);
+}
+
 static int
-run_allow_check(const struct mcptools *m, json_t *args, json_t **res, struct sxerr *e)
+run_allow_check(const struct mcptools *m, json_t *args,
+    const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	char host[HOST_MAX + 1], why[1024];
-	const char *feature = arg_str(args, "feature", "ssh");
+	const char *feature = mcptools_str(args, "feature", "ssh");
 	struct config *cf;
 	struct policy *p;
 	struct decision d;
 
-	if (host_canon(arg_str(args, "host", NULL), host, sizeof(host),
+	if (host_canon(mcptools_str(args, "host", NULL), host, sizeof(host),
 	    e) == -1 || policy_valid_feature(feature, e) == -1)
 		return -1;
-	/* Read afresh on every call, as ssh-allow-check does. */
-	if (config_open(m->config, &cf, e) == -1)
+	if (mcptools_policy(m, &cf, &p, e) == -1)
 		return -1;
-	if (policy_load(cf, &p, e) == -1) {
-		config_free(cf);
-		return -1;
-	}
 	policy_decide(p, host, feature, &d);
 	policy_explain(&d, host, why, sizeof(why));
 	*res = json_pack("{s:s, s:s, s:s, s:o}", "host", host,
@@ -340,16 +475,21 @@ struct said {
 	size_t	len;
 };
 
+static void	in_tool_words(char *, size_t);
+
 static void
 collect(void *arg, int level, const char *msg)
 {
 	struct said *s = arg;
+	char m[1024];
 	int n;
 
 	if (level == LC_DEBUG || s->len >= sizeof(s->buf) - 1)
 		return;
+	strlcpy(m, msg, sizeof(m));
+	in_tool_words(m, sizeof(m));
 	n = snprintf(s->buf + s->len, sizeof(s->buf) - s->len, "%s%s",
-	    s->len > 0 ? "\n" : "", msg);
+	    s->len > 0 ? "\n" : "", m);
 	if (n > 0)
 		s->len = MIN(s->len + (size_t)n, sizeof(s->buf) - 1);
 }
@@ -409,6 +549,48 @@ find_up(const struct mcptools *m, char *buf, size_t sz, struct sxerr *e)
 	    "PATH");
 }
 
+/*
+ * The library speaks the programs' language (flags, program names); a
+ * tool's caller knows arguments and tools. Phrases of the one, said in
+ * the other, in place.
+ */
+static const char *const words[][2] = {
+	{ "give -b or set SCITEX_SSH_BASTION_SERVER",
+	  "give bastion (or set SCITEX_SSH_BASTION_SERVER)" },
+	{ "no remote port: give -p", "no remote port: give port" },
+	{ "-s, -l and -o define a tunnel: give -p and -b too",
+	  "key, forwards and ssh_options define a tunnel: give port and "
+	  "bastion too" },
+	{ "define it with -p and -b", "define it with port and bastion" },
+	{ "see ssh-tunnel-ls", "call tunnel_status to follow it, "
+	  "tunnel_remove to stop it" },
+	{ "another ssh-tunnel-up or ssh-tunnel-down is at work",
+	  "another call (or ssh-tunnel-up or -down) is at work" },
+	{ "use -m daemon", "use backend daemon" },
+	{ "use -m user", "use backend user" },
+	{ "or -m user", "or backend user" },
+	{ "-b: ", "bastion: " },
+	{ "-p: ", "port: " },
+	{ "-l: ", "forwards: " },
+	{ "-o: ", "ssh_options: " },
+	{ "-s: ", "key: " },
+};
+
+static void
+in_tool_words(char *msg, size_t sz)
+{
+	char buf[2048], *at;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		while ((at = strstr(msg, words[i][0])) != NULL) {
+			n = (size_t)(at - msg);
+			snprintf(buf, sizeof(buf), "%.*s%s%s", (int)n, msg,
+			    words[i][1], at + strlen(words[i][0]));
+			strlcpy(msg, buf, sz);
+		}
+}
+
 /* Trailing newlines off, for a message that ends a JSON string. */
 static const char *
 chomp(char *s)
@@ -462,14 +644,16 @@ rows_json(const struct lc_row *rows, size_t n, int *allup)
 	return a;
 }
 
-/* The rows of ssh-tunnel-ls -j, with name or port (or neither). */
-static int
-list(const struct mcptools *m, const char *name, int port, json_t **arr,
-    int *allup, struct sxerr *e)
+/*
+ * The rows of ssh-tunnel-ls, with name or port (or neither), into *rows
+ * (rows->v the caller's to free); a name it does not know is an error.
+ */
+int
+mcptools_rows(const struct mcptools *m, const char *name, int port,
+    struct lc_rows *rows, struct sxerr *e)
 {
 	char *names[1] = { (char *)name };
 	struct lc_sel sel = { names, name != NULL, port, 0 };
-	struct lc_rows rows;
 	struct config *cf;
 	struct lc_ctx c;
 	struct said s;
@@ -478,15 +662,26 @@ list(const struct mcptools *m, const char *name, int port, json_t **arr,
 	tool_ctx(m, &c, &s);
 	if (config_open(m->config, &cf, e) == -1)
 		return -1;
-	rc = lc_list(&c, cf, &sel, &rows, e);
+	rc = lc_list(&c, cf, &sel, rows, e);
 	config_free(cf);
 	if (rc == -1)
 		return -1;
-	/* A name it does not know: no rows and a message; an error. */
-	if (rows.n == 0 && rows.bad) {
-		free(rows.v);
+	if (rows->n == 0 && rows->bad) {
+		free(rows->v);
 		return said_error(&s, 1, "ssh-tunnel-ls", e);
 	}
+	return 0;
+}
+
+/* The rows of ssh-tunnel-ls -j, with name or port (or neither). */
+static int
+list(const struct mcptools *m, const char *name, int port, json_t **arr,
+    int *allup, struct sxerr *e)
+{
+	struct lc_rows rows;
+
+	if (mcptools_rows(m, name, port, &rows, e) == -1)
+		return -1;
 	*allup = !rows.bad;
 	*arr = rows_json(rows.v, rows.n, allup);
 	free(rows.v);
@@ -500,7 +695,7 @@ name_or_port(json_t *args, int need, const char **name, int *port,
 {
 	const json_t *p = json_object_get(args, "port");
 
-	*name = arg_str(args, "name", NULL);
+	*name = mcptools_str(args, "name", NULL);
 	*port = p != NULL ? (int)json_integer_value(p) : 0;
 	if (*name != NULL && p != NULL)
 		return sxerr_set(e, EX_USAGE, "give name or port, not both");
@@ -512,8 +707,8 @@ name_or_port(json_t *args, int need, const char **name, int *port,
 }
 
 static int
-run_tunnel_status(const struct mcptools *m, json_t *args, json_t **res,
-    struct sxerr *e)
+run_tunnel_status(const struct mcptools *m, json_t *args,
+    const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	const char *name;
 	json_t *arr;
@@ -522,40 +717,60 @@ run_tunnel_status(const struct mcptools *m, json_t *args, json_t **res,
 	if (name_or_port(args, 0, &name, &port, e) == -1 ||
 	    list(m, name, port, &arr, &allup, e) == -1)
 		return -1;
+	/* A filter that matches nothing is no answer "all up". */
+	if (port != 0 && json_array_size(arr) == 0) {
+		json_decref(arr);
+		return sxerr_set(e, 1, "port %d: no such tunnel", port);
+	}
 	*res = json_pack("{s:o, s:b}", "tunnels", arr, "all_up", allup);
 	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
 }
 
 static int
-run_tunnel_remove(const struct mcptools *m, json_t *args, json_t **res,
-    struct sxerr *e)
+run_tunnel_remove(const struct mcptools *m, json_t *args,
+    const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	const char *name;
-	char *names[1];
+	char *names1[1];
+	json_t *gone, *names, *v;
 	struct lc_sel sel;
 	struct config *cf;
 	struct lc_ctx c;
 	struct said s;
-	int port, rc;
+	size_t i;
+	int port, rc, allup;
 
 	if (name_or_port(args, 1, &name, &port, e) == -1)
 		return -1;
-	tool_ctx(m, &c, &s);
-	if (config_open(m->config, &cf, e) == -1)
+	/* The names it will remove, for the answer. */
+	if (list(m, name, port, &gone, &allup, e) == -1)
 		return -1;
-	names[0] = (char *)name;
+	if ((names = json_array()) == NULL) {
+		json_decref(gone);
+		return sxerr_set(e, EX_OSERR, "out of memory");
+	}
+	json_array_foreach(gone, i, v)
+		json_array_append(names, json_object_get(v, "name"));
+	json_decref(gone);
+	tool_ctx(m, &c, &s);
+	if (config_open(m->config, &cf, e) == -1) {
+		json_decref(names);
+		return -1;
+	}
+	names1[0] = (char *)name;
 	memset(&sel, 0, sizeof(sel));
-	sel.names = names;
+	sel.names = names1;
 	sel.nnames = name != NULL;
 	sel.port = port;
 	rc = lc_remove(&c, cf, &sel, e);
 	config_free(cf);
-	if (rc == -1)
-		return -1;
-	if (rc != 0)
-		return said_error(&s, rc, "ssh-tunnel-down", e);
+	if (rc != 0) {
+		json_decref(names);
+		return rc == -1 ? -1 : said_error(&s, rc, "ssh-tunnel-down",
+		    e);
+	}
 	*res = json_pack("{s:b, s:o, s:o, s:o}", "removed", 1,
-	    "name", str_or_null(name), "port", port != 0 ?
+	    "names", names, "port", port != 0 ?
 	    json_integer(port) : json_null(), "messages", str_or_null(s.buf));
 	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
 }
@@ -590,24 +805,44 @@ setup_forward(const json_t *fw, const json_t *port, char *pbuf, size_t psz,
 	return 0;
 }
 
+/* An argument under either of its names (scitex-ssh 1.0's the second). */
+static int
+alias(json_t *args, const char *key, const char *old, const char **v,
+    struct sxerr *e)
+{
+	const char *a = mcptools_str(args, key, NULL);
+	const char *b = mcptools_str(args, old, NULL);
+
+	if (a != NULL && b != NULL && strcmp(a, b) != 0)
+		return sxerr_set(e, EX_USAGE, "%s and %s: the same argument, "
+		    "given twice", key, old);
+	*v = a != NULL ? a : b;
+	return 0;
+}
+
 /* The request ssh-tunnel-up's flags would make of the arguments. */
 static int
-setup_req(json_t *args, struct lc_req *q, char *port, size_t portsz,
-    struct sxerr *e)
+setup_req(json_t *args, struct lc_req *q, char *name, size_t namesz,
+    char *port, size_t portsz, struct sxerr *e)
 {
 	const json_t *p = json_object_get(args, "port"), *v;
 	struct bastion b;
 	size_t i;
 
 	memset(q, 0, sizeof(*q));
-	q->name = arg_str(args, "name", NULL);
-	q->key = arg_str(args, "key", NULL);
-	q->backend = arg_str(args, "backend", NULL);
+	q->backend = mcptools_str(args, "backend", NULL);
 	q->dry = json_is_true(json_object_get(args, "dry_run"));
-	/* Checked here too, so that the message names the argument. */
-	if (tunnel_valid_name(q->name, e) == -1)
+	if (alias(args, "bastion", "bastion_server", &q->bastion[0], e) == -1 ||
+	    alias(args, "key", "secret_key_path", &q->key, e) == -1)
 		return -1;
-	if ((q->bastion[0] = arg_str(args, "bastion", NULL)) != NULL) {
+	/* Checked here too, so that the message names the argument. */
+	if ((q->name = mcptools_str(args, "name", NULL)) == NULL) {
+		if (lc_default_name(name, namesz, e) == -1)
+			return -1;
+		q->name = name;
+	} else if (tunnel_valid_name(q->name, e) == -1)
+		return -1;
+	if (q->bastion[0] != NULL) {
 		if (host_parse_bastion(q->bastion[0], &b, e) == -1)
 			return -1;
 		q->nbastion = 1;
@@ -630,7 +865,10 @@ setup_req(json_t *args, struct lc_req *q, char *port, size_t portsz,
 	return 0;
 }
 
-/* lc_setup into a string: what ssh-tunnel-up prints on stdout. */
+/*
+ * lc_setup into a string: what ssh-tunnel-up prints on stdout. 0 up, 1
+ * not up yet (e says why), -1 error.
+ */
 static int
 setup_out(const struct lc_ctx *c, const struct lc_req *q, char **out,
     struct sxerr *e)
@@ -643,44 +881,117 @@ setup_out(const struct lc_ctx *c, const struct lc_req *q, char **out,
 	if ((fp = open_memstream(out, &len)) == NULL)
 		return sxerr_errno(e, EX_OSERR, "open_memstream");
 	rc = lc_setup(c, q, fp, e);
-	if (fclose(fp) == EOF && rc == 0)
+	if (fclose(fp) == EOF && rc != -1)
 		rc = sxerr_errno(e, EX_OSERR, "open_memstream");
-	if (rc != 0) {
+	if (rc == -1) {
 		free(*out);
 		*out = NULL;
 		return -1;
 	}
 	chomp(*out);
+	return rc;
+}
+
+/* The wait for the forward, through the session: ping, progress, cancel. */
+struct setup_wait {
+	const struct mcpwait	*w;
+	long long		 start;
+};
+
+static int
+setup_pause(void *arg, int ms)
+{
+	struct setup_wait *sw = arg;
+
+	mcptools_progress(sw->w, (double)(now_ms() - sw->start) / 1000, 0,
+	    "waiting for the bastion to confirm the forward");
+	if (mcptools_poll(sw->w, NULL, 0, ms) == -1 && errno == ECANCELED)
+		return -1;
 	return 0;
 }
 
-static int
-run_tunnel_setup(const struct mcptools *m, json_t *args, json_t **res,
-    struct sxerr *e)
+/* A dry run: the policy's decision for this machine, and its rule. */
+static json_t *
+setup_policy(const struct mcptools *m)
 {
-	char port[16], self[PATH_MAX], *out;
-	json_t *arr = NULL, *tun;
-	struct sxerr le;
+	struct config *cf;
+	struct sxerr e;
+	char why[1024];
+	int allow;
+
+	if (config_open(m->config, &cf, &e) == -1)
+		return json_pack("{s:s, s:o}", "decision", "deny", "rule",
+		    jsonrpc_text(e.msg));
+	if (lc_gate_rule(cf, &allow, why, sizeof(why), &e) == -1) {
+		allow = 0;
+		strlcpy(why, e.msg, sizeof(why));
+	}
+	config_free(cf);
+	return json_pack("{s:s, s:o}", "decision", allow ? "allow" : "deny",
+	    "rule", jsonrpc_text(why));
+}
+
+/* Not up yet: what the agent should do, by what the row says. */
+static json_t *
+setup_next(const json_t *tun, const char *why)
+{
+	const char *r = json_string_value(json_object_get(tun, "reason"));
+	char buf[1536];
+
+	if (r != NULL && (strcmp(r, "auth") == 0 ||
+	    strcmp(r, "hostkey") == 0))
+		snprintf(buf, sizeof(buf), "%s: waiting will not heal this "
+		    "(reason %s: the bastion refused the key, or its host key "
+		    "is unknown or changed). Fix that, then call tunnel_setup "
+		    "again; tunnel_remove stops the supervisor meanwhile.",
+		    why, r);
+	else
+		snprintf(buf, sizeof(buf), "%s. The supervisor keeps "
+		    "trying: call tunnel_status to follow it, tunnel_remove "
+		    "to stop it.", why);
+	return jsonrpc_text(buf);
+}
+
+static int
+run_tunnel_setup(const struct mcptools *m, json_t *args,
+    const struct mcpwait *w, json_t **res, struct sxerr *e)
+{
+	struct setup_wait sw = { w, now_ms() };
+	char port[16], name[NAME_MAX_LEN + 1], self[PATH_MAX], *out;
+	json_t *arr = NULL, *tun, *next = json_null();
+	struct sxerr le, why;
 	struct lc_req q;
 	struct lc_ctx c;
 	struct said s;
 	int allup, rc;
 
-	if (setup_req(args, &q, port, sizeof(port), e) == -1 ||
-	    find_up(m, self, sizeof(self), e) == -1)
+	if (setup_req(args, &q, name, sizeof(name), port, sizeof(port),
+	    e) == -1 || find_up(m, self, sizeof(self), e) == -1)
 		return -1;
 	tool_ctx(m, &c, &s);
 	c.self = self;
-	if (setup_out(&c, &q, &out, e) == -1)
+	c.pause = setup_pause;
+	c.pausearg = &sw;
+	if ((rc = setup_out(&c, &q, &out, &why)) == -1) {
+		*e = why;
 		return -1;
-	/* It is up: a listing that fails now only leaves tunnel null. */
+	}
+	/* Up or not: its row, if it is there. */
 	if (!q.dry && list(m, q.name, 0, &arr, &allup, &le) == -1)
 		arr = NULL;
 	tun = json_incref(json_array_get(arr, 0));
-	*res = json_pack("{s:s, s:b, s:o, s:o, s:o}", "name", q.name,
-	    "dry_run", q.dry, "output", jsonrpc_text(out),
+	if (rc == 1) {
+		in_tool_words(why.msg, sizeof(why.msg));
+		next = setup_next(tun, why.msg);
+	}
+	*res = json_pack("{s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "name", q.name, "dry_run", q.dry, "up", !q.dry && rc == 0,
 	    "tunnel", tun != NULL ? tun : json_null(),
-	    "messages", str_or_null(s.buf));
+	    "client_config", !q.dry && rc == 0 ? str_or_null(out) :
+	    json_null(),
+	    "plan", q.dry ? jsonrpc_text(out) : json_null(),
+	    "policy", q.dry ? setup_policy(m) : json_null(),
+	    "next", next, "messages", str_or_null(s.buf));
 	rc = *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
 	json_decref(arr);
 	free(out);
@@ -710,28 +1021,32 @@ text_result(const char *msg, json_t *structured, int iserror)
  */
 json_t *
 mcptools_call(const struct mcptools *m, const char *name, json_t *args,
-    struct sxerr *e)
+    const struct mcpwait *w, struct sxerr *e)
 {
-	const struct tool *t;
+	const struct mcptool *t;
 	json_t *owned = NULL, *res = NULL, *out;
+	ssize_t i;
 	char *dump;
 
 	e->ex = EX_OSERR;
 	e->msg[0] = '\0';
-	if ((t = tool_find(name)) == NULL)
+	if ((i = tool_find(name)) == -1)
 		return NULL;
+	t = tool_at((size_t)i);
 	/*
 	 * A supervisor tunnel_setup started is our child: reap the ones
-	 * that have ended since, so that none lingers as a zombie.
+	 * that have ended since, so that none lingers as a zombie. (A job
+	 * of a remote tool is reaped by that tool, before it returns.)
 	 */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		continue;
 	if (args == NULL && (args = owned = json_object()) == NULL)
 		return NULL;
-	if (check_args(json_object_get(json_array_get(m->list,
-	    t - tools), "inputSchema"), args, e) == -1 ||
-	    t->run(m, args, &res, e) == -1) {
+	if (check_args(json_object_get(json_array_get(m->list, (size_t)i),
+	    "inputSchema"), args, e) == -1 ||
+	    t->run(m, args, w, &res, e) == -1) {
 		json_decref(owned);
+		in_tool_words(e->msg, sizeof(e->msg));
 		return text_result(e->msg, NULL, 1);
 	}
 	json_decref(owned);
@@ -746,7 +1061,6 @@ mcptools_call(const struct mcptools *m, const char *name, json_t *args,
 	json_decref(res);
 	return out;
 }
-
 
 /*
  * config is the -F file or NULL for the search order; bindir holds
@@ -778,5 +1092,5 @@ mcptools_free(struct mcptools *m)
 int
 mcptools_has(const char *name)
 {
-	return tool_find(name) != NULL;
+	return tool_find(name) != -1;
 }

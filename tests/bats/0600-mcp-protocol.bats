@@ -65,7 +65,7 @@ EOC
 	[ "$(mcp_result 0 .serverInfo.name)" = ssh-tunnel-mcp ]
 	mcp_result 0 '.capabilities.tools | type == "object"'
 	[ "$(mcp_result 1 '[.tools[].name] | join(" ")')" = \
-	    "allow_check tunnel_setup tunnel_status tunnel_remove" ]
+	    "allow_check tunnel_setup tunnel_status tunnel_remove tunnel_probe tunnel_client_config tunnel_bastion_config tunnel_log policy_check copy_guard_line copy_guard_check exec probe_host copy_to copy_from sync" ]
 	mcp_result 1 'all(.tools[]; .inputSchema.type == "object" and
 	    (.description | length > 0))'
 	[ "$(mcp_resp '"p"' | jq -c .result)" = "{}" ]

@@ -103,7 +103,8 @@ every_line_json() {
 	    "port: expected an integer from 1 to 65535"
 	    "port: expected an integer from 1 to 65535"
 	    "forwards: expected an array" "backend: not one of the allowed values"
-	    "name: missing" "port: expected an integer from 1 to 65535"
+	    "$(hostname -s): no remote port: give port"
+	    "port: expected an integer from 1 to 65535"
 	    "name: expected a string")
 	for i in $(seq 1 10); do
 		[ "$(mcp_result "$i" .isError)" = true ]

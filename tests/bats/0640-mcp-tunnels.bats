@@ -43,8 +43,10 @@ files() {
 	[ "$status" -eq 0 ]
 	[ "$(mcp_result 1 .isError)" = false ]
 	[ "$(mcp_result 1 .structuredContent.tunnel.state)" = up ]
-	[[ $(mcp_result 1 .structuredContent.output) == *"Host labbox"* ]]
-	[[ $(mcp_result 1 .structuredContent.output) == *"Port $RPORT"* ]]
+	[ "$(mcp_result 1 .structuredContent.up)" = true ]
+	[[ $(mcp_result 1 .structuredContent.client_config) == *"Host labbox"* ]]
+	[[ $(mcp_result 1 .structuredContent.client_config) == *"Port $RPORT"* ]]
+	[ "$(mcp_resp 1 | jq -c .result.structuredContent.plan)" = null ]
 	[ -f "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/labbox.yaml" ]
 	for i in 2 3 4; do
 		[ "$(mcp_result $i '.structuredContent.tunnels | length')" = 1 ]
@@ -90,6 +92,7 @@ files() {
 	    "$(mcp_call 2 tunnel_remove "{\"port\":$RPORT}")"
 	[ "$(mcp_result 2 .isError)" = false ]
 	[ "$(mcp_result 2 .structuredContent.port)" = "$RPORT" ]
+	[ "$(mcp_result 2 .structuredContent.names -c)" = '["labbox"]' ]
 	[ -z "$(supervisor_pids)" ]
 	run ssh-tunnel-ls -j
 	[ "$output" = "[]" ]
@@ -102,7 +105,10 @@ files() {
 	[ "$status" -eq 0 ]
 	[ "$(mcp_result 1 .isError)" = false ]
 	mcp_result 1 .structuredContent.dry_run
-	out=$(mcp_result 1 .structuredContent.output)
+	out=$(mcp_result 1 .structuredContent.plan)
+	[ "$(mcp_result 1 .structuredContent.policy.decision)" = allow ]
+	[[ $(mcp_result 1 .structuredContent.policy.rule) == *"default: tunnels: allow"* ]]
+	[ "$(mcp_result 1 .structuredContent.up)" = false ]
 	[[ $out == *"R $RPORT:127.0.0.1:$BPORT"* ]]
 	[[ $out == *"ssh -N"*"-R $RPORT:127.0.0.1:$BPORT"* ]]
 	[ "$(mcp_result 1 .structuredContent.tunnel)" = null ] ||
@@ -153,4 +159,51 @@ EOC
 	done
 	[ "$(files)" = "$before" ]
 	[ -z "$(supervisor_pids)" ]
+}
+
+@test "a dry run reports the policy's refusal; the real call is refused the same" {
+	write_config <<'EOC'
+default: {tunnels: deny}
+EOC
+	run --separate-stderr mcp_session \
+	    "$(mcp_call 1 tunnel_setup "$(setup_args '{"dry_run":true}')")"
+	[ "$(mcp_result 1 .isError)" = false ]
+	[ "$(mcp_result 1 .structuredContent.policy.decision)" = deny ]
+	[[ $(mcp_result 1 .structuredContent.policy.rule) == *"default: tunnels: deny"* ]]
+}
+
+@test "scitex-ssh 1.0's argument names, the default name, messages in arguments" {
+	before=$(files)
+	run --separate-stderr mcp_session \
+	    "$(mcp_call 1 tunnel_setup "{\"port\":$RPORT,\"bastion_server\":\"$ME@127.0.0.1:$BPORT\",\"secret_key_path\":\"$KEY\",\"dry_run\":true}")" \
+	    "$(mcp_call 2 tunnel_setup '{"name":"nosuch"}')" \
+	    "$(mcp_call 4 tunnel_status "{\"port\":1}")" \
+	    "$(mcp_call 5 tunnel_setup '{"bastion":"a","bastion_server":"b"}')"
+	echo "$output"
+	[ "$(mcp_result 1 .isError)" = false ]
+	[ "$(mcp_result 1 .structuredContent.name)" = "$(hostname -s)" ]
+	[[ $(mcp_result 1 .structuredContent.plan) == *"$ME@127.0.0.1:$BPORT"* ]]
+	[[ $(mcp_result 1 .structuredContent.plan) == *"$KEY"* ]]
+	[[ $(mcp_result 2 '.content[0].text') == *"nosuch: no such tunnel; define it with port and bastion"* ]]
+	[ "$(mcp_result 4 .isError)" = true ]
+	[[ $(mcp_result 4 '.content[0].text') == *"port 1: no such tunnel"* ]]
+	[[ $(mcp_result 5 '.content[0].text') == *"bastion and bastion_server"* ]]
+	# No flag of a program in any message.
+	! mcp_resp 2 | grep -E -- ' -[bpslom]\b'
+	[ "$(files)" = "$before" ]
+}
+
+@test "not up yet: the row and what to do; auth does not heal by waiting" {
+	ssh-keygen -q -t ed25519 -N '' -C stranger -f "$BATS_TEST_TMPDIR/stranger"
+	run --separate-stderr mcp_session "$(mcp_call 1 tunnel_setup \
+	    "$(setup_args "{\"key\":\"$BATS_TEST_TMPDIR/stranger\"}")")"
+	echo "$output"
+	[ "$(mcp_result 1 .isError)" = false ]
+	[ "$(mcp_result 1 .structuredContent.up)" = false ]
+	[ "$(mcp_result 1 .structuredContent.tunnel.reason)" = auth ]
+	[[ $(mcp_result 1 .structuredContent.next) == *"waiting will not heal this"* ]]
+	[[ $(mcp_result 1 .structuredContent.next) == *tunnel_remove* ]]
+	run --separate-stderr mcp_session \
+	    "$(mcp_call 2 tunnel_remove '{"name":"labbox"}')"
+	[ "$(mcp_result 2 .isError)" = false ]
 }

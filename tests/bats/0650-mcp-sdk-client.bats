@@ -62,7 +62,7 @@ EOJ
 	r=$output
 	[ "$(jq -r .server <<<"$r")" = ssh-tunnel-mcp ]
 	[ "$(jq -c .tools <<<"$r")" = \
-	    '["allow_check","tunnel_setup","tunnel_status","tunnel_remove"]' ]
+	    '["allow_check","tunnel_setup","tunnel_status","tunnel_remove","tunnel_probe","tunnel_client_config","tunnel_bastion_config","tunnel_log","policy_check","copy_guard_line","copy_guard_check","exec","probe_host","copy_to","copy_from","sync"]' ]
 	[ "$(jq -r .allow.sc.decision <<<"$r")" = allow ]
 	[ "$(jq -r .deny.sc.decision <<<"$r")" = deny ]
 	[ "$(jq -r .bad.isError <<<"$r")" = true ]

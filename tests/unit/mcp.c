@@ -147,9 +147,13 @@ test_lifecycle(void **state)
 	struct mcp *m = mcp_new(NULL, "/nonexistent");
 	json_t *r;
 
-	/* Before initialize: ping only. */
+	/* Before initialize: ping only; a method we lack is -32601. */
 	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
 	    "'tools/list'}", -32600, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
+	    "'server/discover'}", -32601, 0);
+	expect_error(m, "{'jsonrpc':'2.0','id':1,'method':"
+	    "'resources/list'}", -32601, 0);
 	r = rpc(m, "{'jsonrpc':'2.0','id':2,'method':'ping'}");
 	assert_true(json_is_object(json_object_get(r, "result")));
 	assert_int_equal(json_object_size(json_object_get(r, "result")), 0);
@@ -243,6 +247,10 @@ test_tools_list(void **state)
 {
 	static const char *const want[] = {
 		"allow_check", "tunnel_setup", "tunnel_status", "tunnel_remove",
+		"tunnel_probe", "tunnel_client_config", "tunnel_bastion_config",
+		"tunnel_log", "policy_check", "copy_guard_line",
+		"copy_guard_check", "exec", "probe_host", "copy_to",
+		"copy_from", "sync",
 	};
 	struct mcp *m = ready();
 	json_t *r, *tools, *t, *s;
@@ -251,7 +259,8 @@ test_tools_list(void **state)
 	r = rpc(m, "{'jsonrpc':'2.0','id':1,'method':'tools/list',"
 	    "'params':{}}");
 	tools = json_object_get(json_object_get(r, "result"), "tools");
-	assert_int_equal(json_array_size(tools), 4);
+	assert_int_equal(json_array_size(tools), sizeof(want) /
+	    sizeof(want[0]));
 	json_array_foreach(tools, i, t) {
 		assert_string_equal(json_string_value(json_object_get(t,
 		    "name")), want[i]);
@@ -397,7 +406,7 @@ test_tool_errors(void **state)
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','port':'22'}",
 	    "port: expected an integer");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','forwards':"
-	    "['R 1:a:2',3]}", "forwards[1]: expected a string");
+	    "[3]}", "forwards[0]: expected a string");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','backend':"
 	    "'launchd'}", "backend: not one of");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','ssh_options':"
@@ -416,7 +425,7 @@ test_tool_errors(void **state)
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','ssh_options':"
 	    "['LocalCommand=id']}", "not allowed");
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','forwards':"
-	    "['R 1:a:2','R 3:a:4']}", "forwards: one R forward");
+	    "['R 1:a:2','R 3:a:4']}", "forwards: more than 1 items");
 	/* ssh-tunnel-up, the supervisor, is not where it was said to be. */
 	expect_tool_error(m, "tunnel_setup", "{'name':'x','dry_run':true}",
 	    "/nonexistent/ssh-tunnel-up: No such file or directory");

@@ -13,22 +13,7 @@
 #include "config.h"
 #include "policy.h"
 
-/* Load a policy from text, through the same calls the programs make. */
-static struct policy *
-load(const char *text, struct config **cfp)
-{
-	struct config *cf;
-	struct policy *p;
-	struct sxerr e;
-
-	assert_non_null(cf = calloc(1, sizeof(*cf)));
-	strlcpy(cf->path, "p.yaml", sizeof(cf->path));
-	if (config_parse("p.yaml", text, strlen(text), &cf->root, &e) != 0 ||
-	    policy_load(cf, &p, &e) != 0)
-		fail_msg("load: %s", e.msg);
-	*cfp = cf;
-	return p;
-}
+#include "../lib/policy_text.h"
 
 static void
 expect(const struct policy *p, const char *host, const char *feature,
@@ -56,7 +41,7 @@ static void
 test_design_example(void **state)
 {
 	struct config *cf;
-	struct policy *p = load(design, &cf);
+	struct policy *p = policy_from_text(design, &cf);
 
 	expect(p, "labbox", "tunnels", 1, DEC_RULE, 5);
 	/* labbox's entry does not name ssh: the next matching entry does */
@@ -78,14 +63,14 @@ static void
 test_first_match(void **state)
 {
 	struct config *cf;
-	struct policy *p = load("hosts:\n"
+	struct policy *p = policy_from_text("hosts:\n"
 	    "  \"*\": {ssh: deny}\n"
 	    "  labbox: {ssh: allow}\n", &cf);
 
 	expect(p, "labbox", "ssh", 0, DEC_RULE, 2);
 	policy_free(p);
 	config_free(cf);
-	p = load("hosts:\n"
+	p = policy_from_text("hosts:\n"
 	    "  labbox: {ssh: allow}\n"
 	    "  \"*\": {ssh: deny}\n", &cf);
 	expect(p, "labbox", "ssh", 1, DEC_RULE, 2);
@@ -99,7 +84,7 @@ static void
 test_v1_file(void **state)
 {
 	struct config *cf;
-	struct policy *p = load("default: {tunnels: deny}\n"
+	struct policy *p = policy_from_text("default: {tunnels: deny}\n"
 	    "hosts: {mba: {tunnels: allow}}\n", &cf);
 
 	expect(p, "mba", "tunnels", 1, DEC_RULE, 2);
@@ -118,7 +103,7 @@ test_empty_and_missing(void **state)
 	struct sxerr e;
 
 	/* empty sections are allowed, and deny everything */
-	p = load("default:\nhosts:\n", &cf);
+	p = policy_from_text("default:\nhosts:\n", &cf);
 	expect(p, "a", "ssh", 0, DEC_NONE, 0);
 	policy_free(p);
 	config_free(cf);
@@ -136,7 +121,7 @@ static void
 test_case_and_explain(void **state)
 {
 	struct config *cf;
-	struct policy *p = load("hosts:\n  \"LAB*\": {ssh: allow}\n", &cf);
+	struct policy *p = policy_from_text("hosts:\n  \"LAB*\": {ssh: allow}\n", &cf);
 	struct decision d;
 	char buf[512];
 
@@ -175,7 +160,7 @@ test_many_rules(void **state)
 	for (i = 0; i < 10000; i++)
 		n += snprintf(text + n, cap - n,
 		    "  \"h%zu.example.org\": {ssh: allow}\n", i);
-	p = load(text, &cf);
+	p = policy_from_text(text, &cf);
 	expect(p, "h9999.example.org", "ssh", 1, DEC_RULE, 10001);
 	expect(p, "h10000.example.org", "ssh", 0, DEC_NONE, 0);
 	policy_free(p);
@@ -291,7 +276,7 @@ test_feature_names(void **state)
 	refused("features: {a: b}\n", "features: expected a list");
 	refused("features: [[a]]\n", "features: expected a feature name");
 	/* declared: valid, and decides */
-	p = load("features: [jupyter]\nhosts:\n  a: {jupyter: allow}\n", &cf);
+	p = policy_from_text("features: [jupyter]\nhosts:\n  a: {jupyter: allow}\n", &cf);
 	expect(p, "a", "jupyter", 1, DEC_RULE, 3);
 	policy_free(p);
 	config_free(cf);
@@ -305,7 +290,7 @@ test_pattern_canon(void **state)
 	struct decision d;
 	char buf[512];
 
-	p = load("hosts:\n"
+	p = policy_from_text("hosts:\n"
 	    "  \"evil.test.\": {ssh: deny}\n"
 	    "  \"0:0:0:0:0:0:0:1\": {ssh: deny}\n"
 	    "  \"::FFFF:10.0.0.1\": {ssh: deny}\n"
