@@ -118,7 +118,7 @@ EOC
 	[[ $output != *reloaded* ]]
 }
 
-@test "bug 4: /etc/scitex-ssh is made 0755, and an unreadable system config is not 'missing'" {
+@test "bug 4: /etc/scitex-ssh is made 0755, so that everyone reads the system config" {
 	[ ! -e "$R/etc/scitex-ssh" ]
 	up
 	[ "$(stat -c %a "$R/etc/scitex-ssh")" = 755 ]
@@ -128,7 +128,12 @@ EOC
 	run ct runuser -u bob -- env HOME=/home/bob ssh-allow-check -f tunnels labbox
 	echo "$output"
 	[ "$status" -eq 0 ]
-	chmod 0700 "$R/etc/scitex-ssh"
+}
+
+@test "bug 4: a system config that exists but cannot be read denies, and says so" {
+	mkdir -m 0700 "$R/etc/scitex-ssh"
+	printf 'default: {tunnels: allow}\n' >"$R/etc/scitex-ssh/config.yaml"
+	chmod 0644 "$R/etc/scitex-ssh/config.yaml"
 	run ct runuser -u bob -- env HOME=/home/bob ssh-allow-check -f tunnels labbox
 	echo "$output"
 	[ "$status" -ne 0 ]
@@ -166,12 +171,14 @@ EOC
 
 @test "bug 9: the journal's lines carry systemd's prefix only" {
 	up
-	run ct journalctl -q -o short -u ssh-tunnel@labbox.service
+	# this run of the unit only
+	id=$(ct systemctl show -P InvocationID ssh-tunnel@labbox.service)
+	run ct journalctl -q -o short _SYSTEMD_INVOCATION_ID="$id"
 	echo "$output"
 	grep -q 'ssh-tunnel-up\[[0-9]*\]: .*labbox' <<<"$output"
-	run ct journalctl -q -o cat -u ssh-tunnel@labbox.service _COMM=ssh-tunnel-up
+	run ct journalctl -q -o cat _SYSTEMD_INVOCATION_ID="$id" _COMM=ssh-tunnel-up
 	echo "$output"
 	[ -n "$output" ]
-	run grep -E 'ssh-tunnel-up\[[0-9]+\]|^[0-9]{4}-[0-9]{2}-[0-9]{2}T' <<<"$output"
+	run grep -E '^ssh-tunnel-up(\[[0-9]+\])?:|^[0-9]{4}-[0-9]{2}-[0-9]{2}T' <<<"$output"
 	[ "$status" -eq 1 ]
 }
