@@ -298,8 +298,8 @@ ct_state() {
 
 # ct_wait_state NAME STATE [SECONDS [USER]]: until ssh-tunnel-ls shows it.
 ct_wait_state() {
-	local i n=$((${3:-30} * 10))
-	for ((i = 0; i < n; i++)); do
+	local end=$((EPOCHSECONDS + ${3:-30}))
+	while [ "$EPOCHSECONDS" -lt "$end" ]; do
 		[ "$(ct_state "$1" "${4:-root}")" = "$2" ] && return 0
 		sleep 0.1
 	done
