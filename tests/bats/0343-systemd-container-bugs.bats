@@ -125,7 +125,7 @@ EOC
 	printf 'default: {tunnels: allow}\n' >"$R/etc/scitex-ssh/config.yaml"
 	chmod 0644 "$R/etc/scitex-ssh/config.yaml"
 	# bob has no config of his own: the system's decides
-	run ct runuser -u bob -- env HOME=/home/bob ssh-allow-check -f tunnels labbox
+	run ct runuser -u bob -- env HOME=/home/bob ssh-allow-check -x -f tunnels labbox
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
@@ -134,7 +134,7 @@ EOC
 	mkdir -m 0700 "$R/etc/scitex-ssh"
 	printf 'default: {tunnels: allow}\n' >"$R/etc/scitex-ssh/config.yaml"
 	chmod 0644 "$R/etc/scitex-ssh/config.yaml"
-	run ct runuser -u bob -- env HOME=/home/bob ssh-allow-check -f tunnels labbox
+	run ct runuser -u bob -- env HOME=/home/bob ssh-allow-check -x -f tunnels labbox
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ $output == *"/etc/scitex-ssh/config.yaml"* ]]
