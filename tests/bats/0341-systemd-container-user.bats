@@ -9,8 +9,6 @@ load ../lib/common
 load ../lib/container
 
 setup_file() {
-	local why
-	why=$(ct_usable) || skip "$why"
 	ct_setup
 }
 
@@ -19,11 +17,12 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "${CT_PID:-}" ] || skip "no container"
+	ct_skip
 	T0=$EPOCHREALTIME
 }
 
 teardown() {
+	ct_booted || return 0
 	ct loginctl enable-linger alice >/dev/null 2>&1 &&
 	    ct_user_manager alice 10 >/dev/null 2>&1 &&
 	    ct_as alice ssh-tunnel-down -q -a >/dev/null 2>&1
@@ -32,12 +31,6 @@ teardown() {
 	ct loginctl terminate-user alice >/dev/null 2>&1 || :
 }
 
-took() {
-	local s
-	s=$(_ct_since "${2:-$T0}")
-	echo "# $1: ${s} s" >&3
-	echo "$1 $s" >>"$CT_DIR/times"
-}
 
 # up_user [NAME [EXTRA...]]: alice's tunnel NAME (labbox) with -m user.
 up_user() {
@@ -56,7 +49,7 @@ linger() {
 	linger
 	T0=$EPOCHREALTIME
 	up_user
-	took "ssh-tunnel-up -m user to up"
+	ct_took "ssh-tunnel-up -m user to up"
 	[[ $output != *linger* ]]
 	[ "$(ct_as alice ssh-tunnel-ls labbox | cut -f2,3)" = "$(printf 'user\tup')" ]
 	[ "$(ct_as alice systemctl --user is-active ssh-tunnel@labbox.service)" = active ]
@@ -65,7 +58,7 @@ linger() {
 	echo "$output"
 	[ "$output" = labbox ]
 	run ct_as alice systemd-analyze --user security --no-pager ssh-tunnel@labbox.service
-	s=$(sed -n 's/^→ Overall exposure level for .*: \([0-9.]*\) .*/\1/p' <<<"$output")
+	s=$(ct_exposure <<<"$output")
 	echo "# exposure (online): user ssh-tunnel@labbox.service $s" >&3
 }
 
@@ -76,7 +69,7 @@ linger() {
 	T0=$CT_BOOT_T0
 	ct_user_manager alice 60
 	ct_wait_state labbox up 60 alice
-	took "boot to up (user, linger)"
+	ct_took "boot to up (user, linger)"
 	[ -z "$(ct loginctl list-sessions --no-legend)" ]
 	run ct_lab
 	[ "$output" = labbox ]

@@ -9,8 +9,6 @@ load ../lib/common
 load ../lib/container
 
 setup_file() {
-	local why
-	why=$(ct_usable) || skip "$why"
 	ct_setup
 }
 
@@ -19,10 +17,11 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "${CT_PID:-}" ] || skip "no container"
+	ct_skip
 }
 
 teardown() {
+	ct_booted || return 0
 	ct ssh-tunnel-down -q -a >/dev/null 2>&1 || :
 	ct_legacy_gone
 	ct systemctl start bastion >/dev/null 2>&1 || :

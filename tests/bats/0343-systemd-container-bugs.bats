@@ -8,8 +8,6 @@ load ../lib/common
 load ../lib/container
 
 setup_file() {
-	local why
-	why=$(ct_usable) || skip "$why"
 	ct_setup
 }
 
@@ -18,13 +16,14 @@ teardown_file() {
 }
 
 setup() {
-	[ -n "${CT_PID:-}" ] || skip "no container"
+	ct_skip
 	R=$CT_DIR/root
 	ROOTCONF=$R/root/.config/scitex-ssh/config.yaml
 	cp "$ROOTCONF" "$BATS_TEST_TMPDIR/rootconf"
 }
 
 teardown() {
+	ct_booted || return 0
 	ct ssh-tunnel-down -q -a >/dev/null 2>&1 || :
 	# a unit the tools no longer know of is stopped here, by its name
 	ct systemctl disable -q --now ssh-tunnel@labbox.service 2>/dev/null || :
