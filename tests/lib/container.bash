@@ -18,7 +18,10 @@
 #   ct_as USER CMD...          as USER, with XDG_RUNTIME_DIR of a login
 #   ct_teardown                stop it, unmount and remove the overlay
 #
-# Times (seconds) go to $CT_DIR/times: base, boot, reboot.
+# Times (seconds) go to $CT_DIR/times and, from ct_took, to bats' fd 3
+# (bats tests/bats/0340-*.bats shows them). The first run debootstraps
+# (minutes: it downloads); SCITEX_SSH_CONTAINER_CACHE=DIR keeps the tree
+# elsewhere, e.g. shared by several checkouts.
 
 CT_CACHE=${SCITEX_SSH_CONTAINER_CACHE:-$TOP/build/container}
 # Runtime libraries of our programs (libjansson; libyaml and libbsd in case
