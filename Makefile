@@ -30,8 +30,11 @@ endif
 XCFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
             $(HARDEN_CPP) -fstack-protector-strong -fPIE $(SANFLAGS) \
-            -DVERSION='"$(VERSION)"' -iquote lib \
-            $(shell pkg-config --cflags $(PKGS) $(PKGS_MCP))
+            -DVERSION='"$(VERSION)"' -iquote lib -MMD -MP \
+            $(shell pkg-config --cflags $(PKGS))
+# jansson only for what speaks JSON-RPC: the MCP modules and their users.
+CFLAGS_MCP = $(shell pkg-config --cflags $(PKGS_MCP))
+MCPOBJ    = $(O)/lib/jsonrpc.o $(O)/lib/mcp.o $(O)/lib/mcptools.o
 XLDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 # libyaml and libbsd linked statically: fewer objects for the dynamic
 # linker to load and relocate on every ssh invocation (ssh-allow-check).
@@ -58,9 +61,10 @@ COMPLETIONS = $(wildcard completions/bash/*)
 .PHONY: all check install uninstall clean lint bench fuzz demo deps unit
 all: $(BINS)
 
-$(O)/lib/%.o: lib/%.c $(HDRS)
+$(O)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(XCFLAGS) $(CFLAGS) -I$(O)/gen -c -o $@ $<
+$(MCPOBJ): XCFLAGS += $(CFLAGS_MCP)
 
 # The unit templates compiled into lib/unit.c are the files in systemd/,
 # ExecStart's binary left as @BIN@: one source for both.
@@ -80,28 +84,32 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(O)/bin/%: cmd/%.c $(LIBA) $(HDRS)
+$(O)/bin/%: cmd/%.c $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS) \
+	$(CC) $(XCFLAGS) $(CFLAGS) $(if $(filter ssh-tunnel-mcp,$*),$(CFLAGS_MCP)) \
+	    $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS) \
 	    $(if $(filter ssh-tunnel-mcp,$*),$(LIBS_MCP))
 
-$(O)/unit/%: tests/unit/%.c $(LIBA) $(HDRS)
+# Unit tests find their fixtures through TOP, wherever they are run from.
+$(O)/unit/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
-	    $(LIBS) $(LIBS_MCP) -lcmocka
+	$(CC) $(XCFLAGS) $(CFLAGS) $(if $(filter mcp,$*),$(CFLAGS_MCP)) \
+	    -DTOP='"$(CURDIR)"' $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) \
+	    $(LIBS) $(if $(filter mcp,$*),$(LIBS_MCP)) -lcmocka
 
 unit: $(UNITBIN)
 
-# Test only, never installed: ssh-copy-guard with its path checks compiled
-# out, so that a test shows the Landlock layer stops escapes on its own.
-NOCHECK   = $(O)/test/ssh-copy-guard-nocheck
-$(NOCHECK): cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(HDRS)
+# Test harnesses, never installed, built from tests/lib/ against the
+# production library: llexec confines itself with the copy-guard's own
+# Landlock rules and runs scp or rsync with no path check (the kernel layer
+# alone); nolandlock runs a program as on a kernel without Landlock.
+TESTBIN   = $(O)/test/llexec $(O)/test/nolandlock
+$(O)/test/%: tests/lib/%.c $(LIBA) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(XCFLAGS) $(CFLAGS) -DGUARD_TEST_NOCHECK $(XLDFLAGS) $(LDFLAGS) \
-	    -o $@ cmd/ssh-copy-guard.c lib/guard.c $(LIBA) $(LIBS)
+	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 # The whole suite: unit tests, bats suites, lint; one line "N passed, N failed".
-check: all $(UNITBIN) $(NOCHECK)
+check: all $(UNITBIN) $(TESTBIN)
 	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
 
 lint:
@@ -163,3 +171,6 @@ uninstall:
 
 clean:
 	rm -rf build
+
+# What each object, program and unit test includes, as the compiler saw it.
+-include $(wildcard $(O)/lib/*.d $(O)/bin/*.d $(O)/unit/*.d $(O)/test/*.d)

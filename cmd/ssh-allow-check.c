@@ -256,8 +256,7 @@ main(int argc, char *argv[])
 			verbose = 0;
 			break;
 		case 'V':
-			printf("ssh-allow-check scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == -1 ? EX_OSERR : 0;
+			return out_version("ssh-allow-check");
 		case 'v':
 			verbose = 1;
 			quiet = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 #include <err.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,9 @@
 #include "guard.h"
 #include "landlock.h"
 #include "out.h"
+#include "sftp.h"
 #include "sxerr.h"
+#include "text.h"
 
 #define GUARD_CONFIG	"/etc/scitex-ssh/config.yaml"
 
@@ -20,9 +23,9 @@ extern char **environ;
 static int	 verbose, quiet;
 
 static void __attribute__((noreturn))
-usage(int ex)
+usage(FILE *fp, int ex)
 {
-	fprintf(ex == 0 ? stdout : stderr,
+	fprintf(fp,
 	    "usage: ssh-copy-guard [-nqv] [-F config] [-r dir[:ro|:rw]] "
 	    "[-s sftp_server]\n");
 	exit(ex);
@@ -79,25 +82,23 @@ log_allowed(const struct guard_cmd *cmd)
 static int
 env_safe(const char *v, const char *set)
 {
-	if (*v == '\0' || strlen(v) > 1024)
+	if (*v == '\0' || strlen(v) > 1024 || !text_printable(v))
 		return 0;
-	for (; *v != '\0'; v++)
-		if (*v < 0x20 || *v == 0x7f ||
-		    (set != NULL && strchr(set, *v) == NULL))
-			return 0;
-	return 1;
+	return set == NULL || strspn(v, set) == strlen(v);
 }
 
 /*
  * The environment the copy program gets: a fixed PATH, who we are, the
- * locale; nothing a loader, a shell or rsync would act on.
+ * locale; nothing a loader, a shell or rsync would act on. No HOME:
+ * rsync's option parser reads aliases from $HOME/.popt, which may lie in
+ * a root the client writes.
  */
 static void
 scrub_env(char **env, size_t max)
 {
 	static char path[] = "PATH=/usr/bin:/bin";
-	static const char *keep[] = { "HOME", "USER", "LOGNAME", "LANG",
-	    "LC_ALL", "LC_CTYPE" };
+	static const char *keep[] = { "USER", "LOGNAME", "LANG", "LC_ALL",
+	    "LC_CTYPE" };
 	static const char loc[] = "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-";
 	char **ep;
@@ -111,7 +112,7 @@ scrub_env(char **env, size_t max)
 				break;
 		}
 		if (i == sizeof(keep) / sizeof(keep[0]) || n + 1 >= max ||
-		    !env_safe(*ep + k + 1, i < 3 ? NULL : loc))
+		    !env_safe(*ep + k + 1, i < 2 ? NULL : loc))
 			continue;
 		env[n++] = *ep;
 	}
@@ -147,9 +148,12 @@ load_config(struct guard *g, const char *file, int have_roots,
 		errx(e.ex, "%s", e.msg);
 }
 
-/* Landlock, or the reason there is none; exits when policy needs it. */
+/*
+ * Landlock, or the reason there is none; exits when policy needs it or
+ * when what the client asked for is confined by Landlock alone.
+ */
 static void
-confine(const struct guard *g, const struct guard_cmd *cmd)
+confine(const struct guard *g, struct guard_cmd *cmd)
 {
 	struct ll_rule rule[GUARD_RULES_MAX];
 	struct sxerr e;
@@ -167,18 +171,48 @@ confine(const struct guard *g, const struct guard_cmd *cmd)
 			    "and copy.require_landlock is true");
 			refused(&e);
 		}
-		if (cmd->kind == GK_SFTP) {
-			sxerr_set(&e, EX_NOPERM, "sftp needs Landlock, which "
-			    "this kernel does not offer");
+		if (cmd->needs_ll != NULL) {
+			sxerr_set(&e, EX_NOPERM, "Landlock is not available "
+			    "and %s", cmd->needs_ll);
 			refused(&e);
 		}
 		if (!quiet)
 			warnx("Landlock not available: argument checks only");
 		return;
 	}
+	if (guard_links(g, cmd, &e) == -1)
+		refused(&e);
 	n = guard_rules(g, cmd, rule, GUARD_RULES_MAX);
 	if (landlock_confine(rule, n, &e) == -1)
 		errx(e.ex, "%s", e.msg);
+}
+
+static void
+log_refusal(void *arg, const char *msg)
+{
+	syslog(LOG_NOTICE, "refused: %s", msg);
+	if (verbose)
+		warnx("refused: %s", msg);
+}
+
+/*
+ * sftp carries its paths inside the protocol: sftp-server runs as our
+ * child and every request passes the filter in lib/sftp.c first.
+ */
+static void __attribute__((noreturn))
+serve_sftp(const struct guard *g, const struct guard_cmd *cmd, char **env)
+{
+	struct sxerr e;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	rc = sftp_serve(g, cmd->prog, (char *const *)cmd->argv, env,
+	    log_refusal, NULL, &e);
+	if (rc == -1) {
+		syslog(LOG_NOTICE, "%s", e.msg);
+		errx(e.ex, "%s", e.msg);
+	}
+	exit(rc);
 }
 
 int
@@ -203,7 +237,7 @@ main(int argc, char *argv[])
 			conf = optarg;
 			break;
 		case 'h':
-			usage(0);
+			usage(stdout, 0);
 		case 'n':
 			dry = 1;
 			break;
@@ -223,24 +257,20 @@ main(int argc, char *argv[])
 			sftp = optarg;
 			break;
 		case 'V':
-			printf("ssh-copy-guard scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == 0 ? 0 : EX_OSERR;
+			return out_version("ssh-copy-guard");
 		case 'v':
 			verbose = 1;
 			quiet = 0;
 			break;
 		case '?':
 		default:
-			usage(EX_USAGE);
+			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage(EX_USAGE);
-#ifdef GUARD_TEST_NOCHECK
-	warnx("TEST BUILD: path checks are off, only Landlock confines");
-#endif
+		usage(stderr, EX_USAGE);
 	load_config(&g, conf, have_roots, sftp);
 
 	if ((oc = getenv("SSH_ORIGINAL_COMMAND")) == NULL) {
@@ -261,6 +291,8 @@ main(int argc, char *argv[])
 	if (verbose)
 		print_argv(stderr, &cmd);
 	scrub_env(env, sizeof(env) / sizeof(env[0]));
+	if (cmd.kind == GK_SFTP)
+		serve_sftp(&g, &cmd, env);
 	closelog();
 	execve(cmd.prog, (char *const *)cmd.argv, env);
 	err(EX_OSERR, "%s", cmd.prog);

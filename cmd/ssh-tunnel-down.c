@@ -13,14 +13,17 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "out.h"
+#include "tunnel.h"
 
 static int quiet, verbose;
 
-static void
+static void __attribute__((noreturn))
 usage(FILE *fp, int ex)
 {
 	fprintf(fp, "usage: ssh-tunnel-down [-qv] [-F config] "
 	    "[-a | -p port | name ...]\n");
+	if (fp == stdout && out_close(stdout) == -1)
+		ex = EX_OSERR;
 	exit(ex);
 }
 
@@ -37,33 +40,34 @@ int
 main(int argc, char *argv[])
 {
 	struct lc_ctx c = { .note = note };
+	struct lc_sel sel;
 	struct config *cf;
 	struct sxerr e;
-	int ch, all = 0, port = 0, rc, j;
+	int ch, rc, j;
 
+	memset(&sel, 0, sizeof(sel));
 	verbose = out_debug_env();
-	while ((ch = getopt(argc, argv, "F:Vahp:qv")) != -1) {
+	while ((ch = getopt(argc, argv, "aF:hp:qVv")) != -1) {
 		switch (ch) {
+		case 'a':
+			sel.all = 1;
+			break;
 		case 'F':
 			c.config = optarg;
-			break;
-		case 'V':
-			printf("ssh-tunnel-down scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == -1 ? EX_OSERR : 0;
-		case 'a':
-			all = 1;
 			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
 		case 'p':
-			if (host_parse_port(optarg, &port, &e) == -1)
+			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
 		case 'q':
 			quiet = 1;
 			verbose = 0;
 			break;
+		case 'V':
+			return out_version("ssh-tunnel-down");
 		case 'v':
 			verbose = 1;
 			quiet = 0;
@@ -75,16 +79,20 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if ((all + (port != 0) + (argc > 0)) != 1)
+	if ((sel.all + (sel.port != 0) + (argc > 0)) != 1)
 		usage(stderr, EX_USAGE);
 	for (j = 0; j < argc; j++)
-		if (host_valid_name(argv[j], &e) == -1)
+		if (tunnel_valid_name(argv[j], &e) == -1)
 			errx(e.ex, "%s", e.msg);
 
+	sel.names = argv;
+	sel.nnames = (size_t)argc;
 	if (config_open(c.config, &cf, &e) == -1)
 		errx(e.ex, "%s", e.msg);
-	if ((rc = lc_remove(&c, cf, all, port, argv, (size_t)argc, &e)) == -1)
+	if ((rc = lc_remove(&c, cf, &sel, &e)) == -1)
 		errx(e.ex, "%s", e.msg);
 	config_free(cf);
+	if (out_close(stdout) == -1)
+		err(EX_OSERR, "stdout");
 	return rc;
 }

@@ -14,17 +14,17 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "out.h"
-#include "spawn.h"
 #include "tunnel.h"
 
-#define PROBE_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
 #define NCOL		9
 
-static void
+static void __attribute__((noreturn))
 usage(FILE *fp, int ex)
 {
 	fprintf(fp, "usage: ssh-tunnel-ls [-cHjN] [-F config] [-p port] "
 	    "[--probe] [name ...]\n");
+	if (fp == stdout && out_close(stdout) == -1)
+		ex = EX_OSERR;
 	exit(ex);
 }
 
@@ -48,10 +48,10 @@ print_table(const struct lc_row *rows, size_t n, int header)
 	    "PORT", "BASTION", "PID", "UPTIME", "RESTARTS", "REASON" };
 	char port[16], bast[512], pid[24], up[32], rs[16];
 	const char *cell[NCOL];
-	struct table *tb;
+	struct out_table *tb;
 	size_t i;
 
-	if ((tb = table_new(NCOL, heads)) == NULL)
+	if ((tb = out_table_new(NCOL, heads)) == NULL)
 		err(EX_OSERR, "table");
 	for (i = 0; i < n; i++) {
 		const struct lc_row *r = &rows[i];
@@ -73,11 +73,11 @@ print_table(const struct lc_row *rows, size_t n, int header)
 		cell[6] = up;
 		cell[7] = rs;
 		cell[8] = r->st.reason[0] ? r->st.reason : "-";
-		if (table_add(tb, cell) == -1)
+		if (out_table_add(tb, cell) == -1)
 			err(EX_OSERR, "table");
 	}
-	table_print(tb, stdout, isatty(STDOUT_FILENO), header);
-	table_free(tb);
+	out_table_print(tb, stdout, isatty(STDOUT_FILENO), header);
+	out_table_free(tb);
 }
 
 static void
@@ -92,76 +92,35 @@ print_json(const struct lc_row *rows, size_t n)
 
 		lc_row_bastion(r, bast, sizeof(bast));
 		printf("%s{\"name\":", i ? "," : "");
-		json_str(stdout, r->ref.name);
+		out_json_str(stdout, r->ref.name);
 		printf(",\"backend\":");
-		json_str(stdout, r->ref.b->name);
+		out_json_str(stdout, r->ref.b->name);
 		printf(",\"state\":");
-		json_str(stdout, r->st.state);
+		out_json_str(stdout, r->st.state);
 		printf(",\"port\":%d,\"bastion\":", lc_row_port(r));
-		json_str(stdout, bast[0] ? bast : NULL);
+		out_json_str(stdout, bast[0] ? bast : NULL);
 		printf(",\"pid\":%ld,\"uptime\":%lld,\"restarts\":%u,"
 		    "\"reason\":", (long)r->st.pid, lc_row_uptime(r), r->st.restarts);
-		json_str(stdout, r->st.reason[0] ? r->st.reason : NULL);
+		out_json_str(stdout, r->st.reason[0] ? r->st.reason : NULL);
 		putchar('}');
 	}
 	puts("]");
 }
 
-/* The last line of ssh's stderr that is not debug chatter. */
-static void
-last_line(char *err, char *buf, size_t sz)
-{
-	char *l, *save = NULL;
-
-	strlcpy(buf, "no banner", sz);
-	for (l = strtok_r(err, "\r\n", &save); l != NULL;
-	    l = strtok_r(NULL, "\r\n", &save))
-		if (strncmp(l, "debug", 5) != 0 && *l != '\0')
-			strlcpy(buf, l, sz);
-}
-
-/* Through the bastion to the remote port: an SSH banner must come back. */
+/* --probe: one line, verified or why not. */
 static int
 probe(const struct lc_row *r)
 {
-	static struct sshargv a;
-	static char out[4096], errbuf[16384];
-	struct capture c;
-	const struct forward *f;
-	char why[256], bast[512];
-	struct sxerr e;
-	size_t bi;
+	char buf[512];
+	int rc;
 
-	if (!r->loaded || (f = tunnel_first_remote(&r->t)) == NULL) {
-		printf("%s\tnot verified: no R forward\n", r->ref.name);
-		return 1;
-	}
-	bi = lc_row_bastion(r, bast, sizeof(bast));
-	if (tunnel_probe_argv(&r->t, bi, f, lc_ssh_bin(), &a, &e) == -1) {
-		printf("%s\tnot verified: %s\n", r->ref.name, e.msg);
-		return 1;
-	}
-	memset(&c, 0, sizeof(c));
-	c.out = out;
-	c.outsz = sizeof(out);
-	c.err = errbuf;
-	c.errsz = sizeof(errbuf);
-	c.until = "\n";
-	c.timeout_ms = PROBE_MS;
-	if (spawn_capture(a.argv, &c, &e) == -1) {
-		printf("%s\tnot verified: %s\n", r->ref.name, e.msg);
-		return 1;
-	}
-	if (strncmp(out, "SSH-2.0-", 8) == 0) {
-		out[strcspn(out, "\r\n")] = '\0';
-		printf("%s\tverified\t%s\n", r->ref.name, host_is_clean(out) ?
-		    out : "SSH-2.0-");
-		return 0;
-	}
-	last_line(errbuf, why, sizeof(why));
-	printf("%s\tnot verified: %s\n", r->ref.name, host_is_clean(why) ?
-	    why : "bad answer");
-	return 1;
+	if ((rc = lc_row_probe(r, buf, sizeof(buf))) == -1)
+		err(EX_OSERR, "probe");
+	if (rc == 0)
+		printf("%s\tverified\t%s\n", r->ref.name, buf);
+	else
+		printf("%s\tnot verified: %s\n", r->ref.name, buf);
+	return rc;
 }
 
 static int
@@ -194,6 +153,72 @@ note(void *arg, int level, const char *msg)
 	warnx("%s", msg);
 }
 
+/* What to print: -c, -j, -N, --probe, else the table. */
+enum how { TABLE, BLOCKS, JSON, NAMES, PROBE };
+
+/* The rows as asked; the exit status (1: a row not up, not verified). */
+static int
+show(const struct lc_rows *rows, enum how how, int header)
+{
+	size_t i;
+	int rc = rows->bad;
+
+	if (how == NAMES) {
+		for (i = 0; i < rows->n; i++)
+			puts(rows->v[i].ref.name);
+		return rc;
+	}
+	if (how == BLOCKS)
+		return rc | client_blocks(rows->v, rows->n);
+	if (how == PROBE) {
+		for (i = 0; i < rows->n; i++)
+			rc |= probe(&rows->v[i]);
+		return rc;
+	}
+	if (how == JSON)
+		print_json(rows->v, rows->n);
+	else
+		print_table(rows->v, rows->n, header || isatty(STDOUT_FILENO));
+	for (i = 0; i < rows->n; i++)
+		if (strcmp(rows->v[i].st.state, "up") != 0)
+			rc = 1;
+	return rc;
+}
+
+static void
+set_how(enum how *how, enum how want)
+{
+	if (*how != TABLE && *how != want)
+		usage(stderr, EX_USAGE);
+	*how = want;
+}
+
+/* The rows of the tunnels sel names, shown as asked; the exit status. */
+static int
+list(const struct lc_ctx *c, const struct lc_sel *sel, enum how how,
+    int header)
+{
+	struct lc_rows rows;
+	struct config *cf;
+	struct sxerr e;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sel->nnames; i++)
+		if (tunnel_valid_name(sel->names[i], &e) == -1)
+			errx(e.ex, "%s", e.msg);
+	if (config_open(c->config, &cf, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	if (lc_list(c, cf, sel, &rows, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	rc = show(&rows, how, header);
+	free(rows.v);
+	config_free(cf);
+	if (out_close(stdout) == -1)
+		errx(EX_OSERR, "stdout: write error");
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -202,44 +227,41 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lc_ctx c = { .note = note };
-	struct config *cf;
-	struct lc_row *rows;
+	struct lc_sel sel = { NULL, 0, 0, 0 };
 	struct sxerr e;
-	size_t n, i;
-	int ch, cflag = 0, header = 0, json = 0, names = 0, probing = 0;
-	int port = 0, rc = 0;
+	enum how how = TABLE;
+	int ch, header = 0;
 
-	while ((ch = getopt_long(argc, argv, "F:HNVchjp:", longopts,
+	while ((ch = getopt_long(argc, argv, "cF:HhjNp:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			set_how(&how, BLOCKS);
+			break;
 		case 'F':
 			c.config = optarg;
 			break;
 		case 'H':
 			header = 1;
 			break;
-		case 'N':
-			names = 1;
-			break;
-		case 'P':
-			probing = 1;
-			break;
-		case 'V':
-			printf("ssh-tunnel-ls scitex-ssh %s\n", VERSION);
-			return out_close(stdout) == -1 ? EX_OSERR : 0;
-		case 'c':
-			cflag = 1;
-			break;
 		case 'h':
 			usage(stdout, 0);
 			break;
 		case 'j':
-			json = 1;
+			set_how(&how, JSON);
+			break;
+		case 'N':
+			set_how(&how, NAMES);
+			break;
+		case 'P':
+			set_how(&how, PROBE);
 			break;
 		case 'p':
-			if (host_parse_port(optarg, &port, &e) == -1)
+			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
+		case 'V':
+			return out_version("ssh-tunnel-ls");
 		case '?':
 		default:
 			usage(stderr, EX_USAGE);
@@ -247,36 +269,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (cflag + json + names + probing > 1)
-		usage(stderr, EX_USAGE);
-	for (i = 0; i < (size_t)argc; i++)
-		if (host_valid_name(argv[i], &e) == -1)
-			errx(e.ex, "%s", e.msg);
-
-	if (config_open(c.config, &cf, &e) == -1)
-		errx(e.ex, "%s", e.msg);
-	if (lc_list(&c, cf, argv, (size_t)argc, port, &rows, &n, &rc,
-	    &e) == -1)
-		errx(e.ex, "%s", e.msg);
-	if (names) {
-		for (i = 0; i < n; i++)
-			puts(rows[i].ref.name);
-	} else if (json)
-		print_json(rows, n);
-	else if (cflag)
-		rc |= client_blocks(rows, n);
-	else if (probing) {
-		for (i = 0; i < n; i++)
-			rc |= probe(&rows[i]);
-	} else
-		print_table(rows, n, header || isatty(STDOUT_FILENO));
-	if (!probing && !names && !cflag)
-		for (i = 0; i < n; i++)
-			if (strcmp(rows[i].st.state, "up") != 0)
-				rc = 1;
-	free(rows);
-	config_free(cf);
-	if (out_close(stdout) == -1)
-		errx(EX_OSERR, "stdout: write error");
-	return rc;
+	sel.names = argv;
+	sel.nnames = (size_t)argc;
+	return list(&c, &sel, how, header);
 }

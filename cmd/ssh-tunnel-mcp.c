@@ -10,16 +10,19 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "jsonrpc.h"
 #include "mcp.h"
 #include "out.h"
 #include "policy.h"
 #include "sxerr.h"
 
 static void __attribute__((noreturn))
-usage(void)
+usage(FILE *fp, int ex)
 {
-	fprintf(stderr, "usage: %s [-qv] [-F config]\n", getprogname());
-	exit(EX_USAGE);
+	fprintf(fp, "usage: %s [-qv] [-F config]\n", getprogname());
+	if (fp == stdout && out_close(stdout) == -1)
+		ex = EX_OSERR;
+	exit(ex);
 }
 
 /* The absolute path of this program; -1 when the kernel will not say. */
@@ -131,16 +134,48 @@ send_line(char *resp)
 		err(EX_OSERR, "stdout");
 }
 
+/* Messages from stdin answered on stdout until EOF; the log on stderr. */
+static void
+serve(struct mcp *m, int quiet, int verbose)
+{
+	struct jsonrpc_reader rd;
+	struct sxerr e;
+	const char *note;
+	char *line, *resp;
+	size_t len;
+	int r, iserr;
+
+	if (jsonrpc_reader_init(&rd, &e) == -1)
+		errx(e.ex, "%s", e.msg);
+	while ((r = jsonrpc_read(&rd, STDIN_FILENO, &line, &len, &e)) !=
+	    JSONRPC_EOF) {
+		if (r == -1)
+			errx(e.ex, "%s", e.msg);
+		if (r == JSONRPC_TOOLONG)
+			r = mcp_oversized(m, &resp);
+		else if (len == 0 || strspn(line, " \t") == len)
+			continue;	/* blank lines are no messages */
+		else
+			r = mcp_handle(m, line, len, &resp);
+		if (r == -1)
+			errx(EX_OSERR, "out of memory");
+		note = mcp_note(m, &iserr);
+		if (verbose || (iserr && !quiet))
+			warnx("%s", note);
+		if (resp != NULL)
+			send_line(resp);
+	}
+	jsonrpc_reader_free(&rd);
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct mcp_reader rd;
 	struct sxerr e;
 	struct mcp *m;
-	const char *config = NULL, *note;
-	char dir[PATH_MAX], *line, *resp;
-	size_t len;
-	int ch, r, quiet = 0, verbose = 0, iserr;
+	const char *config = NULL;
+	char dir[PATH_MAX];
+	int ch, quiet = 0, verbose = 0;
 
 	if (out_stdfd() == -1)
 		err(EX_OSERR, "/dev/null");
@@ -157,23 +192,20 @@ main(int argc, char *argv[])
 			verbose = 0;
 			break;
 		case 'V':
-			printf("%s scitex-ssh %s\n", getprogname(), VERSION);
-			if (out_close(stdout) == -1)
-				err(EX_OSERR, "stdout");
-			exit(0);
+			return out_version("ssh-tunnel-mcp");
 		case 'v':
 			verbose = 1;
 			quiet = 0;
 			break;
 		case '?':
 		default:
-			usage();
+			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage();
+		usage(stderr, EX_USAGE);
 
 	if (check_config(config, &e) == -1 && !quiet)
 		warnx("%s", e.msg);
@@ -184,27 +216,7 @@ main(int argc, char *argv[])
 	blocking(STDOUT_FILENO);
 	if ((m = mcp_new(config, tools_dir(dir, sizeof(dir)))) == NULL)
 		err(EX_OSERR, "mcp_new");
-	if (mcp_reader_init(&rd, &e) == -1)
-		errx(e.ex, "%s", e.msg);
-	while ((r = mcp_read(&rd, STDIN_FILENO, &line, &len, &e)) !=
-	    MCP_EOF) {
-		if (r == -1)
-			errx(e.ex, "%s", e.msg);
-		if (r == MCP_TOOLONG)
-			r = mcp_oversized(m, &resp);
-		else if (len == 0 || strspn(line, " \t") == len)
-			continue;	/* blank lines are no messages */
-		else
-			r = mcp_handle(m, line, len, &resp);
-		if (r == -1)
-			errx(EX_OSERR, "out of memory");
-		note = mcp_note(m, &iserr);
-		if (verbose || (iserr && !quiet))
-			warnx("%s", note);
-		if (resp != NULL)
-			send_line(resp);
-	}
-	mcp_reader_free(&rd);
+	serve(m, quiet, verbose);
 	mcp_free(m);
 	if (out_close(stdout) == -1)
 		err(EX_OSERR, "stdout");

@@ -10,9 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "autossh.h"
 #include "backend.h"
+#include "host.h"
+#include "legacy.h"
 #include "spawn.h"
 #include "sysd.h"
+
+enum { B_SYSTEMD, B_USER, B_DAEMON, B_AUTOSSH, NBACKEND };
+static const struct backend backends[NBACKEND];
 
 /* Backends systemd and user: lib/sysd.c, through these wrappers. */
 static int	daemon_stop(const struct places *, const char *, struct sxerr *);
@@ -26,7 +32,7 @@ sd_available(struct sxerr *e)
 static int
 sd_start(struct bstart *b, struct sxerr *e)
 {
-	return sysd_start(UNIT_SYSTEM, b, e);
+	return sysd_start(UNIT_SYSTEM, b->t, b->self, b->lockfd, e);
 }
 
 static int
@@ -51,7 +57,15 @@ us_available(struct sxerr *e)
 static int
 us_start(struct bstart *b, struct sxerr *e)
 {
-	return sysd_start(UNIT_USER, b, e);
+	char user[64];
+
+	if (sysd_start(UNIT_USER, b->t, b->self, b->lockfd, e) == -1)
+		return -1;
+	if (!sysd_linger(user, sizeof(user)))
+		snprintf(b->note, sizeof(b->note), "%s: linger is off for %s: "
+		    "the tunnel stops when %s's last session ends; to keep "
+		    "it: loginctl enable-linger %s", b->name, user, user, user);
+	return 0;
 }
 
 /* A user tunnel may be run by the daemon: that is stopped too. */
@@ -146,41 +160,6 @@ daemon_stop(const struct places *pl, const char *name, struct sxerr *e)
 	return 1;
 }
 
-static const struct backend backends[] = {
-	{ "systemd", sd_available, state_places_system, sd_start, sd_stop,
-	    sd_unit },
-	{ "user", us_available, state_places_user, us_start, us_stop,
-	    us_unit },
-	{ "daemon", daemon_available, state_places_user, daemon_start,
-	    daemon_stop, NULL },
-};
-#define NBACKEND (sizeof(backends) / sizeof(backends[0]))
-
-const struct backend *
-backend_find(const char *name, struct sxerr *e)
-{
-	size_t i;
-
-	for (i = 0; i < NBACKEND; i++)
-		if (strcmp(backends[i].name, name) == 0)
-			return &backends[i];
-	sxerr_set(e, EX_USAGE, "%.40s: no such backend (systemd, user, "
-	    "daemon)", name);
-	return NULL;
-}
-
-/* The first backend that works here. */
-const struct backend *
-backend_pick(struct sxerr *e)
-{
-	size_t i;
-
-	for (i = 0; i < NBACKEND; i++)
-		if (backends[i].available(e) == 0)
-			return &backends[i];
-	return NULL;
-}
-
 static int
 add_ref(struct tref **v, size_t *n, const struct tref *r, struct sxerr *e)
 {
@@ -229,7 +208,7 @@ scan_defs(const struct backend *b, struct tref **v, size_t *n,
 			continue;
 		memcpy(r.name, d->d_name, len - 5);
 		r.name[len - 5] = '\0';
-		if (host_valid_name(r.name, &ignore) == -1 ||
+		if (tunnel_valid_name(r.name, &ignore) == -1 ||
 		    have_ref(*v, *n, r.name, b) ||
 		    state_path(r.path, sizeof(r.path), r.pl.defs, r.name,
 		    ".yaml") == -1)
@@ -250,80 +229,9 @@ by_name(const void *a, const void *b)
 	    ((const struct tref *)b)->name);
 }
 
-/*
- * Every defined tunnel, sorted by name: tunnels.d of the system and of
- * the user, then the config file's tunnels: entries not already defined
- * in the user's tunnels.d (a written definition overrides the file's).
- */
-int
-backend_list(const struct config *cf, struct tref **vp, size_t *np,
-    struct sxerr *e)
-{
-	const struct backend *dmn = &backends[NBACKEND - 1];
-	const struct cnode *tn;
-	struct tref *v = NULL, r;
-	size_t n = 0, i;
-
-	if (scan_defs(&backends[0], &v, &n, e) == -1 ||
-	    scan_defs(dmn, &v, &n, e) == -1)
-		goto fail;
-	tn = cf != NULL && cf->root != NULL ? cnode_get(cf->root, "tunnels") :
-	    NULL;
-	if (tn != NULL && tn->type == CN_MAP) {
-		for (i = 0; i + 1 < tn->nkid; i += 2) {
-			memset(&r, 0, sizeof(r));
-			if (strlcpy(r.name, tn->kid[i]->str, sizeof(r.name)) >=
-			    sizeof(r.name) || have_ref(v, n, r.name, dmn))
-				continue;
-			r.b = dmn;
-			r.in_config = 1;
-			r.line = tn->kid[i]->line;
-			strlcpy(r.path, cf->path, sizeof(r.path));
-			if (dmn->places(&r.pl, e) == -1 ||
-			    add_ref(&v, &n, &r, e) == -1)
-				goto fail;
-		}
-	} else if (tn != NULL && !cnode_is_null(tn)) {
-		config_err(e, cf->path, tn, "tunnels: want a map of names");
-		goto fail;
-	}
-	for (i = 0; i < n; i++)	/* enabled under the user's manager */
-		if (v[i].b == dmn && sysd_enabled(UNIT_USER, v[i].name))
-			v[i].b = &backends[1];
-	if (n > 0)
-		qsort(v, n, sizeof(*v), by_name);
-	*vp = v;
-	*np = n;
-	return 0;
- fail:
-	free(v);
-	return -1;
-}
-
-/* The definition named name (the user's before the system's); 1 if none. */
-int
-backend_lookup(const struct config *cf, const char *name, struct tref *r,
-    struct sxerr *e)
-{
-	struct tref *v;
-	size_t n, i;
-	int found = 0;
-
-	if (backend_list(cf, &v, &n, e) == -1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].name, name) != 0)
-			continue;
-		if (!found || v[i].b != &backends[0])
-			*r = v[i];
-		found = 1;
-	}
-	free(v);
-	return found ? 0 : 1;
-}
-
-int
-backend_load(const struct config *cf, const struct tref *r, struct tunnel *t,
+/* A definition in tunnels.d or in the config file's tunnels: section. */
+static int
+defined_load(const struct config *cf, const struct tref *r, struct tunnel *t,
     struct sxerr *e)
 {
 	const struct cnode *tn;
@@ -342,10 +250,11 @@ backend_load(const struct config *cf, const struct tref *r, struct tunnel *t,
 static int
 sysd_status(const struct tref *r, struct tstate *st)
 {
-	enum unit_kind k = r->b == &backends[0] ? UNIT_SYSTEM : UNIT_USER;
+	enum unit_kind k = r->b == &backends[B_SYSTEMD] ? UNIT_SYSTEM :
+	    UNIT_USER;
 	char inst[128], a[32];
 
-	if ((r->b != &backends[0] && r->b != &backends[1]) ||
+	if ((r->b != &backends[B_SYSTEMD] && r->b != &backends[B_USER]) ||
 	    unit_instance(r->name, inst, sizeof(inst), NULL) == -1 ||
 	    sysd_active(k, inst, a, sizeof(a)) == -1)
 		return 0;
@@ -363,12 +272,12 @@ sysd_status(const struct tref *r, struct tstate *st)
 }
 
 /*
- * The state as ssh-tunnel-ls shows it: the supervisor's table, unless no
- * proven supervisor runs, in which case the tunnel is stopped (cleanly)
- * or failed (its supervisor died without saying so).
+ * The supervisor's table, unless no proven supervisor runs, in which case
+ * the tunnel is stopped (cleanly) or failed (its supervisor died without
+ * saying so).
  */
-void
-backend_status(const struct tref *r, struct tstate *st)
+static void
+supervised_state(const struct tref *r, struct tstate *st)
 {
 	char path[STATE_PATH];
 	struct sxerr e;
@@ -395,4 +304,287 @@ backend_status(const struct tref *r, struct tstate *st)
 	}
 	st->pid = st->ssh_pid = 0;
 	st->up_since = 0;
+}
+
+/* Backend autossh: scitex-ssh 1.0's units, named autossh-tunnel-PORT. */
+static int
+as_available(struct sxerr *e)
+{
+	return sxerr_set(e, EX_USAGE, "scitex-ssh 1.0's units are adopted "
+	    "(--adopt), not started anew");
+}
+
+static void
+as_ref(const struct legacy *l, struct tref *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), LEGACY_PREFIX "%d", l->port);
+	strlcpy(r->path, l->path, sizeof(r->path));
+	r->port = l->port;
+	r->b = &backends[B_AUTOSSH];
+}
+
+static int
+as_list(struct tref **v, size_t *n, struct sxerr *e)
+{
+	struct legacy *l;
+	struct tref r;
+	size_t nl, i;
+
+	if (legacy_list(&l, &nl, e) == -1)
+		return -1;
+	for (i = 0; i < nl; i++) {
+		as_ref(&l[i], &r);
+		if (add_ref(v, n, &r, e) == -1) {
+			free(l);
+			return -1;
+		}
+	}
+	free(l);
+	return 0;
+}
+
+/* The unit of r (port, and path when known), read afresh. */
+static int
+as_unit(const struct tref *r, struct legacy *out, struct sxerr *e)
+{
+	struct legacy *l;
+	size_t n, i;
+
+	if (r->path[0] == '\0')
+		return legacy_find(r->port, out, e);
+	if (legacy_list(&l, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n && strcmp(l[i].path, r->path) != 0; i++)
+		;
+	if (i < n)
+		*out = l[i];
+	free(l);
+	if (i == n)
+		return sxerr_set(e, EX_UNAVAILABLE, "%s: gone", r->path);
+	return 0;
+}
+
+/* The 1.0 unit of the port named name, started again or stopped. */
+static int
+as_ctl(const char *name, int restart, struct sxerr *e)
+{
+	struct tref r;
+	struct legacy l;
+
+	memset(&r, 0, sizeof(r));
+	if ((r.port = legacy_name_port(name)) <= 0)
+		return sxerr_set(e, EX_DATAERR, "%s: not a unit of scitex-ssh "
+		    "1.0", name);
+	if (as_unit(&r, &l, e) == -1)
+		return -1;
+	return autossh_stop(&l, restart, e);
+}
+
+static int
+as_start(struct bstart *b, struct sxerr *e)
+{
+	return as_ctl(b->name, 1, e);
+}
+
+static int
+as_stop(const struct places *pl, const char *name, struct sxerr *e)
+{
+	return as_ctl(name, 0, e);
+}
+
+/* The unit's tunnel, named as r is (adopt names it anew). */
+static int
+as_load(const struct config *cf, const struct tref *r, struct tunnel *t,
+    struct sxerr *e)
+{
+	struct legacy l;
+
+	if (as_unit(r, &l, e) == -1)
+		return -1;
+	return legacy_tunnel(&l, r->name, t, e);
+}
+
+static void
+as_state(const struct tref *r, struct tstate *st)
+{
+	struct legacy l;
+	struct sxerr e;
+
+	memset(st, 0, sizeof(*st));
+	if (as_unit(r, &l, &e) == -1)
+		strlcpy(st->state, "stopped", sizeof(st->state));
+	else
+		autossh_state(&l, st);
+}
+
+static int
+as_remove(const struct tref *r, struct sxerr *e)
+{
+	struct legacy l;
+
+	if (as_unit(r, &l, e) == -1)
+		return -1;
+	return autossh_remove(&l, e);
+}
+
+static const struct backend backends[NBACKEND] = {
+	[B_SYSTEMD] = { "systemd", 1, sd_available, state_places_system,
+	    sd_start, sd_stop, sd_unit, defined_load, supervised_state, NULL,
+	    NULL },
+	[B_USER] = { "user", 1, us_available, state_places_user, us_start,
+	    us_stop, us_unit, defined_load, supervised_state, NULL, NULL },
+	[B_DAEMON] = { "daemon", 1, daemon_available, state_places_user,
+	    daemon_start, daemon_stop, NULL, defined_load, supervised_state,
+	    NULL, NULL },
+	[B_AUTOSSH] = { "autossh", 0, as_available, state_places_user,
+	    as_start, as_stop, NULL, as_load, as_state, as_list, as_remove },
+};
+
+static int
+list_defined(const struct config *cf, struct tref **vp, size_t *np,
+    struct sxerr *e)
+{
+	const struct backend *dmn = &backends[B_DAEMON];
+	const struct cnode *tn;
+	struct tref *v = NULL, r;
+	size_t n = 0, i;
+
+	if (scan_defs(&backends[B_SYSTEMD], &v, &n, e) == -1 ||
+	    scan_defs(dmn, &v, &n, e) == -1)
+		goto fail;
+	tn = cf != NULL && cf->root != NULL ? cnode_get(cf->root, "tunnels") :
+	    NULL;
+	if (tn != NULL && tn->type == CN_MAP) {
+		for (i = 0; i + 1 < tn->nkid; i += 2) {
+			memset(&r, 0, sizeof(r));
+			if (strlcpy(r.name, tn->kid[i]->str, sizeof(r.name)) >=
+			    sizeof(r.name) || have_ref(v, n, r.name, dmn))
+				continue;
+			r.b = dmn;
+			r.in_config = 1;
+			r.line = tn->kid[i]->line;
+			strlcpy(r.path, cf->path, sizeof(r.path));
+			if (dmn->places(&r.pl, e) == -1 ||
+			    add_ref(&v, &n, &r, e) == -1)
+				goto fail;
+		}
+	} else if (tn != NULL && !cnode_is_null(tn)) {
+		config_err(e, cf->path, tn, "tunnels: want a map of names");
+		goto fail;
+	}
+	for (i = 0; i < n; i++)	/* enabled under the user's manager */
+		if (v[i].b == dmn && sysd_enabled(UNIT_USER, v[i].name))
+			v[i].b = &backends[B_USER];
+	if (n > 0)
+		qsort(v, n, sizeof(*v), by_name);
+	*vp = v;
+	*np = n;
+	return 0;
+ fail:
+	free(v);
+	return -1;
+}
+
+/* A backend -m may name. */
+const struct backend *
+backend_find(const char *name, struct sxerr *e)
+{
+	size_t i;
+
+	for (i = 0; i < NBACKEND; i++)
+		if (backends[i].defines && strcmp(backends[i].name, name) == 0)
+			return &backends[i];
+	sxerr_set(e, EX_USAGE, "%.40s: no such backend (systemd, user, "
+	    "daemon)", name);
+	return NULL;
+}
+
+/* The first backend that works here. */
+const struct backend *
+backend_pick(struct sxerr *e)
+{
+	size_t i;
+
+	for (i = 0; i < NBACKEND; i++)
+		if (backends[i].defines && backends[i].available(e) == 0)
+			return &backends[i];
+	return NULL;
+}
+
+/*
+ * Every defined tunnel, sorted by name (BL_DEFINED): tunnels.d of the
+ * system and of the user, then the config file's tunnels: entries not
+ * already defined in the user's tunnels.d (a written definition overrides
+ * the file's). Then (BL_OTHERS) what the backends that take no
+ * definitions list, in their order. 1 when only those could not be
+ * listed (e says why; the rest is there), -1 on error.
+ */
+int
+backend_list(const struct config *cf, int which, struct tref **vp,
+    size_t *np, struct sxerr *e)
+{
+	struct tref *v = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	*vp = NULL;
+	*np = 0;
+	if ((which & BL_DEFINED) && list_defined(cf, &v, &n, e) == -1)
+		return -1;
+	for (i = 0; (which & BL_OTHERS) && i < NBACKEND; i++)
+		if (backends[i].list != NULL &&
+		    backends[i].list(&v, &n, e) == -1)
+			rc = 1;
+	*vp = v;
+	*np = n;
+	return rc;
+}
+
+/* The definition named name (the user's before the system's); 1 if none. */
+int
+backend_lookup(const struct config *cf, const char *name, struct tref *r,
+    struct sxerr *e)
+{
+	struct tref *v;
+	size_t n, i;
+	int found = 0;
+
+	if (backend_list(cf, BL_DEFINED, &v, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].name, name) != 0)
+			continue;
+		if (!found || v[i].b != &backends[B_SYSTEMD])
+			*r = v[i];
+		found = 1;
+	}
+	free(v);
+	return found ? 0 : 1;
+}
+
+/* scitex-ssh 1.0's unit for port, as a tunnel of backend autossh. */
+int
+backend_autossh(int port, struct tref *r, struct sxerr *e)
+{
+	struct legacy l;
+
+	if (legacy_find(port, &l, e) == -1)
+		return -1;
+	as_ref(&l, r);
+	return 0;
+}
+
+int
+backend_load(const struct config *cf, const struct tref *r, struct tunnel *t,
+    struct sxerr *e)
+{
+	return r->b->load(cf, r, t, e);
+}
+
+/* The state as ssh-tunnel-ls shows it. */
+void
+backend_status(const struct tref *r, struct tstate *st)
+{
+	r->b->state(r, st);
 }

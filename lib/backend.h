@@ -13,8 +13,10 @@
 
 /*
  * The seam between the tunnel programs and whatever keeps a supervisor
- * running: systemd (system), user (systemd --user) or daemon (a detached
- * ssh-tunnel-up -f). Each is an ops table; the programs never ask which.
+ * running: systemd (system), user (systemd --user), daemon (a detached
+ * ssh-tunnel-up -f), and autossh, the units scitex-ssh 1.0 wrote, which
+ * are only listed, stopped, started again and removed. Each is an ops
+ * table; the programs never ask which.
  */
 #define SUPERVISOR_COMM	"ssh-tunnel-up"	/* its /proc comm, for pid proof */
 
@@ -30,8 +32,11 @@ struct bstart {
 	char		 note[512];	/* out: a warning to show, or "" */
 };
 
+struct tref;
+
 struct backend {
 	const char	*name;
+	int		 defines;	/* takes definitions: -m may name it */
 	int		(*available)(struct sxerr *);
 	int		(*places)(struct places *, struct sxerr *);
 	int		(*start)(struct bstart *, struct sxerr *);
@@ -39,24 +44,37 @@ struct backend {
 			    struct sxerr *);
 	int		(*unit)(const struct tunnel *, const char *, char *,
 			    size_t, struct sxerr *);
+	int		(*load)(const struct config *, const struct tref *,
+			    struct tunnel *, struct sxerr *);
+	void		(*state)(const struct tref *, struct tstate *);
+	/* Its tunnels, appended; NULL: found in tunnels.d and the config. */
+	int		(*list)(struct tref **, size_t *, struct sxerr *);
+	/* NULL: the caller removes the files of places under the lock. */
+	int		(*remove)(const struct tref *, struct sxerr *);
 };
 
-/* A defined tunnel and where it is defined. */
+/* A tunnel and where it is defined. */
 struct tref {
 	char			 name[NAME_MAX_LEN + 1];
 	char			 path[STATE_PATH];	/* definition file */
 	int			 in_config;		/* tunnels: section */
 	unsigned		 line;
+	int			 port;	/* autossh: PORT of its unit; else 0 */
 	const struct backend	*b;
 	struct places		 pl;
 };
 
+/* What backend_list lists. */
+#define BL_DEFINED	0x1	/* tunnels.d and the config's tunnels: */
+#define BL_OTHERS	0x2	/* what other tools left: 1.0's units */
+
 const struct backend *backend_find(const char *, struct sxerr *);
 const struct backend *backend_pick(struct sxerr *);
-int	backend_list(const struct config *, struct tref **, size_t *,
+int	backend_list(const struct config *, int, struct tref **, size_t *,
 	    struct sxerr *);
 int	backend_lookup(const struct config *, const char *, struct tref *,
 	    struct sxerr *);
+int	backend_autossh(int, struct tref *, struct sxerr *);
 int	backend_load(const struct config *, const struct tref *,
 	    struct tunnel *, struct sxerr *);
 void	backend_status(const struct tref *, struct tstate *);

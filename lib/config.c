@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,8 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "slurp.h"
+#include "xdg.h"
 
 #define CONFIG_MAXSIZE	(16 * 1024 * 1024)
 #define CONFIG_MAXDEPTH	32
@@ -291,9 +292,8 @@ read_file(const char *path, char **bufp, size_t *lenp, struct sxerr *e)
 {
 	struct stat st;
 	char *buf;
-	ssize_t r;
-	size_t len = 0;
-	int fd;
+	size_t len;
+	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return sxerr_errno(e, EX_CONFIG, "%s", path);
@@ -311,13 +311,11 @@ read_file(const char *path, char **bufp, size_t *lenp, struct sxerr *e)
 		close(fd);
 		return sxerr_errno(e, EX_OSERR, "%s", path);
 	}
-	while ((r = read(fd, buf + len, st.st_size + 1 - len)) > 0 &&
-	    len + r <= (size_t)st.st_size)
-		len += r;
+	rc = slurp_fd(fd, buf, st.st_size + 1, &len);
 	close(fd);
-	if (r != 0) {
+	if (rc != 0) {
 		free(buf);
-		if (r > 0)
+		if (rc == 1)
 			errno = EAGAIN;	/* grew while we read it */
 		return sxerr_errno(e, EX_CONFIG, "%s", path);
 	}
@@ -396,34 +394,12 @@ config_free(struct config *cf)
 	free(cf);
 }
 
-/* $HOME if absolute, else the password database's. */
-const char *
-config_home(void)
-{
-	const char *h = getenv("HOME");
-	struct passwd *pw;
-
-	if (h != NULL && h[0] == '/')
-		return h;
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir[0] == '/')
-		return pw->pw_dir;
-	return NULL;
-}
-
 /* $XDG_CONFIG_HOME/scitex-ssh/config.yaml, default ~/.config/... */
 int
 config_default_path(char *buf, size_t sz)
 {
-	const char *x = getenv("XDG_CONFIG_HOME"), *h;
-	int n;
-
-	if (x != NULL && x[0] == '/')
-		n = snprintf(buf, sz, "%s/scitex-ssh/config.yaml", x);
-	else if ((h = config_home()) != NULL)
-		n = snprintf(buf, sz, "%s/.config/scitex-ssh/config.yaml", h);
-	else
-		return -1;
-	return n < 0 || (size_t)n >= sz ? -1 : 0;
+	return xdg_path(buf, sz, "XDG_CONFIG_HOME", ".config",
+	    "scitex-ssh/config.yaml", 0);
 }
 
 /*
@@ -453,7 +429,7 @@ config_find(const char *flag, char *path, size_t pathsz, char *searched,
 	}
 	if (config_default_path(cand[n], sizeof(cand[n])) == 0)
 		n++;
-	if ((h = config_home()) != NULL &&
+	if ((h = xdg_home(0)) != NULL &&
 	    (size_t)snprintf(cand[n], sizeof(cand[n]),
 	    "%s/.scitex/ssh/config.yaml", h) < sizeof(cand[n]))
 		n++;

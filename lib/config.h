@@ -43,6 +43,5 @@ int	 cnode_is_null(const struct cnode *);
 int	 config_err(struct sxerr *, const char *, const struct cnode *,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));
 int	 config_default_path(char *, size_t);
-const char *config_home(void);
 
 #endif

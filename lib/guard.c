@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 #include <sys/stat.h>
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <fts.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +13,7 @@
 #include <unistd.h>
 
 #include "guard.h"
+#include "text.h"
 
 #define MAXSYMLINKS	40
 /* Every refusal of the client's command is "not permitted", exit 77. */
@@ -436,10 +441,6 @@ guard_path(const struct guard *g, const char *base, const char *path,
 		return refuse(e, "%s: %s", vis(path, v, sizeof(v)), m);
 	}
 	r = holder(g, real);
-#ifdef GUARD_TEST_NOCHECK
-	/* Test build only: leave escapes to the kernel layer. */
-	return 0;
-#endif
 	if (r == NULL)
 		return refuse(e, "%s: outside the copy roots",
 		    vis(path, v, sizeof(v)));
@@ -447,6 +448,22 @@ guard_path(const struct guard *g, const char *base, const char *path,
 		return refuse(e, "%s: %s is read-only",
 		    vis(path, v, sizeof(v)), r->path);
 	return 0;
+}
+
+/*
+ * For the sftp filter, which resolves the paths of each request itself:
+ * the resolution above (out holds PATH_MAX bytes) and the root lookup.
+ */
+int
+guard_resolve(const char *base, const char *path, char *out, struct sxerr *e)
+{
+	return resolve(base, path, out, e);
+}
+
+const struct guard_root *
+guard_holder(const struct guard *g, const char *p)
+{
+	return holder(g, p);
 }
 
 
@@ -496,6 +513,22 @@ push(struct guard_cmd *cmd, const char *a)
 	cmd->argv[cmd->argc] = NULL;
 }
 
+/* Is path (relative to the first root) a directory, links followed? */
+static int
+is_dir(const struct guard *g, const char *path)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (path[0] != '/' && (size_t)snprintf(p, sizeof(p), "%s/%s",
+	    g->root[0].path, path) < sizeof(p))
+		path = p;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+#define SCP_D	(1 << 0)
+#define SCP_R	(1 << 2)
+
 /* Legacy scp: scp [-dprv] -f|-t [--] path ..., the server end only. */
 static int
 parse_scp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
@@ -543,6 +576,15 @@ parse_scp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 			push(cmd, flag[j]);
 	push(cmd, mode == 't' ? "-t" : "-f");
 	push(cmd, "--");
+	if (set & SCP_R) {
+		/* scp follows every link it meets on the way down. */
+		cmd->walk0 = cmd->argc;
+		cmd->nwalk = cmd->nword - i;
+		cmd->walk_rw = mode == 't';
+		cmd->needs_ll = "scp -r follows symbolic links in the tree";
+	} else if (mode == 't' && ((set & SCP_D) || is_dir(g, cmd->word[i])))
+		cmd->needs_ll = "scp -t into a directory writes to a name "
+		    "the client chooses, which may be a symbolic link";
 	for (; i < cmd->nword; i++) {
 		if (guard_path(g, NULL, cmd->word[i], mode == 't', e) == -1)
 			return -1;
@@ -566,8 +608,9 @@ alnum_word(const char *s)
 /*
  * The sftp subsystem as sshd hands it to a forced command: the Subsystem
  * line (a path ending in sftp-server, or internal-sftp) with at most the
- * logging options. We run our own sftp-server: no symlink or hardlink
- * requests, read-only when no root is writable.
+ * logging options. We run our own sftp-server behind the request filter
+ * (lib/sftp.c), read-only when no root is writable, and without the two
+ * requests the filter refuses anyway.
  */
 static int
 parse_sftp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
@@ -597,13 +640,14 @@ parse_sftp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	if (!cmd->writes)
 		push(cmd, "-R");
 	push(cmd, "-P");
-	push(cmd, "symlink,hardlink");
+	push(cmd, "home-directory,users-groups-by-id");
 	return 0;
 }
 
 /*
  * rsync --server: the long options a client may send, with what their
- * value is. Anything that runs a program (--rsh), reads a config or a
+ * value is. --link-dest makes hard links to the files it names, which a
+ * later write in place would change: it needs a writable root. Anything that runs a program (--rsh), reads a config or a
  * secret, talks to a daemon, writes a log or batch file, follows links
  * out of the tree, or takes its arguments over the protocol (-s) is
  * absent and so refused.
@@ -634,7 +678,7 @@ static const struct ropt {
 	{ "ignore-existing", RK_FLAG },
 	{ "ignore-missing-args", RK_FLAG },
 	{ "ignore-times", RK_FLAG },	{ "info", RK_VAL },
-	{ "inplace", RK_FLAG },		{ "link-dest", RK_RPATH },
+	{ "inplace", RK_FLAG },		{ "link-dest", RK_WPATH },
 	{ "links", RK_FLAG },		{ "list-only", RK_FLAG },
 	{ "log-format", RK_VAL },	{ "max-alloc", RK_VAL },
 	{ "max-delete", RK_VAL },	{ "max-size", RK_VAL },
@@ -718,14 +762,9 @@ rsync_short(const char *w, struct sxerr *e)
 
 /* A value of an option that takes no path: printable ASCII, no blank. */
 static int
-plain_value(const char *s)
+short_word(const char *s)
 {
-	if (*s == '\0' || strlen(s) > 256)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (*s <= 0x20 || *s >= 0x7f)
-			return 0;
-	return 1;
+	return *s != '\0' && strlen(s) <= 256 && text_word(s);
 }
 
 struct rpath {
@@ -743,7 +782,7 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	char v[80], join[PATH_MAX];
 	unsigned char skip[GUARD_WORDS_MAX];
 	size_t i, j, at, npv = 0;
-	int sender = 0, remove = 0, write;
+	int sender = 0, remove = 0, files = 0, write;
 
 	if (cmd->nword < 2 || strcmp(cmd->word[1], "--server") != 0)
 		return refuse(e, "rsync: only \"rsync --server\" is allowed");
@@ -776,11 +815,12 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 			val = cmd->word[++i];
 		else
 			return refuse(e, "rsync: %s needs a value", o->name);
-		if (o->kind == RK_VAL && !plain_value(val))
+		if (o->kind == RK_VAL && !short_word(val))
 			return refuse(e, "rsync: bad value for --%s", o->name);
-		if (o->kind == RK_SUFFIX && (!plain_value(val) ||
+		if (o->kind == RK_SUFFIX && (!short_word(val) ||
 		    strchr(val, '/') != NULL))
 			return refuse(e, "rsync: bad value for --suffix");
+		files |= o->kind == RK_FILES;
 		if (o->kind == RK_RPATH || o->kind == RK_WPATH ||
 		    (o->kind == RK_FILES && strcmp(val, "-") != 0)) {
 			if (npv == sizeof(pv) / sizeof(pv[0]))
@@ -834,12 +874,26 @@ parse_rsync(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 	cmd->prog = GUARD_RSYNC;
 	push(cmd, "rsync");
 	push(cmd, "--server");
-	/* A receiver ignores symlinks that point out of the transfer. */
-	if (!sender)
-		push(cmd, "--safe-links");
+	/*
+	 * A receiver stores every symbolic link it is sent with
+	 * "/rsyncd-munged/" before the target, so that none it makes can
+	 * lead anywhere, whatever is later renamed around it; a sender
+	 * takes the prefix off again, so that clients get back what they
+	 * sent.
+	 */
+	push(cmd, "--munge-links");
 	for (j = 2; j < cmd->nword; j++)
 		if (!skip[j])
 			push(cmd, cmd->word[j]);
+	if (!sender) {
+		cmd->walk0 = cmd->argc - 1;
+		cmd->nwalk = 1;
+		cmd->walk_rw = 1;
+		cmd->needs_ll = "an rsync receiver writes to names the client "
+		    "chooses, through directories that may be symbolic links";
+	} else if (files)
+		cmd->needs_ll = "rsync --files-from names paths that no "
+		    "check sees";
 	return 0;
 }
 
@@ -865,6 +919,9 @@ guard_parse(const struct guard *g, const char *s, size_t len,
 	cmd->argc = 0;
 	cmd->argv[0] = NULL;
 	cmd->writes = 0;
+	cmd->needs_ll = NULL;
+	cmd->walk0 = cmd->nwalk = 0;
+	cmd->walk_rw = 0;
 	if (guard_split(s, len, cmd, e) == -1)
 		return -1;
 	if (cmd->nword == 0)
@@ -881,26 +938,123 @@ guard_parse(const struct guard *g, const char *s, size_t len,
 }
 
 /*
- * The Landlock rules for cmd: each root with its mode; read and execute
- * for the program and the shared libraries; read for the files the C
- * library consults (users, groups, time zone); /dev/null. Returns the
- * number of rules written.
+ * The links in the trees cmd recurses into (cmd->walk0 on, links not
+ * followed but for the named paths themselves): each that leads to
+ * something must lead into a root, or a :rw root when cmd writes there.
+ * scp follows such links on its way down, and sets modes and times where
+ * they lead, which Landlock does not govern; the client cannot make one
+ * (rsync receivers munge what they are sent, scp makes none), so this
+ * finds those placed by others. A dangling link is let be: following it
+ * leads nowhere. 0, or -1 and the reason.
+ */
+int
+guard_links(const struct guard *g, const struct guard_cmd *cmd,
+    struct sxerr *e)
+{
+	char *path[GUARD_WORDS_MAX + 1], (*abs)[PATH_MAX];
+	char m[sizeof(e->msg)], v[80];
+	struct stat st;
+	FTSENT *f;
+	FTS *t;
+	size_t i;
+	int rc = 0;
+
+	if (cmd->nwalk == 0)
+		return 0;
+	if ((abs = calloc(cmd->nwalk, sizeof(*abs))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "calloc");
+	for (i = 0; i < cmd->nwalk && i < GUARD_WORDS_MAX; i++) {
+		path[i] = (char *)cmd->argv[cmd->walk0 + i];
+		if (path[i][0] != '/') {
+			if ((size_t)snprintf(abs[i], sizeof(abs[i]), "%s/%s",
+			    g->root[0].path, path[i]) >= sizeof(abs[i])) {
+				free(abs);
+				return refuse(e, "path too long");
+			}
+			path[i] = abs[i];
+		}
+	}
+	path[i] = NULL;
+	if ((t = fts_open(path, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR,
+	    NULL)) == NULL) {
+		free(abs);
+		return sxerr_errno(e, EX_OSERR, "fts_open");
+	}
+	while (rc == 0 && (f = fts_read(t)) != NULL) {
+		if (f->fts_info != FTS_SL || stat(f->fts_path, &st) == -1)
+			continue;
+		if ((rc = guard_path(g, NULL, f->fts_path, cmd->walk_rw,
+		    e)) == -1) {
+			strlcpy(m, e->msg, sizeof(m));
+			refuse(e, "symbolic link %s in the tree: %s",
+			    vis(f->fts_path, v, sizeof(v)), m);
+		}
+	}
+	fts_close(t);
+	free(abs);
+	return rc;
+}
+
+/*
+ * The ELF interpreter that prog names (PT_INTERP), into buf; "" when
+ * there is none or prog is not an ELF file for this machine.
+ */
+static void
+elf_interp(const char *prog, char *buf, size_t sz)
+{
+	ElfW(Ehdr) eh;
+	ElfW(Phdr) ph;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	buf[0] = '\0';
+	if ((fd = open(prog, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_phentsize != sizeof(ph))
+		goto done;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) !=
+		    sizeof(ph))
+			break;
+		if (ph.p_type != PT_INTERP || ph.p_filesz >= sz)
+			continue;
+		n = pread(fd, buf, ph.p_filesz, ph.p_offset);
+		buf[n > 0 ? (size_t)n : 0] = '\0';
+		if (n > 0 && (size_t)n == ph.p_filesz && buf[0] == '/' &&
+		    strlen(buf) + 1 == ph.p_filesz)
+			break;
+		buf[0] = '\0';
+	}
+done:
+	close(fd);
+}
+
+/*
+ * The Landlock rules for cmd: each root with its mode; execute for the
+ * program and its ELF interpreter only; read for the shared libraries,
+ * the locale and the files the C library consults (users and groups for
+ * scp's and sftp-server's own getpwuid(), the time zone for their logs);
+ * /dev/null. Nothing of it can be named by a client: every path it names
+ * must lie in a root, and guard_links() keeps links there from leading
+ * here. Returns the number of rules written.
  */
 size_t
-guard_rules(const struct guard *g, const struct guard_cmd *cmd,
+guard_rules(const struct guard *g, struct guard_cmd *cmd,
     struct ll_rule *r, size_t max)
 {
 	static const struct ll_rule sys[] = {
-		{ "/usr/lib", LL_RX, 1 },
-		{ "/usr/lib64", LL_RX, 1 },
-		{ "/lib", LL_RX, 1 },
-		{ "/lib64", LL_RX, 1 },
+		{ "/usr/lib", LL_RO, 1 },
+		{ "/usr/lib64", LL_RO, 1 },
+		{ "/lib", LL_RO, 1 },
+		{ "/lib64", LL_RO, 1 },
 		{ "/etc/ld.so.cache", LL_RO, 1 },
 		{ "/etc/nsswitch.conf", LL_RO, 1 },
 		{ "/etc/passwd", LL_RO, 1 },
 		{ "/etc/group", LL_RO, 1 },
 		{ "/etc/localtime", LL_RO, 1 },
-		{ "/usr/share/zoneinfo", LL_RO, 1 },
 		{ "/dev/null", LL_RW, 0 },
 	};
 	size_t i, n = 0;
@@ -914,6 +1068,12 @@ guard_rules(const struct guard *g, const struct guard_cmd *cmd,
 		r[n++] = sys[i];
 	if (n < max) {
 		r[n].path = cmd->prog;
+		r[n].access = LL_RX;
+		r[n++].optional = 0;
+	}
+	elf_interp(cmd->prog, cmd->interp, sizeof(cmd->interp));
+	if (cmd->interp[0] != '\0' && n < max) {
+		r[n].path = cmd->interp;
 		r[n].access = LL_RX;
 		r[n++].optional = 0;
 	}

@@ -48,7 +48,11 @@ enum guard_kind { GK_SCP, GK_SFTP, GK_RSYNC };
 struct guard_cmd {
 	enum guard_kind	 kind;
 	int		 writes;	/* may create or change files */
+	const char	*needs_ll;	/* why only Landlock can confine it */
+	size_t		 walk0, nwalk;	/* argv[walk0..]: trees it recurses */
+	int		 walk_rw;	/* ... and writes to */
 	const char	*prog;		/* absolute path to execute */
+	char		 interp[PATH_MAX];	/* prog's ELF interpreter */
 	const char	*argv[GUARD_WORDS_MAX + 8];
 	size_t		 argc;
 	char		*word[GUARD_WORDS_MAX];
@@ -66,7 +70,11 @@ int	guard_parse(const struct guard *, const char *, size_t,
 	    struct guard_cmd *, struct sxerr *);
 int	guard_path(const struct guard *, const char *, const char *, int,
 	    struct sxerr *);
-size_t	guard_rules(const struct guard *, const struct guard_cmd *,
+int	guard_links(const struct guard *, const struct guard_cmd *,
+	    struct sxerr *);
+int	guard_resolve(const char *, const char *, char *, struct sxerr *);
+const struct guard_root *guard_holder(const struct guard *, const char *);
+size_t	guard_rules(const struct guard *, struct guard_cmd *,
 	    struct ll_rule *, size_t);
 
 #endif

@@ -8,41 +8,14 @@
 #include <string.h>
 
 #include "host.h"
-
-/* Printable ASCII only: no control characters, no DEL, nothing above. */
-int
-host_is_clean(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			return 0;
-	return 1;
-}
-
-/* Show a refused value safely: printable ASCII kept, the rest as \xNN. */
-static void
-vis_short(const char *in, char *out, size_t outsz)
-{
-	size_t o = 0;
-
-	for (; *in != '\0' && o + 5 < outsz; in++) {
-		unsigned char c = *in;
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = c;
-		else
-			o += snprintf(out + o, outsz - o, "\\x%02x", c);
-	}
-	if (*in != '\0' && o + 4 < outsz)
-		o += snprintf(out + o, outsz - o, "...");
-	out[o] = '\0';
-}
+#include "text.h"
 
 static int
 bad_host(struct sxerr *e, const char *in, const char *why)
 {
 	char v[80];
 
-	vis_short(in, v, sizeof(v));
+	text_vis(in, v, sizeof(v));
 	return sxerr_set(e, EX_DATAERR, "%s: not a valid host: %s", v, why);
 }
 
@@ -148,27 +121,6 @@ host_canon(const char *in, char *out, size_t outsz, struct sxerr *e)
 	return canon_name(in, out, outsz, e);
 }
 
-/* Tunnel names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
-int
-host_valid_name(const char *s, struct sxerr *e)
-{
-	char v[80];
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char c = s[i];
-		if (i >= NAME_MAX_LEN || !(isalnum(c) ||
-		    (i > 0 && (c == '.' || c == '_' || c == '-'))))
-			break;
-	}
-	if (i > 0 && s[i] == '\0')
-		return 0;
-	vis_short(s, v, sizeof(v));
-	return sxerr_set(e, EX_DATAERR, "%s: not a valid tunnel name: "
-	    "want 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
-	    v);
-}
-
 /* A TCP port: decimal digits only, 1 to 65535. */
 int
 host_parse_port(const char *s, int *port, struct sxerr *e)
@@ -182,7 +134,7 @@ host_parse_port(const char *s, int *port, struct sxerr *e)
 		*port = (int)val;
 		return 0;
 	}
-	vis_short(s, v, sizeof(v));
+	text_vis(s, v, sizeof(v));
 	return sxerr_set(e, EX_DATAERR, "%s: not a valid port: want 1 to 65535",
 	    v);
 }
@@ -213,8 +165,8 @@ host_parse_bastion(const char *s, struct bastion *b, struct sxerr *e)
 	size_t hl;
 
 	memset(b, 0, sizeof(*b));
-	vis_short(s, v, sizeof(v));
-	if (!host_is_clean(s) || strlen(s) > HOST_MAX + 40)
+	text_vis(s, v, sizeof(v));
+	if (!text_printable(s) || strlen(s) > HOST_MAX + 40)
 		return sxerr_set(e, EX_DATAERR, "%s: not a valid bastion", v);
 	h = s;
 	if ((at = strchr(s, '@')) != NULL) {

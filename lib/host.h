@@ -16,10 +16,8 @@ struct bastion {
 };
 
 int	host_canon(const char *, char *, size_t, struct sxerr *);
-int	host_valid_name(const char *, struct sxerr *);
 int	host_parse_port(const char *, int *, struct sxerr *);
 int	host_parse_bastion(const char *, struct bastion *, struct sxerr *);
 int	host_fmt_bastion(const struct bastion *, char *, size_t);
-int	host_is_clean(const char *);
 
 #endif

@@ -14,6 +14,8 @@
 
 #include "host.h"
 #include "legacy.h"
+#include "slurp.h"
+#include "text.h"
 #include "unit.h"
 
 #define LEGACY_MAX	16384	/* the tool wrote about 1 KiB */
@@ -42,7 +44,7 @@ legacy_port(const char *name)
 
 /* PORT of the name ssh-tunnel-ls shows for a 1.0 unit, or -1. */
 int
-legacy_name(const char *name)
+legacy_name_port(const char *name)
 {
 	char buf[64];
 
@@ -57,16 +59,6 @@ legacy_unit_name(int port, char *buf, size_t sz)
 	int n = snprintf(buf, sz, LEGACY_PREFIX "%d.service", port);
 
 	return n < 0 || (size_t)n >= sz ? -1 : 0;
-}
-
-/* Printable ASCII without space: what may stand in one argv word here. */
-static int
-word_ok(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s <= ' ' || *s >= 0x7f)
-			return 0;
-	return 1;
 }
 
 /*
@@ -125,7 +117,7 @@ split(const char *s, char *buf, size_t sz, char **w, size_t *nw,
 static int
 keep(char *dst, const char *src, const char *what, struct sxerr *e)
 {
-	if (!word_ok(src) || strlcpy(dst, src, LEGACY_STR) >= LEGACY_STR)
+	if (!text_word(src) || strlcpy(dst, src, LEGACY_STR) >= LEGACY_STR)
 		return sxerr_set(e, EX_DATAERR, "%s: not a plain word: %s",
 		    what, src);
 	return 0;
@@ -160,7 +152,7 @@ add_fwd(struct legacy *l, char dir, const char *spec, struct sxerr *e)
 
 	if (l->nfwd == LEGACY_NFWD)
 		return sxerr_set(e, EX_DATAERR, "too many forwards");
-	if (!word_ok(spec) || strchr(spec, ':') == NULL)
+	if (!text_word(spec) || strchr(spec, ':') == NULL)
 		return sxerr_set(e, EX_DATAERR, "-%c %s: not a forward",
 		    dir, spec);
 	if (snprintf(buf, sizeof(buf), "%c %s", dir, spec) >= (int)sizeof(buf))
@@ -311,7 +303,7 @@ legacy_parse(const char *text, struct legacy *l, struct sxerr *e)
 			continue;
 		if (strncmp(s, "ExecStart=", 10) == 0)
 			strlcpy(exec, s + 10, sizeof(exec));
-		else if (strncmp(s, "User=", 5) == 0 && (!word_ok(s + 5) ||
+		else if (strncmp(s, "User=", 5) == 0 && (!text_word(s + 5) ||
 		    strlcpy(l->runas, s + 5, sizeof(l->runas)) >=
 		    sizeof(l->runas)))
 			return sxerr_set(e, EX_DATAERR, "User=: not a user name");
@@ -334,9 +326,8 @@ legacy_read(const char *path, struct legacy *l, struct sxerr *e)
 {
 	char buf[LEGACY_MAX];
 	const char *base;
-	ssize_t r;
-	size_t have = 0;
-	int fd;
+	size_t have;
+	int rc;
 
 	memset(l, 0, sizeof(*l));
 	strlcpy(l->path, path, sizeof(l->path));
@@ -344,24 +335,11 @@ legacy_read(const char *path, struct legacy *l, struct sxerr *e)
 	if ((l->port = legacy_port(base)) == -1)
 		return sxerr_set(e, EX_DATAERR, "%s: not an %sPORT.service",
 		    path, LEGACY_PREFIX);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((rc = slurp(path, 0, buf, sizeof(buf), &have)) == -1)
 		return sxerr_errno(e, errno == ENOENT ? EX_UNAVAILABLE :
 		    EX_OSERR, "%s", path);
-	while (have < sizeof(buf) - 1 &&
-	    (r = read(fd, buf + have, sizeof(buf) - 1 - have)) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			sxerr_errno(e, EX_OSERR, "%s", path);
-			close(fd);
-			return -1;
-		}
-		have += (size_t)r;
-	}
-	close(fd);
-	if (have == sizeof(buf) - 1)
+	if (rc == 1)
 		return sxerr_set(e, EX_DATAERR, "%s: too large", path);
-	buf[have] = '\0';
 	if (memchr(buf, '\0', have) != NULL)
 		return sxerr_set(e, EX_DATAERR, "%s: not a text file", path);
 	if (legacy_parse(buf, l, e) == -1) {

@@ -32,7 +32,7 @@ struct legacy {
 };
 
 int	legacy_port(const char *);
-int	legacy_name(const char *);
+int	legacy_name_port(const char *);
 int	legacy_parse(const char *, struct legacy *, struct sxerr *);
 int	legacy_read(const char *, struct legacy *, struct sxerr *);
 int	legacy_list_dir(const char *, int, struct legacy **, size_t *,

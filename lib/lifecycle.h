@@ -31,6 +31,8 @@ struct lc_ctx {
 	const char	*config;	/* -F, or NULL: the search order */
 	const char	*self;		/* ssh-tunnel-up, run as the supervisor */
 	int		 verbose;	/* passed on to the supervisor */
+	/* What a program would say, with its level; the supervisor's state
+	 * changes come as LC_INFO, ssh's own lines as LC_DEBUG. */
 	void		(*note)(void *, int, const char *);
 	void		*arg;
 };
@@ -50,6 +52,14 @@ struct lc_req {
 	int		 quiet;		/* no client block */
 };
 
+/* Which tunnels: all, those named, or those with a forward on port. */
+struct lc_sel {
+	char *const	*names;
+	size_t		 nnames;
+	int		 port;		/* 0: any */
+	int		 all;		/* lc_remove: every defined tunnel */
+};
+
 /* A row of ssh-tunnel-ls. */
 struct lc_row {
 	struct tref	 ref;
@@ -58,6 +68,23 @@ struct lc_row {
 	struct tstate	 st;
 };
 
+struct lc_rows {
+	struct lc_row	*v;		/* the caller's to free */
+	size_t		 n;
+	int		 bad;		/* a definition did not load, a name
+					   unknown: said through the note hook */
+};
+
+/* A start through a backend; bastion is the one in use once up. */
+struct lc_start {
+	const struct tunnel	*t;
+	int			 defining;	/* written anew; reloaded if running */
+	const struct backend	*b;
+	const struct places	*pl;
+	char			 bastion[300];	/* out */
+};
+
+/* ssh-tunnel-up and the MCP server: define, gate, start; adopt. */
 const char *lc_ssh_bin(void);
 int	lc_gate(const struct config *, struct sxerr *);
 int	lc_tunnel(const struct lc_req *, const char *, struct config **,
@@ -66,20 +93,26 @@ const struct backend *lc_backend(const char *, const struct backend *,
 	    struct sxerr *);
 int	lc_dry_run(FILE *, const struct tunnel *, const struct backend *,
 	    const struct places *, const char *, struct sxerr *);
-int	lc_start(const struct lc_ctx *, const struct tunnel *, int,
-	    const struct backend *, const struct places *, char *, size_t,
-	    struct sxerr *);
+int	lc_start(const struct lc_ctx *, struct lc_start *, struct sxerr *);
 int	lc_block(FILE *, const struct tunnel *, const char *, struct sxerr *);
 int	lc_setup(const struct lc_ctx *, const struct lc_req *, FILE *,
 	    struct sxerr *);
+int	lc_adopt(const struct lc_ctx *, const struct lc_req *, int, FILE *,
+	    struct sxerr *);
 
-int	lc_list(const struct lc_ctx *, const struct config *, char *const [],
-	    size_t, int, struct lc_row **, size_t *, int *, struct sxerr *);
+/* ssh-tunnel-up -f: the supervisor of one tunnel, until a signal. */
+int	lc_supervise(const struct lc_ctx *, const char *, struct sxerr *);
+
+/* ssh-tunnel-ls and tunnel_status: the rows, their columns, the probe. */
+int	lc_list(const struct lc_ctx *, const struct config *,
+	    const struct lc_sel *, struct lc_rows *, struct sxerr *);
 int	lc_row_port(const struct lc_row *);
 size_t	lc_row_bastion(const struct lc_row *, char *, size_t);
 long long lc_row_uptime(const struct lc_row *);
+int	lc_row_probe(const struct lc_row *, char *, size_t);
 
-int	lc_remove(const struct lc_ctx *, const struct config *, int, int,
-	    char *const [], size_t, struct sxerr *);
+/* ssh-tunnel-down and tunnel_remove. */
+int	lc_remove(const struct lc_ctx *, const struct config *,
+	    const struct lc_sel *, struct sxerr *);
 
 #endif

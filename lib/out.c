@@ -4,20 +4,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "out.h"
 
-struct table {
+struct out_table {
 	size_t	  ncol, nrow;	/* nrow counts the header, row 0 */
 	char	**cell;
 	size_t	 *width;
 };
 
-struct table *
-table_new(size_t ncol, const char *const *heads)
+struct out_table *
+out_table_new(size_t ncol, const char *const *heads)
 {
-	struct table *t;
+	struct out_table *t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
 	    (t->width = calloc(ncol, sizeof(*t->width))) == NULL) {
@@ -25,8 +26,8 @@ table_new(size_t ncol, const char *const *heads)
 		return NULL;
 	}
 	t->ncol = ncol;
-	if (table_add(t, heads) == -1) {
-		table_free(t);
+	if (out_table_add(t, heads) == -1) {
+		out_table_free(t);
 		return NULL;
 	}
 	return t;
@@ -34,7 +35,7 @@ table_new(size_t ncol, const char *const *heads)
 
 /* Append a row (cells copied; NULL shows as "-"). */
 int
-table_add(struct table *t, const char *const *cells)
+out_table_add(struct out_table *t, const char *const *cells)
 {
 	size_t i, n;
 	char **c;
@@ -63,7 +64,7 @@ table_add(struct table *t, const char *const *cells)
  * printed when asked.
  */
 void
-table_print(const struct table *t, FILE *fp, int aligned, int header)
+out_table_print(const struct out_table *t, FILE *fp, int aligned, int header)
 {
 	size_t r, i;
 
@@ -81,7 +82,7 @@ table_print(const struct table *t, FILE *fp, int aligned, int header)
 }
 
 void
-table_free(struct table *t)
+out_table_free(struct out_table *t)
 {
 	size_t i;
 
@@ -96,7 +97,7 @@ table_free(struct table *t)
 
 /* A JSON string literal for s (null for NULL); control characters escaped. */
 void
-json_str(FILE *fp, const char *s)
+out_json_str(FILE *fp, const char *s)
 {
 	if (s == NULL) {
 		fputs("null", fp);
@@ -155,4 +156,12 @@ out_debug_env(void)
 	const char *v = getenv("SCITEX_SSH_DEBUG_MODE");
 
 	return v != NULL && strcmp(v, "1") == 0;
+}
+
+/* -V: "PROGRAM scitex-ssh VERSION" on stdout; the exit status. */
+int
+out_version(const char *prog)
+{
+	printf("%s scitex-ssh %s\n", prog, VERSION);
+	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }

@@ -8,15 +8,16 @@
  * Listings shared by all programs: aligned with a header on a terminal,
  * tab-separated without one into a pipe; JSON strings escaped exactly.
  */
-struct table;
+struct out_table;
 
-struct table	*table_new(size_t, const char *const *);
-int		 table_add(struct table *, const char *const *);
-void		 table_print(const struct table *, FILE *, int, int);
-void		 table_free(struct table *);
-void		 json_str(FILE *, const char *);
-int		 out_close(FILE *);
-int		 out_stdfd(void);
-int		 out_debug_env(void);
+struct out_table *out_table_new(size_t, const char *const *);
+int	 out_table_add(struct out_table *, const char *const *);
+void	 out_table_print(const struct out_table *, FILE *, int, int);
+void	 out_table_free(struct out_table *);
+void	 out_json_str(FILE *, const char *);
+int	 out_close(FILE *);
+int	 out_stdfd(void);
+int	 out_debug_env(void);
+int	 out_version(const char *);
 
 #endif

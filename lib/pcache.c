@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "pcache.h"
+#include "xdg.h"
 
 #define PCACHE_MAX	(64 * 1024 * 1024)
 
@@ -75,16 +75,10 @@ static int
 cache_path(const char *kind, const char *src, char *buf, size_t sz,
     char *dir, size_t dirsz)
 {
-	const char *x = getenv("XDG_CACHE_HOME"), *h;
 	int n;
 
-	if (x != NULL && x[0] == '/')
-		n = snprintf(dir, dirsz, "%s/scitex-ssh", x);
-	else if ((h = config_home()) != NULL)
-		n = snprintf(dir, dirsz, "%s/.cache/scitex-ssh", h);
-	else
-		return -1;
-	if (n < 0 || (size_t)n >= dirsz)
+	if (xdg_path(dir, dirsz, "XDG_CACHE_HOME", ".cache", "scitex-ssh",
+	    0) == -1)
 		return -1;
 	n = snprintf(buf, sz, "%s/%s-%016llx", dir, kind,
 	    (unsigned long long)fnv1a(src, strlen(src), 0xcbf29ce484222325ULL));

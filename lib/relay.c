@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
 #include "relay.h"
 
 /*
@@ -390,15 +391,6 @@ relay_pump(int sock, int in, int out, struct sxerr *e)
 	dir_free(&up);
 	dir_free(&down);
 	return rc;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

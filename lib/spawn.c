@@ -13,18 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
 #include "spawn.h"
 
 extern char **environ;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Default dispositions and an empty mask for a child about to exec. */
 static void
@@ -219,6 +211,47 @@ spawn_tied(char *const argv[], int errfd, pid_t *pid, struct sxerr *e)
 	}
 	close(null);
 	*pid = p;
+	return 0;
+}
+
+/*
+ * Run path with argv and env (exactly these: no PATH search), its stdin
+ * and stdout pipes whose other ends come back in *to and *from (close on
+ * exec), stderr ours. For a program we talk to, as ssh-copy-guard talks
+ * to sftp-server.
+ */
+int
+spawn_pipes(const char *path, char *const argv[], char *const env[],
+    int *to, int *from, pid_t *pid, struct sxerr *e)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t a;
+	int in[2], out[2], rc;
+
+	if (pipe2(in, O_CLOEXEC) == -1)
+		return sxerr_errno(e, EX_OSERR, "pipe");
+	if (pipe2(out, O_CLOEXEC) == -1) {
+		close(in[0]), close(in[1]);
+		return sxerr_errno(e, EX_OSERR, "pipe");
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawnattr_init(&a);
+	spawn_sigdefaults(&a);
+	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawn(pid, path, &fa, &a, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&a);
+	close(in[0]), close(out[1]);
+	if (rc != 0) {
+		close(in[1]), close(out[0]);
+		errno = rc;
+		return sxerr_errno(e, EX_OSERR, "%s", path);
+	}
+	*to = in[1];
+	*from = out[0];
 	return 0;
 }
 

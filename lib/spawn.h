@@ -25,6 +25,8 @@ struct capture {
 int	spawn_capture(char *const [], struct capture *, struct sxerr *);
 int	spawn_detached(char *const [], const char *, int, pid_t *,
 	    struct sxerr *);
+int	spawn_pipes(const char *, char *const [], char *const [], int *,
+	    int *, pid_t *, struct sxerr *);
 int	spawn_tied(char *const [], int, pid_t *, struct sxerr *);
 void	spawn_stop(pid_t, int);
 

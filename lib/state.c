@@ -12,33 +12,29 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "slurp.h"
 #include "state.h"
+#include "xdg.h"
 
 /* Per-user places (backends user and daemon), as DESIGN.md's table says. */
 int
 state_places_user(struct places *p, struct sxerr *e)
 {
-	const char *home, *x;
+	const char *x;
 	int n;
 
-	if ((home = getenv("HOME")) == NULL || *home != '/')
+	if (xdg_home(XDG_ENV_HOME) == NULL)
 		return sxerr_set(e, EX_CONFIG, "HOME: not an absolute path");
-	if ((x = getenv("XDG_CONFIG_HOME")) != NULL && *x == '/')
-		n = snprintf(p->defs, sizeof(p->defs),
-		    "%s/scitex-ssh/tunnels.d", x);
-	else
-		n = snprintf(p->defs, sizeof(p->defs),
-		    "%s/.config/scitex-ssh/tunnels.d", home);
-	if (n < 0 || (size_t)n >= sizeof(p->defs))
+	if (xdg_path(p->defs, sizeof(p->defs), "XDG_CONFIG_HOME", ".config",
+	    "scitex-ssh/tunnels.d", XDG_ENV_HOME) == -1)
 		return sxerr_set(e, EX_CONFIG, "tunnels.d: path too long");
 	if ((x = getenv("XDG_RUNTIME_DIR")) != NULL && *x == '/')
-		n = snprintf(p->state, sizeof(p->state), "%s/scitex-ssh", x);
-	else if ((x = getenv("XDG_STATE_HOME")) != NULL && *x == '/')
-		n = snprintf(p->state, sizeof(p->state), "%s/scitex-ssh", x);
+		n = snprintf(p->state, sizeof(p->state), "%s/scitex-ssh", x) <
+		    (int)sizeof(p->state) ? 0 : -1;
 	else
-		n = snprintf(p->state, sizeof(p->state),
-		    "%s/.local/state/scitex-ssh", home);
-	if (n < 0 || (size_t)n >= sizeof(p->state))
+		n = xdg_path(p->state, sizeof(p->state), "XDG_STATE_HOME",
+		    ".local/state", "scitex-ssh", XDG_ENV_HOME);
+	if (n == -1)
 		return sxerr_set(e, EX_CONFIG, "state: path too long");
 	return 0;
 }
@@ -172,24 +168,9 @@ state_lock(const char *path, int *fd, struct sxerr *e)
 static int
 read_small(const char *path, char *buf, size_t sz)
 {
-	int fd;
-	ssize_t n;
-	size_t len = 0;
+	size_t len;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return -1;
-	while (len + 1 < sz && (n = read(fd, buf + len, sz - 1 - len)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return 0;
+	return slurp(path, O_NOFOLLOW, buf, sz, &len) == -1 ? -1 : 0;
 }
 
 static int

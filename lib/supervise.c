@@ -1,18 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <linux/sock_diag.h>
-#include <netinet/in.h>
-
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netwatch.h"
+#include "now.h"
 #include "spawn.h"
 #include "state.h"
 #include "supervise.h"
@@ -101,23 +94,6 @@ supervise_delay_ms(unsigned fails, int retry_max, unsigned rnd)
 	return d - (long)((unsigned long long)(d / 4) * (rnd % 1024) / 1023);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ssh's TCP connection to the bastion, as the kernel names it. */
-struct conn {
-	int		 family;	/* 0: none known */
-	uint32_t	 src[4], dst[4];	/* as in /proc/net/tcp: network order */
-	uint16_t	 sport, dport;	/* host order */
-	unsigned long	 inode;
-};
-
 struct sv {
 	struct tunnel		*t;
 	const char		*ssh;
@@ -130,7 +106,7 @@ struct sv {
 	pid_t			 ssh_pid;
 	pid_t			 nudge_pid;	/* frees a stale remote port */
 	int			 nudge_wake;	/* retry once it is done */
-	struct conn		 conn;		/* of the ssh that was up */
+	struct nw_conn		 conn;		/* of the ssh that was up */
 	int			 errfd;		/* ssh's stderr, or -1 */
 	char			 line[2048];
 	size_t			 linelen;
@@ -224,143 +200,6 @@ start_ssh(struct sv *s, struct sxerr *e)
 	return 0;
 }
 
-/* One line of /proc/net/tcp{,6}: the connection if its inode is ino. */
-static int
-conn_line(const char *l, int family, unsigned long ino, struct conn *c)
-{
-	char src[40], dst[40];
-	unsigned sport, dport, st, i;
-	unsigned long inode;
-	int n = family == AF_INET ? 1 : 4;
-
-	if (sscanf(l, "%*u: %39[0-9A-F]:%x %39[0-9A-F]:%x %x %*s %*s %*s "
-	    "%*u %*u %lu", src, &sport, dst, &dport, &st, &inode) != 6 ||
-	    inode != ino || st != 1 || strlen(src) != (size_t)n * 8 ||
-	    strlen(dst) != (size_t)n * 8)
-		return 0;
-	memset(c, 0, sizeof(*c));
-	for (i = 0; i < (unsigned)n; i++) {
-		sscanf(src + 8 * i, "%8" SCNx32, &c->src[i]);
-		sscanf(dst + 8 * i, "%8" SCNx32, &c->dst[i]);
-	}
-	c->family = family;
-	c->sport = (uint16_t)sport;
-	c->dport = (uint16_t)dport;
-	c->inode = inode;
-	return 1;
-}
-
-/*
- * Note ssh's connection to the bastion once the forwards are confirmed:
- * then it is ssh's only established TCP socket (no channel is open yet).
- * Through a ProxyJump there is none, and nothing is noted.
- */
-static void
-conn_note(struct sv *s)
-{
-	static const struct { const char *path; int family; } tabs[] = {
-		{ "/proc/net/tcp", AF_INET }, { "/proc/net/tcp6", AF_INET6 },
-	};
-	char path[64], link[64], line[512];
-	unsigned long ino;
-	struct dirent *d;
-	DIR *dir;
-	FILE *fp;
-	size_t i;
-
-	s->conn.family = 0;
-	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)s->ssh_pid);
-	if ((dir = opendir(path)) == NULL)
-		return;
-	while (s->conn.family == 0 && (d = readdir(dir)) != NULL) {
-		snprintf(path, sizeof(path), "/proc/%ld/fd/%.16s",
-		    (long)s->ssh_pid, d->d_name);
-		memset(link, 0, sizeof(link));
-		if (readlink(path, link, sizeof(link) - 1) == -1 ||
-		    sscanf(link, "socket:[%lu]", &ino) != 1)
-			continue;
-		for (i = 0; i < 2 && s->conn.family == 0; i++) {
-			if ((fp = fopen(tabs[i].path, "re")) == NULL)
-				continue;
-			while (fgets(line, sizeof(line), fp) != NULL &&
-			    !conn_line(line, tabs[i].family, ino, &s->conn))
-				;
-			fclose(fp);
-		}
-	}
-	closedir(dir);
-}
-
-/* A sock_diag request about the noted connection; the answer in buf. */
-static int
-conn_ask(const struct conn *c, int type, char *buf, size_t sz)
-{
-	struct {
-		struct nlmsghdr		nh;
-		struct inet_diag_req_v2	r;
-	} req;
-	struct sockaddr_nl sa;
-	ssize_t n;
-	int fd;
-
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = (uint16_t)type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	req.r.sdiag_family = (uint8_t)c->family;
-	req.r.sdiag_protocol = IPPROTO_TCP;
-	req.r.idiag_states = ~0U;
-	req.r.id.idiag_sport = htons(c->sport);
-	req.r.id.idiag_dport = htons(c->dport);
-	memcpy(req.r.id.idiag_src, c->src, sizeof(c->src));
-	memcpy(req.r.id.idiag_dst, c->dst, sizeof(c->dst));
-	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] =
-	    INET_DIAG_NOCOOKIE;
-	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
-	    NETLINK_SOCK_DIAG)) == -1)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	n = -1;
-	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa,
-	    sizeof(sa)) == (ssize_t)sizeof(req))
-		n = recv(fd, buf, sz, 0);
-	close(fd);
-	return n >= (ssize_t)sizeof(struct nlmsghdr) ? 0 : -1;
-}
-
-/*
- * The stale half of a dead link on our side: ssh has closed its socket,
- * but the kernel still retransmits its FIN, in ever longer intervals, and
- * the bastion's session waits as long before it learns that we are gone
- * and lets the remote port go. Destroying that socket (sock_diag
- * SOCK_DESTROY; needs CAP_NET_ADMIN) sends the bastion a reset now. Only
- * a socket that no process holds any more (an orphan) or that is still
- * the one ssh had is touched. 0 when it was reset.
- */
-static int
-conn_reset(struct sv *s)
-{
-	char buf[1024] __attribute__((aligned(__alignof__(struct nlmsghdr))));
-	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-	struct inet_diag_msg *m = NLMSG_DATA(nh);
-	struct nlmsgerr *err = NLMSG_DATA(nh);
-	struct conn c = s->conn;
-
-	s->conn.family = 0;
-	if (c.family == 0 ||
-	    conn_ask(&c, SOCK_DIAG_BY_FAMILY, buf, sizeof(buf)) == -1 ||
-	    nh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
-	    (m->idiag_inode != 0 && m->idiag_inode != c.inode))
-		return -1;
-	if (conn_ask(&c, SOCK_DESTROY, buf, sizeof(buf)) == -1 ||
-	    nh->nlmsg_type != NLMSG_ERROR ||
-	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*err)) || err->error != 0)
-		return -1;
-	return 0;
-}
-
 static void
 on_line(struct sv *s, const char *line)
 {
@@ -380,7 +219,8 @@ on_line(struct sv *s, const char *line)
 		s->fails = 0;
 		s->tried = 0;
 		s->st.up_since = time(NULL);
-		conn_note(s);
+		if (netwatch_conn(s->ssh_pid, &s->conn) == -1)
+			s->conn.family = 0;
 		put_state(s, "up", NULL);
 		logf_(s, 0, "up via %s", s->st.bastion);
 	}
@@ -437,6 +277,19 @@ nudge(struct sv *s, int wake)
 		logf_(s, 1, "port %d busy: nudging a stale session (pid %ld)",
 		    f->port, (long)s->nudge_pid);
 	free(a);
+}
+
+/*
+ * The stale half of the link that was up, once: the bastion holds the
+ * remote port until it learns that we are gone. 0 when it was reset.
+ */
+static int
+conn_reset(struct sv *s)
+{
+	struct nw_conn c = s->conn;
+
+	s->conn.family = 0;
+	return netwatch_reset(&c);
 }
 
 /* ssh has exited: decide where and when to try next. */
@@ -528,52 +381,6 @@ stop_ssh(struct sv *s)
 	s->up = 0;
 }
 
-static int
-netlink_open(void)
-{
-	struct sockaddr_nl sa;
-	int fd;
-
-	if ((fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    NETLINK_ROUTE)) == -1)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.nl_family = AF_NETLINK;
-	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
-	    RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* 1 when the messages waiting on fd tell of something appearing: a link,
- * an address or a route (a path may have come back). */
-static int
-netlink_news(int fd)
-{
-	char buf[8192] __attribute__((aligned(__alignof__(struct nlmsghdr))));
-	struct nlmsghdr *nh;
-	ssize_t n;
-	int news = 0;
-
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0 ||
-	    (n == -1 && errno == ENOBUFS)) {
-		if (n == -1) {		/* overrun: assume something changed */
-			news = 1;
-			continue;
-		}
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
-		    nh = NLMSG_NEXT(nh, n))
-			if (nh->nlmsg_type == RTM_NEWLINK ||
-			    nh->nlmsg_type == RTM_NEWADDR ||
-			    nh->nlmsg_type == RTM_NEWROUTE)
-				news = 1;
-	}
-	return news;
-}
-
 /* Signals that arrived: 1 to go on, 0 to stop. */
 static int
 on_signals(struct sv *s, int sfd)
@@ -655,7 +462,7 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		return -1;
 	}
 	/* Without netlink (some sandboxes) the backoff still works. */
-	if ((nfd = netlink_open()) == -1)
+	if ((nfd = netwatch_open()) == -1)
 		logf_(&s, 1, "netlink: %s; network changes will not cut waits "
 		    "short", strerror(errno));
 	for (;;) {
@@ -687,7 +494,7 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 			s.errfd = -1;
 		}
 		if (pfd[2].fd != -1 && pfd[2].revents != 0 &&
-		    netlink_news(nfd) && s.ssh_pid == 0 && s.retry_at >= 0) {
+		    netwatch_news(nfd) && s.ssh_pid == 0 && s.retry_at >= 0) {
 			logf_(&s, 1, "network change: retrying now");
 			s.retry_at = now_ms();
 		}

@@ -6,17 +6,23 @@
 
 #include "sxerr.h"
 
+static void
+vset(struct sxerr *e, int ex, const char *fmt, va_list ap)
+{
+	if (e == NULL)
+		return;
+	e->ex = ex;
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+}
+
 /* Record ex and a formatted message; always returns -1 for tail calls. */
 int
 sxerr_set(struct sxerr *e, int ex, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e == NULL)
-		return -1;
-	e->ex = ex;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vset(e, ex, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -31,9 +37,8 @@ sxerr_errno(struct sxerr *e, int ex, const char *fmt, ...)
 
 	if (e == NULL)
 		return -1;
-	e->ex = ex;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vset(e, ex, fmt, ap);
 	va_end(ap);
 	n = strlen(e->msg);
 	snprintf(e->msg + n, sizeof(e->msg) - n, ": %s", strerror(saved));

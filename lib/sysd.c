@@ -21,8 +21,8 @@
 #define SYSTEMCTL_MS	30000	/* enable --now waits for the start job */
 
 /* systemd is the init system (sd_booted(3)'s test). */
-static int
-booted(void)
+int
+sysd_booted(void)
 {
 	struct stat st;
 
@@ -40,7 +40,7 @@ sysd_available(enum unit_kind k, struct sxerr *e)
 	const char *rt;
 	struct stat st;
 
-	if (!booted())
+	if (!sysd_booted())
 		return sxerr_set(e, EX_UNAVAILABLE, "systemd is not the init "
 		    "system here (no /run/systemd/system); use -m daemon");
 	if (k == UNIT_SYSTEM) {
@@ -60,34 +60,51 @@ sysd_available(enum unit_kind k, struct sxerr *e)
 }
 
 /*
- * systemctl [--user] VERB [ARG...] with an argv; 0 when it exits 0.
- * Its stderr becomes the message otherwise.
+ * systemctl [--user] ARG... with an argv, its output into c: the one
+ * place that builds that argv. -1 only when it cannot be run.
  */
 static int
-systemctl(enum unit_kind k, struct sxerr *e, const char *verb, ...)
+ctl_run(enum unit_kind k, const char *const args[], struct capture *c,
+    struct sxerr *e)
 {
-	char *argv[12], out[512], err[1024];
-	struct capture c;
-	va_list ap;
-	size_t n = 0, len;
-	const char *a;
+	char *argv[12];
+	size_t n = 0, i;
 
 	argv[n++] = "systemctl";
 	if (k == UNIT_USER)
 		argv[n++] = "--user";
-	argv[n++] = (char *)verb;
-	va_start(ap, verb);
-	while (n < 11 && (a = va_arg(ap, const char *)) != NULL)
-		argv[n++] = (char *)a;
-	va_end(ap);
+	for (i = 0; args[i] != NULL && n < 11; i++)
+		argv[n++] = (char *)args[i];
 	argv[n] = NULL;
+	return spawn_capture(argv, c, e);
+}
+
+/*
+ * systemctl [--user] VERB [ARG...]; 0 when it exits 0. Its stderr becomes
+ * the message otherwise.
+ */
+int
+sysd_ctl(enum unit_kind k, struct sxerr *e, const char *verb, ...)
+{
+	const char *args[10];
+	char out[512], err[1024];
+	struct capture c;
+	va_list ap;
+	size_t n = 0, len;
+
+	args[n++] = verb;
+	va_start(ap, verb);
+	while (n < 9 && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
 	memset(&c, 0, sizeof(c));
 	c.out = out;
 	c.outsz = sizeof(out);
 	c.err = err;
 	c.errsz = sizeof(err);
 	c.timeout_ms = SYSTEMCTL_MS;
-	if (spawn_capture(argv, &c, e) == -1)
+	if (ctl_run(k, args, &c, e) == -1)
 		return -1;
 	if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0)
 		return 0;
@@ -189,34 +206,29 @@ sysd_linger(char *user, size_t sz)
 }
 
 /*
- * Install or update the template, then enable and start the instance.
- * Our lock is released first: the supervisor systemd starts takes it.
+ * Install or update the template for self (ssh-tunnel-up, absolute),
+ * then enable and start the instance of t. Our lock (lockfd, -1: none)
+ * is released first: the supervisor systemd starts takes it.
  */
 int
-sysd_start(enum unit_kind k, struct bstart *b, struct sxerr *e)
+sysd_start(enum unit_kind k, const struct tunnel *t, const char *self,
+    int lockfd, struct sxerr *e)
 {
-	char dir[UNIT_PATH], inst[128], user[64];
+	char dir[UNIT_PATH], inst[128];
 	int changed;
 
-	b->note[0] = '\0';
-	if (k == UNIT_SYSTEM && (system_key_ok(b->t, e) == -1 ||
+	if (k == UNIT_SYSTEM && (system_key_ok(t, e) == -1 ||
 	    system_known_hosts(e) == -1))
 		return -1;
-	if (unit_instance(b->name, inst, sizeof(inst), e) == -1 ||
+	if (unit_instance(t->name, inst, sizeof(inst), e) == -1 ||
 	    unit_dir(k, dir, sizeof(dir), e) == -1 ||
-	    unit_install(k, dir, b->self, &changed, e) == -1)
+	    unit_install(k, dir, self, &changed, e) == -1)
 		return -1;
-	if (changed && systemctl(k, e, "daemon-reload", NULL) == -1)
+	if (changed && sysd_ctl(k, e, "daemon-reload", NULL) == -1)
 		return -1;
-	if (b->lockfd >= 0)
-		(void)flock(b->lockfd, LOCK_UN);
-	if (systemctl(k, e, "enable", "--now", inst, NULL) == -1)
-		return -1;
-	if (k == UNIT_USER && !sysd_linger(user, sizeof(user)))
-		snprintf(b->note, sizeof(b->note), "%s: linger is off for %s: "
-		    "the tunnel stops when %s's last session ends; to keep "
-		    "it: loginctl enable-linger %s", b->name, user, user, user);
-	return 0;
+	if (lockfd >= 0)
+		(void)flock(lockfd, LOCK_UN);
+	return sysd_ctl(k, e, "enable", "--now", inst, NULL);
 }
 
 /* Disable and stop the instance: 1 when it was active, 0 when not. */
@@ -228,14 +240,14 @@ sysd_stop(enum unit_kind k, const char *name, struct sxerr *e)
 
 	if (unit_instance(name, inst, sizeof(inst), e) == -1)
 		return -1;
-	if (!booted())
+	if (!sysd_booted())
 		return 0;	/* nothing can be running it */
 	was = sysd_active(k, inst, st, sizeof(st)) == 0 &&
 	    (strcmp(st, "active") == 0 || strcmp(st, "activating") == 0 ||
 	    strcmp(st, "reloading") == 0);
-	if (systemctl(k, e, "disable", "--now", inst, NULL) == -1)
+	if (sysd_ctl(k, e, "disable", "--now", inst, NULL) == -1)
 		return -1;
-	(void)systemctl(k, NULL, "reset-failed", inst, NULL);
+	(void)sysd_ctl(k, NULL, "reset-failed", inst, NULL);
 	return was;
 }
 
@@ -261,113 +273,22 @@ sysd_enabled(enum unit_kind k, const char *name)
 int
 sysd_active(enum unit_kind k, const char *unit, char *buf, size_t sz)
 {
-	char *argv[5], out[128], err[256];
+	const char *args[] = { "is-active", unit, NULL };
+	char out[128], err[256];
 	struct capture c;
 	struct sxerr e;
-	size_t n = 0;
 
-	if (!booted())
+	if (!sysd_booted())
 		return -1;
-	argv[n++] = "systemctl";
-	if (k == UNIT_USER)
-		argv[n++] = "--user";
-	argv[n++] = "is-active";
-	argv[n++] = (char *)unit;
-	argv[n] = NULL;
 	memset(&c, 0, sizeof(c));
 	c.out = out;
 	c.outsz = sizeof(out);
 	c.err = err;
 	c.errsz = sizeof(err);
 	c.timeout_ms = 5000;
-	if (spawn_capture(argv, &c, &e) == -1 || out[0] == '\0')
+	if (ctl_run(k, args, &c, &e) == -1 || out[0] == '\0')
 		return -1;
 	out[strcspn(out, "\n")] = '\0';
 	strlcpy(buf, out, sz);
-	return 0;
-}
-
-/*
- * The state of a 1.0 unit for ssh-tunnel-ls: systemd's view mapped onto
- * ours; without systemd as init nothing can be running it: stopped, with
- * reason no-systemd. An unreadable unit: failed, reason unreadable.
- */
-void
-sysd_legacy_state(const struct legacy *l, char *state, size_t ssz,
-    char *reason, size_t rsz)
-{
-	char unit[64], a[32];
-
-	reason[0] = '\0';
-	legacy_unit_name(l->port, unit, sizeof(unit));
-	if (sysd_active(l->user_unit ? UNIT_USER : UNIT_SYSTEM, unit, a,
-	    sizeof(a)) == -1) {
-		strlcpy(state, "stopped", ssz);
-		strlcpy(reason, booted() ? "unknown" : "no-systemd", rsz);
-	} else if (strcmp(a, "active") == 0 || strcmp(a, "reloading") == 0)
-		strlcpy(state, "up", ssz);
-	else if (strcmp(a, "activating") == 0) {
-		strlcpy(state, "backoff", ssz);
-		strlcpy(reason, "exited", rsz);
-	} else if (strcmp(a, "failed") == 0) {
-		strlcpy(state, "failed", ssz);
-		strlcpy(reason, "exited", rsz);
-	} else
-		strlcpy(state, "stopped", ssz);
-	if (l->problem[0] != '\0' && strcmp(state, "up") != 0) {
-		strlcpy(state, "failed", ssz);
-		strlcpy(reason, "unreadable", rsz);
-	}
-}
-
-/* Stop (start again when restart) a 1.0 unit; nothing to do without systemd. */
-int
-sysd_legacy_stop(const struct legacy *l, int restart, struct sxerr *e)
-{
-	char unit[64];
-
-	if (!booted())
-		return 0;
-	legacy_unit_name(l->port, unit, sizeof(unit));
-	return systemctl(l->user_unit ? UNIT_USER : UNIT_SYSTEM, e,
-	    restart ? "start" : "stop", unit, NULL);
-}
-
-/*
- * Remove a 1.0 unit: disabled and stopped through systemd when it runs,
- * then the file and the enablement links that point at it.
- */
-int
-sysd_legacy_remove(const struct legacy *l, struct sxerr *e)
-{
-	static const char *const wants[] = { "multi-user.target.wants",
-	    "default.target.wants", NULL };
-	enum unit_kind k = l->user_unit ? UNIT_USER : UNIT_SYSTEM;
-	char unit[64], dir[UNIT_PATH], link[UNIT_PATH + 128];
-	char to[UNIT_PATH];
-	const char *slash;
-	ssize_t n;
-	size_t i;
-
-	legacy_unit_name(l->port, unit, sizeof(unit));
-	if (booted() && systemctl(k, e, "disable", "--now", unit, NULL) == -1)
-		return -1;
-	slash = strrchr(l->path, '/');
-	snprintf(dir, sizeof(dir), "%.*s", slash != NULL ?
-	    (int)(slash - l->path) : 1, slash != NULL ? l->path : ".");
-	for (i = 0; wants[i] != NULL; i++) {
-		snprintf(link, sizeof(link), "%s/%s/%s", dir, wants[i], unit);
-		if ((n = readlink(link, to, sizeof(to) - 1)) == -1)
-			continue;
-		to[n] = '\0';
-		if (strcmp(to, l->path) == 0 || strcmp(to, unit) == 0)
-			(void)unlink(link);
-	}
-	if (unlink(l->path) == -1 && errno != ENOENT)
-		return sxerr_errno(e, EX_NOPERM, "%s", l->path);
-	if (booted()) {
-		(void)systemctl(k, NULL, "daemon-reload", NULL);
-		(void)systemctl(k, NULL, "reset-failed", unit, NULL);
-	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "tunnel.h"
 
 /*
@@ -53,11 +54,7 @@ tunnel_init(struct tunnel *t, const char *name)
 static int
 plain_value(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if (*s < 0x21 || *s > 0x7e || *s == '"' || *s == '\\' ||
-		    *s == '\'' || *s == '`')
-			return 0;
-	return 1;
+	return text_word(s) && strpbrk(s, "\"\\'`") == NULL;
 }
 
 /* A host of a forward: "*" only as a bind address, else host_canon's. */
@@ -107,7 +104,7 @@ tunnel_parse_forward(const char *s, struct forward *f, struct sxerr *e)
 	struct sxerr sub;
 
 	memset(f, 0, sizeof(*f));
-	if (!host_is_clean(s) || strlen(s) > 600)
+	if (!text_printable(s) || strlen(s) > 600)
 		return sxerr_set(e, EX_DATAERR, "forward: control characters "
 		    "or overlong");
 	if ((s[0] != 'R' && s[0] != 'L') || s[1] != ' ')
@@ -345,7 +342,7 @@ tunnel_from_node(const char *name, const char *file, const struct cnode *m,
 	size_t i;
 
 	tunnel_init(t, name);
-	if (host_valid_name(name, &sub) == -1)
+	if (tunnel_valid_name(name, &sub) == -1)
 		return config_err(e, file, m, "%s", sub.msg);
 	if (m == NULL || m->type != CN_MAP)
 		return config_err(e, file, m, "tunnel %s: want a map of "
@@ -778,4 +775,25 @@ tunnel_client_block(const struct tunnel *t, size_t bi, char *buf, size_t sz,
 	return cat(buf, sz, &len, e, "Host %s\n    HostName %s\n    Port %d\n"
 	    "    ProxyJump %s\n    HostKeyAlias %s\n", t->name,
 	    fwd_remote_host(f), f->port, b, t->name);
+}
+
+/* Tunnel names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
+int
+tunnel_valid_name(const char *s, struct sxerr *e)
+{
+	char v[80];
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = s[i];
+		if (i >= NAME_MAX_LEN || !(isalnum(c) ||
+		    (i > 0 && (c == '.' || c == '_' || c == '-'))))
+			break;
+	}
+	if (i > 0 && s[i] == '\0')
+		return 0;
+	text_vis(s, v, sizeof(v));
+	return sxerr_set(e, EX_DATAERR, "%s: not a valid tunnel name: "
+	    "want 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+	    v);
 }

@@ -59,6 +59,7 @@ struct sshargv {
 void	tunnel_init(struct tunnel *, const char *);
 int	tunnel_parse_forward(const char *, struct forward *, struct sxerr *);
 int	tunnel_fmt_forward(const struct forward *, int, char *, size_t);
+int	tunnel_valid_name(const char *, struct sxerr *);
 int	tunnel_valid_option(const char *, struct sxerr *);
 int	tunnel_valid_key(const char *, struct sxerr *);
 int	tunnel_from_node(const char *, const char *, const struct cnode *,

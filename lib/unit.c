@@ -10,9 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "slurp.h"
 #include "state.h"
+#include "tunnel.h"
 #include "unit.h"
+#include "xdg.h"
 
 /*
  * The templates: systemd/{system,user}/ssh-tunnel@.service of the source
@@ -74,7 +76,7 @@ unit_instance(const char *name, char *buf, size_t sz, struct sxerr *e)
 {
 	int n;
 
-	if (host_valid_name(name, e) == -1)
+	if (tunnel_valid_name(name, e) == -1)
 		return -1;
 	n = snprintf(buf, sz, "ssh-tunnel@%s.service", name);
 	if (n < 0 || (size_t)n >= sz)
@@ -89,19 +91,17 @@ unit_instance(const char *name, char *buf, size_t sz, struct sxerr *e)
 int
 unit_dir(enum unit_kind k, char *buf, size_t sz, struct sxerr *e)
 {
-	const char *x, *home;
-	int n;
-
-	if (k == UNIT_SYSTEM)
-		n = snprintf(buf, sz, "/etc/systemd/system");
-	else if ((x = getenv("XDG_CONFIG_HOME")) != NULL && x[0] == '/')
-		n = snprintf(buf, sz, "%s/systemd/user", x);
-	else if ((home = getenv("HOME")) != NULL && home[0] == '/')
-		n = snprintf(buf, sz, "%s/.config/systemd/user", home);
-	else
+	if (k == UNIT_SYSTEM) {
+		if (strlcpy(buf, "/etc/systemd/system", sz) >= sz)
+			return sxerr_set(e, EX_CONFIG, "unit directory: path "
+			    "too long");
+		return 0;
+	}
+	if (xdg_home(XDG_ENV_HOME) == NULL)
 		return sxerr_set(e, EX_CONFIG,
 		    "HOME: not set to an absolute path");
-	if (n < 0 || (size_t)n >= sz)
+	if (xdg_path(buf, sz, "XDG_CONFIG_HOME", ".config",
+	    "systemd/user", XDG_ENV_HOME) == -1)
 		return sxerr_set(e, EX_CONFIG, "unit directory: path too long");
 	return 0;
 }
@@ -113,29 +113,16 @@ unit_dir(enum unit_kind k, char *buf, size_t sz, struct sxerr *e)
 int
 unit_current(const char *path, const char *text, struct sxerr *e)
 {
-	char buf[UNIT_MAX];
-	size_t len = strlen(text), have = 0;
-	ssize_t r;
-	int fd, same;
+	char buf[UNIT_MAX + 1];
+	size_t len = strlen(text), have;
+	int rc, same;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((rc = slurp(path, O_NOFOLLOW, buf, sizeof(buf), &have)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		return sxerr_errno(e, EX_OSERR, "%s", path);
 	}
-	while (have < sizeof(buf) &&
-	    (r = read(fd, buf + have, sizeof(buf) - have)) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			sxerr_errno(e, EX_OSERR, "%s", path);
-			close(fd);
-			return -1;
-		}
-		have += (size_t)r;
-	}
-	close(fd);
-	same = have == len && memcmp(buf, text, len) == 0;
+	same = rc == 0 && have == len && memcmp(buf, text, len) == 0;
 	return same;
 }
 

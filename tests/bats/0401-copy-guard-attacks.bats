@@ -230,14 +230,14 @@ sums() {
 	[ "$status" -eq 0 ]
 	[ "$output" = "/usr/bin/scp -p -r -t -- $D/rw" ]
 	SSH_ORIGINAL_COMMAND="rsync --server -logDtpre.iLsfxCIvu . $D/rw/" run "${G[@]}" -n
-	[ "$output" = "/usr/bin/rsync --server --safe-links -logDtpre.iLsfxCIvu . $D/rw/" ]
+	[ "$output" = "/usr/bin/rsync --server --munge-links -logDtpre.iLsfxCIvu . $D/rw/" ]
 	SSH_ORIGINAL_COMMAND="/usr/lib/openssh/sftp-server" run "${G[@]}" -n
-	[ "$output" = "/usr/lib/openssh/sftp-server -P symlink,hardlink" ]
+	[ "$output" = "/usr/lib/openssh/sftp-server -P home-directory,users-groups-by-id" ]
 	SSH_ORIGINAL_COMMAND="internal-sftp" run ssh-copy-guard -r "$D/ro" -n
-	[ "$output" = "/usr/lib/openssh/sftp-server -R -P symlink,hardlink" ]
+	[ "$output" = "/usr/lib/openssh/sftp-server -R -P home-directory,users-groups-by-id" ]
 	SSH_ORIGINAL_COMMAND="internal-sftp" run ssh-copy-guard -r "$D/ro" -n \
 	    -s /opt/sftp-server
-	[ "$output" = "/opt/sftp-server -R -P symlink,hardlink" ]
+	[ "$output" = "/opt/sftp-server -R -P home-directory,users-groups-by-id" ]
 }
 
 @test "copy-guard: what this rsync client sends, both ways, is allowed" {

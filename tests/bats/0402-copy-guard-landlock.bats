@@ -1,14 +1,17 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: AGPL-3.0-only
-# The kernel layer on its own: a test build of ssh-copy-guard with the path
-# checks compiled out lets escape attempts through to scp and rsync, and
+# The kernel layer on its own: tests/lib/llexec confines itself with the
+# production guard_rules() and landlock_confine() and runs scp and rsync
+# with the client's words unchecked, so escape attempts reach them, and
 # Landlock stops every one with EACCES. Then the behaviour when the kernel
-# offers no Landlock, shown by hiding the system calls with seccomp.
+# offers no Landlock, shown by hiding the system calls with seccomp
+# (tests/lib/nolandlock).
 
 load ../lib/common
 load ../lib/sshd
 
-NC=$BUILD/test/ssh-copy-guard-nocheck
+LX=$BUILD/test/llexec
+NL=$BUILD/test/nolandlock
 
 setup() {
 	common_setup
@@ -27,24 +30,24 @@ teardown() {
 }
 
 need_landlock() {
-	[ -x "$NC" ] || skip "no $NC (make check builds it)"
+	[ -x "$LX" ] || skip "no $LX (make check builds it)"
 	run ssh-copy-guard -v -n -r "$D/ro" </dev/null
 	SSH_ORIGINAL_COMMAND=internal-sftp run ssh-copy-guard -v -r "$D/ro" \
 	    -s /bin/true
 	[[ $output == *"landlock: ABI "[1-9]* ]] || skip "kernel has no Landlock"
 }
 
-# nc_run CMD STDIN: the unchecked guard on SSH_ORIGINAL_COMMAND=CMD
+# nc_run CMD STDIN: Landlock alone on SSH_ORIGINAL_COMMAND=CMD
 nc_run() {
-	SSH_ORIGINAL_COMMAND=$1 run "$NC" -r "$D/ro:ro" -r "$D/rw:rw" \
+	SSH_ORIGINAL_COMMAND=$1 run "$LX" -r "$D/ro:ro" -r "$D/rw:rw" \
 	    < <(printf "$2")
 }
 
-@test "copy-guard landlock: the test build really skips the path checks" {
+@test "copy-guard landlock: the harness really skips the path checks" {
 	need_landlock
-	SSH_ORIGINAL_COMMAND="scp -f $D/out/secret" run "$NC" -n -r "$D/ro"
+	SSH_ORIGINAL_COMMAND="scp -f $D/out/secret" run "$LX" -n -r "$D/ro"
 	[ "$status" -eq 0 ]
-	[[ $output == *"TEST BUILD"* ]]
+	[ "$output" = "landlock only: scp -f $D/out/secret" ]
 	SSH_ORIGINAL_COMMAND="scp -f $D/out/secret" run ssh-copy-guard -n -r "$D/ro"
 	[ "$status" -eq 77 ]
 }
@@ -84,7 +87,7 @@ nc_run() {
 	cat >"$D/rsh" <<EOS
 #!/bin/sh
 shift
-SSH_ORIGINAL_COMMAND="\$*" exec "$NC" -r "$D/ro:ro" -r "$D/rw:rw"
+SSH_ORIGINAL_COMMAND="\$*" exec "$LX" -r "$D/ro:ro" -r "$D/rw:rw"
 EOS
 	chmod +x "$D/rsh"
 	run rsync -a -e "$D/rsh" "$D/local/src/" "h:$D/out/x/"
@@ -106,7 +109,8 @@ EOS
 @test "copy-guard landlock: inside, no TCP, no exec, nothing outside" {
 	need_landlock
 	sshd_start "$D/sshd"
-	# a stand-in for sftp-server (-s): it gets exactly what sftp-server gets
+	# a stand-in for sftp-server (-s): it gets exactly what sftp-server
+	# gets; it speaks on stderr, as its stdout is the sftp filter's input
 	cat >"$D/probe.c" <<'EOC'
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -120,7 +124,7 @@ EOS
 static void
 say(const char *what, int rc)
 {
-	printf("%s %s\n", what, rc == -1 ? strerror(errno) : "ok");
+	fprintf(stderr, "%s %s\n", what, rc == -1 ? strerror(errno) : "ok");
 }
 int
 main(void)
@@ -168,56 +172,29 @@ EOC
 	[[ $output == *"read-outside ok"* ]]
 }
 
-# hide_landlock: a wrapper that makes the Landlock system calls fail with
+# hide_landlock: the wrapper that makes the Landlock system calls fail with
 # ENOSYS, as on a kernel without it.
 hide_landlock() {
-	cat >"$D/nolandlock.c" <<'EOC'
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <errno.h>
-#include <stddef.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-int
-main(int argc, char *argv[])
-{
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		    offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 444, 0, 2),
-		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 446, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog p = { sizeof(f) / sizeof(f[0]), f };
-
-	if (argc < 2 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p) == -1)
-		return 99;
-	execv(argv[1], argv + 1);
-	return 98;
-}
-EOC
-	cc -o "$D/nolandlock" "$D/nolandlock.c"
+	[ -x "$NL" ] || skip "no $NL (make check builds it)"
 }
 
 @test "copy-guard landlock: without Landlock, one notice, then argument checks" {
 	hide_landlock
-	SSH_ORIGINAL_COMMAND="scp -f $D/ro/blob" run "$D/nolandlock" \
+	SSH_ORIGINAL_COMMAND="scp -f $D/ro/blob" run "$NL" \
 	    "$BUILD/bin/ssh-copy-guard" -v -r "$D/ro" < <(printf '\0')
 	[[ $output == *"landlock: ABI 0 (none)"* ]]
 	[[ $output == *"Landlock not available: argument checks only"* ]]
 	[[ $output == *C0644\ 5\ blob* ]]
 	[ "$(grep -c 'not available' <<<"$output")" -eq 1 ]
 	# -q silences the notice
-	SSH_ORIGINAL_COMMAND="scp -f $D/ro/blob" run "$D/nolandlock" \
+	SSH_ORIGINAL_COMMAND="scp -f $D/ro/blob" run "$NL" \
 	    "$BUILD/bin/ssh-copy-guard" -q -r "$D/ro" < <(printf '\0')
 	[[ $output != *"not available"* ]]
-	# sftp has no arguments to check: refused without the kernel layer
-	SSH_ORIGINAL_COMMAND=internal-sftp run "$D/nolandlock" \
-	    "$BUILD/bin/ssh-copy-guard" -r "$D/ro" </dev/null
-	[ "$status" -eq 77 ]
-	[[ $output == *"sftp needs Landlock"* ]]
+	# sftp is served: its request filter, not Landlock, confines it
+	SSH_ORIGINAL_COMMAND=internal-sftp run "$NL" \
+	    "$BUILD/bin/ssh-copy-guard" -q -r "$D/ro" </dev/null
+	[ "$status" -eq 0 ]
+	[[ $output != *"needs Landlock"* ]]
 }
 
 @test "copy-guard landlock: copy.require_landlock: true refuses without it" {
@@ -227,7 +204,7 @@ copy:
   roots: [{path: $D/ro, mode: ro}]
   require_landlock: true
 EOC
-	SSH_ORIGINAL_COMMAND="scp -f $D/ro/blob" run "$D/nolandlock" \
+	SSH_ORIGINAL_COMMAND="scp -f $D/ro/blob" run "$NL" \
 	    "$BUILD/bin/ssh-copy-guard" -F "$D/c.yaml" </dev/null
 	[ "$status" -eq 77 ]
 	[[ $output == *"copy.require_landlock is true"* ]]

@@ -150,9 +150,10 @@ EOC
 	    LC_ALL='$(id)' run ssh-copy-guard -r "$D/ro" -s "$D/envdump"
 	[ "$status" -eq 0 ]
 	[[ $output == *"PATH=/usr/bin:/bin"* ]]
-	[[ $output == *"HOME=$HOME"* ]]
 	[[ $output == *"LANG=C.UTF-8"* ]]
-	! grep -q -e '^LD_' -e '^BASH_ENV' -e '^LC_ALL' -e '^SSH_' <<<"$output"
+	# no HOME: rsync would read aliases from $HOME/.popt (issue 9)
+	! grep -q -e '^LD_' -e '^BASH_ENV' -e '^LC_ALL' -e '^SSH_' \
+	    -e '^HOME=' <<<"$output"
 }
 
 @test "copy-guard options: bash completion offers flags and root modes" {

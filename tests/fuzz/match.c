@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "tunnel.h"
 #include "match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -42,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 	}
 	(void)host_parse_bastion(buf, &b, &e);
-	(void)host_valid_name(buf, &e);
+	(void)tunnel_valid_name(buf, &e);
 	free(buf);
 	return 0;
 }

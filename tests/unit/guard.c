@@ -23,6 +23,7 @@ static char dir[] = "/tmp/scitex-guard-XXXXXX";
 static char ro[256], rw[256], out[256];
 static struct guard g;
 static struct guard_cmd cmd;
+static char got_path[1024];
 
 static void
 mk(const char *fmt, const char *arg)
@@ -258,13 +259,13 @@ static const struct { const char *in; const char *argv; } cmds[] = {
 	{ "internal-sftp -R", NULL },
 	{ "sftp-server", NULL },
 	{ "rsync --server -logDtpre.iLsfxCIvu . ../rw/",
-	    "rsync --server --safe-links -logDtpre.iLsfxCIvu . ../rw/" },
+	    "rsync --server --munge-links -logDtpre.iLsfxCIvu . ../rw/" },
 	{ "rsync --server --sender -e.LsfxCIvu . f sub",
-	    "rsync --server --sender -e.LsfxCIvu . f sub" },
+	    "rsync --server --munge-links --sender -e.LsfxCIvu . f sub" },
 	{ "rsync --server --sender -B1024 -@-1 . f",
-	    "rsync --server --sender -B1024 -@-1 . f" },
+	    "rsync --server --munge-links --sender -B1024 -@-1 . f" },
 	{ "rsync --server --sender -e31.x . f",
-	    "rsync --server --sender -e31.x . f" },
+	    "rsync --server --munge-links --sender -e31.x . f" },
 	{ "rsync --server --sender -B . f", NULL },
 	{ "rsync --server --sender -Bx . f", NULL },
 	{ "rsync --server --sender -e.x- . f", NULL },
@@ -281,22 +282,22 @@ static const struct { const char *in; const char *argv; } cmds[] = {
 	{ "rsync --server . ../rw/a ../rw/b", NULL },
 	{ "rsync --server --sender --remove-source-files . f", NULL },
 	{ "rsync --server --sender --files-from=sub . f",
-	    "rsync --server --sender --files-from=sub . f" },
+	    "rsync --server --munge-links --sender --files-from=sub . f" },
 	{ "rsync --server --sender --files-from=../out/x . f", NULL },
 	{ "rsync --server --temp-dir=t . ../rw/d",
-	    "rsync --server --safe-links --temp-dir=t . ../rw/d" },
+	    "rsync --server --munge-links --temp-dir=t . ../rw/d" },
 	{ "rsync --server --temp-dir ../t . ../rw/d",
-	    "rsync --server --safe-links --temp-dir ../t . ../rw/d" },
+	    "rsync --server --munge-links --temp-dir ../t . ../rw/d" },
 	{ "rsync --server --temp-dir ../../t . ../rw/d", NULL },
 	{ "rsync --server --compare-dest=../../ro . ../rw/d",
-	    "rsync --server --safe-links --compare-dest=../../ro . ../rw/d" },
+	    "rsync --server --munge-links --compare-dest=../../ro . ../rw/d" },
 	{ "rsync --server --backup-dir=../../ro . ../rw/d", NULL },
 	{ "rsync --server --sender -be.Ls --backup-dir ../bak"
 	    " --temp-dir=/x . f",
-	    "rsync --server --sender -be.Ls . f" },
+	    "rsync --server --munge-links --sender -be.Ls . f" },
 	{ "rsync --server --sender --link-dest=/etc --files-from=-"
 	    " --partial-dir /etc . f",
-	    "rsync --server --sender --files-from=- . f" },
+	    "rsync --server --munge-links --sender --files-from=- . f" },
 	{ "rsync", NULL },
 	{ "rsync --sender --server . f", NULL },
 	{ "ls", NULL },
@@ -338,6 +339,83 @@ test_parse(void **state)
 	assert_int_equal(cmd.kind, GK_SCP);
 	assert_true(cmd.writes);
 	assert_string_equal(cmd.prog, "/usr/bin/scp");
+}
+
+/*
+ * What the checks alone cannot confine is marked, so that it is refused
+ * where the kernel has no Landlock; the rest is not.
+ */
+static const struct { const char *in; int needs; } lls[] = {
+	{ "scp -f f", 0 },
+	{ "scp -p -f f sub/../f", 0 },
+	{ "scp -t ../rw/new", 0 },
+	{ "scp -r -f sub", 1 },
+	{ "scp -rp -t ../rw", 1 },
+	{ "scp -t ../rw", 1 },		/* a directory: the name is the client's */
+	{ "scp -d -t ../rw/new", 1 },
+	{ "rsync --server --sender -logDtpre.iLsfxCIvu . f", 0 },
+	{ "rsync --server --sender -logDtpre.iLsfxCIvu . sub/", 0 },
+	{ "rsync --server --sender -logDtpRe.LsfxCIvu --files-from - . sub",
+	    1 },
+	{ "rsync --server -logDtpre.iLsfxCIvu . ../rw/x", 1 },
+	{ "rsync --server -logDtpre.iLsfxCIvu --link-dest=../a . ../rw/x",
+	    1 },
+};
+
+static void
+test_nolandlock(void **state)
+{
+	struct sxerr e;
+	size_t i;
+
+	for (i = 0; i < sizeof(lls) / sizeof(lls[0]); i++) {
+		if (guard_parse(&g, lls[i].in, strlen(lls[i].in), &cmd,
+		    &e) == -1)
+			fail_msg("%s: %s", lls[i].in, e.msg);
+		if ((cmd.needs_ll != NULL) != lls[i].needs)
+			fail_msg("%s: needs_ll %s", lls[i].in,
+			    cmd.needs_ll == NULL ? "unset" : cmd.needs_ll);
+	}
+	/* a link into a read-only root is not a place to write */
+	snprintf(got_path, sizeof(got_path),
+	    "rsync --server -logDtpre.iLsfxCIvu --link-dest=%s . ../rw/x", ro);
+	assert_int_equal(guard_parse(&g, got_path, strlen(got_path), &cmd,
+	    &e), -1);
+	assert_non_null(strstr(e.msg, "read-only"));
+}
+
+/*
+ * The trees a recursive scp or an rsync receiver walks hold no link that
+ * leads out of the roots (or, for writing, out of the :rw roots).
+ */
+static void
+test_links(void **state)
+{
+	static const struct { const char *in; int ok; } t[] = {
+		{ "scp -r -f sub", 1 },
+		{ "scp -r -f .", 1 },		/* ro/insub stays inside */
+		{ "scp -f ../rw", 1 },		/* no recursion, no walk */
+		{ "scp -r -f ../rw", 0 },	/* rw/esc leads out */
+		{ "scp -r -t in", 1 },
+		{ "scp -r -t ../rw", 0 },
+		{ "rsync --server -logDtpre.iLsfxCIvu . in/x", 1 },
+		{ "rsync --server -logDtpre.iLsfxCIvu . ../rw/", 0 },
+		{ "rsync --server --sender -logDtpre.iLsfxCIvu . ../rw/", 1 },
+	};
+	struct sxerr e;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (guard_parse(&g, t[i].in, strlen(t[i].in), &cmd, &e) == -1)
+			fail_msg("%s: %s", t[i].in, e.msg);
+		if ((guard_links(&g, &cmd, &e) == 0) != t[i].ok)
+			fail_msg("%s: %s", t[i].in, t[i].ok ? e.msg :
+			    "accepted");
+		if (!t[i].ok) {
+			assert_int_equal(e.ex, EX_NOPERM);
+			assert_non_null(strstr(e.msg, "symbolic link"));
+		}
+	}
 }
 
 static const struct { const char *text, *want; } cerrs[] = {
@@ -453,8 +531,13 @@ test_rules(void **state)
 			prog = r[i].access == LL_RX;
 		assert_true(strcmp(r[i].path, "/usr/bin") != 0);
 		assert_true(strcmp(r[i].path, "/") != 0);
+		/* execute: the program and its ELF interpreter, no more */
+		if (r[i].access == LL_RX)
+			assert_true(strcmp(r[i].path, "/usr/bin/scp") == 0 ||
+			    strcmp(r[i].path, cmd.interp) == 0);
 	}
 	assert_true(prog);
+	assert_int_equal(cmd.interp[0], '/');
 	assert_int_equal(guard_rules(&g, &cmd, r, 2), 2);
 }
 
@@ -537,6 +620,8 @@ main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_nolandlock),
+		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_landlock),
 	};
 

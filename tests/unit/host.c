@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "host.h"
+#include "tunnel.h"
 
 static const struct { const char *in, *out; } good[] = {
 	{ "labbox", "labbox" },
@@ -95,9 +96,9 @@ test_names(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		assert_int_equal(host_valid_name(ok[i], &e), 0);
+		assert_int_equal(tunnel_valid_name(ok[i], &e), 0);
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
-		if (host_valid_name(no[i], &e) != -1)
+		if (tunnel_valid_name(no[i], &e) != -1)
 			fail_msg("name \"%s\" accepted", no[i]);
 		assert_int_equal(e.ex, EX_DATAERR);
 	}

@@ -19,6 +19,12 @@
 
 #include "legacy.h"
 
+/* The source tree, wherever the test runs from (make passes it). */
+#ifndef TOP
+#define TOP "."
+#endif
+#define FIXTURE TOP "/tests/lib/autossh-tunnel-2222.service"
+
 #define OLD	"[Unit]\nDescription=AutoSSH tunnel service\n\n[Service]\n" \
 		"User=alice\nEnvironment=\"AUTOSSH_GATETIME=0\"\n"
 
@@ -43,8 +49,7 @@ t_fixture(void **st)
 	struct legacy l;
 	struct sxerr e;
 
-	assert_int_equal(legacy_read("tests/lib/autossh-tunnel-2222.service",
-	    &l, &e), 0);
+	assert_int_equal(legacy_read(FIXTURE, &l, &e), 0);
 	assert_int_equal(l.port, 2222);
 	assert_string_equal(l.runas, "ywatanabe");
 	assert_string_equal(l.bastion, "ywatanabe@bastion.example.org");
@@ -205,8 +210,7 @@ t_tunnel(void **st)
 	struct sxerr e;
 	char buf[4096];
 
-	assert_int_equal(legacy_read("tests/lib/autossh-tunnel-2222.service",
-	    &l, &e), 0);
+	assert_int_equal(legacy_read(FIXTURE, &l, &e), 0);
 	assert_int_equal(legacy_tunnel(&l, "labbox", &t, &e), 0);
 	assert_string_equal(t.name, "labbox");
 	assert_int_equal(t.nbastion, 1);

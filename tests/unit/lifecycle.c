@@ -163,35 +163,34 @@ test_list_remove(void **state)
 {
 	struct lc_ctx c = { .note = hear };
 	char *names[] = { "nope" };
-	struct lc_row *rows;
+	struct lc_sel one = { names, 1, 0, 0 }, any = { NULL, 0, 0, 0 };
+	struct lc_sel port = { NULL, 0, 2222, 0 }, all = { NULL, 0, 0, 1 };
+	struct lc_rows rows;
 	struct config *cf;
 	struct sxerr e;
-	size_t n;
-	int bad;
 
 	assert_int_equal(config_open("/nonexistent/x.yaml", &cf, &e), -1);
 	assert_int_equal(config_open(NULL, &cf, &e), 0);
 	heard[0] = '\0';
-	assert_int_equal(lc_list(&c, cf, names, 1, 0, &rows, &n, &bad, &e),
-	    0);
-	assert_int_equal(n, 0);
-	assert_int_equal(bad, 1);
+	assert_int_equal(lc_list(&c, cf, &one, &rows, &e), 0);
+	assert_int_equal(rows.n, 0);
+	assert_int_equal(rows.bad, 1);
 	assert_string_equal(heard, "nope: no such tunnel\n");
-	free(rows);
-	assert_int_equal(lc_list(&c, cf, NULL, 0, 0, &rows, &n, &bad, &e), 0);
-	assert_int_equal(bad, 0);
-	free(rows);
+	free(rows.v);
+	assert_int_equal(lc_list(&c, cf, &any, &rows, &e), 0);
+	assert_int_equal(rows.bad, 0);
+	free(rows.v);
 
 	heard[0] = '\0';
-	assert_int_equal(lc_remove(&c, cf, 0, 2222, NULL, 0, &e), 1);
+	assert_int_equal(lc_remove(&c, cf, &port, &e), 1);
 	assert_string_equal(heard, "port 2222: no such tunnel\n");
 	assert_int_equal(heard_level, LC_INFO);
 	heard[0] = '\0';
-	assert_int_equal(lc_remove(&c, cf, 0, 0, names, 1, &e), 1);
+	assert_int_equal(lc_remove(&c, cf, &one, &e), 1);
 	assert_string_equal(heard, "nope: no such tunnel\n");
 	/* All of none: nothing to say, nothing failed. */
 	heard[0] = '\0';
-	assert_int_equal(lc_remove(&c, cf, 1, 0, NULL, 0, &e), 0);
+	assert_int_equal(lc_remove(&c, cf, &all, &e), 0);
 	assert_string_equal(heard, "");
 	config_free(cf);
 }

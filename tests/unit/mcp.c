@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "jsonrpc.h"
 #include "mcp.h"
 
 static char conf[] = "/tmp/mcp-unit-XXXXXX";
@@ -494,12 +495,12 @@ test_oversized(void **state)
 	mcp_free(m);
 }
 
-/* The lines mcp_read cuts from a file holding data. */
+/* The lines jsonrpc_read cuts from a file holding data. */
 static void
 read_lines(const char *data, size_t n, const int *want_kind,
     const size_t *want_len, size_t nwant)
 {
-	struct mcp_reader rd;
+	struct jsonrpc_reader rd;
 	struct sxerr e;
 	char path[] = "/tmp/mcp-read-XXXXXX", *line;
 	size_t len, i;
@@ -509,26 +510,26 @@ read_lines(const char *data, size_t n, const int *want_kind,
 	unlink(path);
 	assert_int_equal(write(fd, data, n), (ssize_t)n);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	assert_int_equal(mcp_reader_init(&rd, &e), 0);
+	assert_int_equal(jsonrpc_reader_init(&rd, &e), 0);
 	for (i = 0; i < nwant; i++) {
-		assert_int_equal(mcp_read(&rd, fd, &line, &len, &e),
+		assert_int_equal(jsonrpc_read(&rd, fd, &line, &len, &e),
 		    want_kind[i]);
-		if (want_kind[i] == MCP_LINE) {
+		if (want_kind[i] == JSONRPC_LINE) {
 			assert_int_equal(len, want_len[i]);
 			assert_int_equal(line[len], '\0');
 		}
 	}
-	assert_int_equal(mcp_read(&rd, fd, &line, &len, &e), MCP_EOF);
-	mcp_reader_free(&rd);
+	assert_int_equal(jsonrpc_read(&rd, fd, &line, &len, &e), JSONRPC_EOF);
+	jsonrpc_reader_free(&rd);
 	close(fd);
 }
 
 static void
 test_reader(void **state)
 {
-	static const int k1[] = { MCP_LINE, MCP_LINE, MCP_LINE, MCP_LINE };
+	static const int k1[] = { JSONRPC_LINE, JSONRPC_LINE, JSONRPC_LINE, JSONRPC_LINE };
 	static const size_t l1[] = { 3, 0, 2, 4 };
-	size_t big = MCP_LINE_MAX + 10, n;
+	size_t big = JSONRPC_LINE_MAX + 10, n;
 	char *data;
 
 	read_lines("abc\n\nde\r\nlast", 13, k1, l1, 4);
@@ -536,35 +537,35 @@ test_reader(void **state)
 	/* Exactly the limit passes; one byte more is refused, and skipped
 	 * up to its newline without upsetting the next line. */
 	data = malloc(3 * big);
-	memset(data, 'x', MCP_LINE_MAX);
-	data[MCP_LINE_MAX] = '\n';
-	memset(data + MCP_LINE_MAX + 1, 'y', MCP_LINE_MAX + 1);
-	n = 2 * MCP_LINE_MAX + 2;
+	memset(data, 'x', JSONRPC_LINE_MAX);
+	data[JSONRPC_LINE_MAX] = '\n';
+	memset(data + JSONRPC_LINE_MAX + 1, 'y', JSONRPC_LINE_MAX + 1);
+	n = 2 * JSONRPC_LINE_MAX + 2;
 	data[n++] = '\n';
 	memcpy(data + n, "ok\n", 3);
 	n += 3;
 	{
-		static const int k[] = { MCP_LINE, MCP_TOOLONG, MCP_LINE };
-		static const size_t l[] = { MCP_LINE_MAX, 0, 2 };
+		static const int k[] = { JSONRPC_LINE, JSONRPC_TOOLONG, JSONRPC_LINE };
+		static const size_t l[] = { JSONRPC_LINE_MAX, 0, 2 };
 
 		read_lines(data, n, k, l, 3);
 	}
 	/* An oversized last line without a newline: refused, then EOF. */
 	memset(data, 'z', big);
 	{
-		static const int k[] = { MCP_TOOLONG };
+		static const int k[] = { JSONRPC_TOOLONG };
 		static const size_t l[] = { 0 };
 
 		read_lines(data, big, k, l, 1);
 	}
 	/* Many times the limit in one line: one refusal only. */
 	free(data);
-	n = 3 * MCP_LINE_MAX + 5;
+	n = 3 * JSONRPC_LINE_MAX + 5;
 	data = malloc(n + 4);
 	memset(data, '{', n);
 	memcpy(data + n, "\n{}\n", 4);
 	{
-		static const int k[] = { MCP_TOOLONG, MCP_LINE };
+		static const int k[] = { JSONRPC_TOOLONG, JSONRPC_LINE };
 		static const size_t l[] = { 0, 2 };
 
 		read_lines(data, n + 4, k, l, 2);

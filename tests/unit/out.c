@@ -12,14 +12,14 @@
 #include "out.h"
 
 static char *
-render(const struct table *t, int aligned, int header)
+render(const struct out_table *t, int aligned, int header)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
 
 	assert_non_null(fp);
-	table_print(t, fp, aligned, header);
+	out_table_print(t, fp, aligned, header);
 	fclose(fp);
 	return buf;
 }
@@ -30,12 +30,12 @@ test_table(void **state)
 	const char *h[] = { "NAME", "STATE", "PORT" };
 	const char *r1[] = { "labbox", "up", "2222" };
 	const char *r2[] = { "x", NULL, "22" };
-	struct table *t;
+	struct out_table *t;
 	char *s;
 
-	assert_non_null(t = table_new(3, h));
-	assert_int_equal(table_add(t, r1), 0);
-	assert_int_equal(table_add(t, r2), 0);
+	assert_non_null(t = out_table_new(3, h));
+	assert_int_equal(out_table_add(t, r1), 0);
+	assert_int_equal(out_table_add(t, r2), 0);
 	s = render(t, 1, 1);
 	assert_string_equal(s, "NAME    STATE  PORT\n"
 	    "labbox  up     2222\n"
@@ -47,7 +47,7 @@ test_table(void **state)
 	s = render(t, 0, 1);
 	assert_string_equal(s, "NAME\tSTATE\tPORT\nlabbox\tup\t2222\nx\t-\t22\n");
 	free(s);
-	table_free(t);
+	out_table_free(t);
 }
 
 static void
@@ -57,9 +57,9 @@ test_json(void **state)
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
 
-	json_str(fp, "a\"b\\c\n\t\x01\x7f" "d");
+	out_json_str(fp, "a\"b\\c\n\t\x01\x7f" "d");
 	putc(' ', fp);
-	json_str(fp, NULL);
+	out_json_str(fp, NULL);
 	fclose(fp);
 	assert_string_equal(buf, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007fd\" null");
 	free(buf);

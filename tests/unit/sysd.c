@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "autossh.h"
 #include "sysd.h"
 
 static char top[] = "/tmp/sysd-test.XXXXXX";
@@ -135,7 +136,8 @@ t_enabled(void **st)
 static void
 t_legacy(void **st)
 {
-	char path[512], wants[512], mine[600], other[600], st_[16], why[16];
+	char path[512], wants[512], mine[600], other[600];
+	struct tstate ts;
 	struct legacy l;
 	struct sxerr e;
 
@@ -154,16 +156,16 @@ t_legacy(void **st)
 	assert_int_equal(legacy_find(2222, &l, &e), 0);
 	assert_int_equal(l.user_unit, 1);
 	if (!booted()) {
-		sysd_legacy_state(&l, st_, sizeof(st_), why, sizeof(why));
-		assert_string_equal(st_, "stopped");
-		assert_string_equal(why, "no-systemd");
+		autossh_state(&l, &ts);
+		assert_string_equal(ts.state, "stopped");
+		assert_string_equal(ts.reason, "no-systemd");
 		strlcpy(l.problem, "x", sizeof(l.problem));
-		sysd_legacy_state(&l, st_, sizeof(st_), why, sizeof(why));
-		assert_string_equal(st_, "failed");
-		assert_string_equal(why, "unreadable");
+		autossh_state(&l, &ts);
+		assert_string_equal(ts.state, "failed");
+		assert_string_equal(ts.reason, "unreadable");
 		l.problem[0] = '\0';
-		assert_int_equal(sysd_legacy_stop(&l, 0, &e), 0);
-		assert_int_equal(sysd_legacy_remove(&l, &e), 0);
+		assert_int_equal(autossh_stop(&l, 0, &e), 0);
+		assert_int_equal(autossh_remove(&l, &e), 0);
 		assert_int_equal(access(path, F_OK), -1);
 		assert_int_equal(access(mine, F_OK), -1);
 		assert_int_equal(unlink(other), 0);	/* left alone */

@@ -19,6 +19,11 @@
 
 #include "unit.h"
 
+/* The source tree, wherever the test runs from (make passes it). */
+#ifndef TOP
+#define TOP "."
+#endif
+
 static char *
 slurp(const char *path)
 {
@@ -56,8 +61,8 @@ shipped(enum unit_kind k, const char *path)
 static void
 t_shipped(void **st)
 {
-	shipped(UNIT_SYSTEM, "systemd/system/ssh-tunnel@.service");
-	shipped(UNIT_USER, "systemd/user/ssh-tunnel@.service");
+	shipped(UNIT_SYSTEM, TOP "/systemd/system/ssh-tunnel@.service");
+	shipped(UNIT_USER, TOP "/systemd/user/ssh-tunnel@.service");
 }
 
 static void

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "lifecycle-priv.h"
+#include "supervise.h"
+
+/* ssh-tunnel-up -f. */
+
+struct sv {
+	const struct lc_ctx	*c;
+	const char		*name;
+};
+
+/* The supervisor's messages: state changes, and ssh's lines (level 1). */
+static void
+sv_log(void *arg, int level, const char *msg)
+{
+	struct sv *v = arg;
+
+	lc_say(v->c, level > 0 ? LC_DEBUG : LC_INFO, "%s: %s", v->name, msg);
+}
+
+/* SIGHUP: the definition read anew. */
+static int
+sv_reload(void *arg, struct tunnel *t, struct sxerr *e)
+{
+	struct sv *v = arg;
+	struct config *cf;
+	struct tref r;
+	int rc;
+
+	if (config_open(v->c->config, &cf, e) == -1)
+		return -1;
+	if ((rc = backend_lookup(cf, v->name, &r, e)) == 1)
+		sxerr_set(e, EX_CONFIG, "%s: no longer defined", v->name);
+	if (rc == 0 && (rc = backend_load(cf, &r, t, e)) == 0)
+		rc = tunnel_check_key(t, e);
+	config_free(cf);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The definition of name and where its state goes. */
+static int
+sv_load(const struct lc_ctx *c, const char *name, struct tunnel *t,
+    struct tref *r, struct sxerr *e)
+{
+	struct config *cf;
+	int rc;
+
+	if (config_open(c->config, &cf, e) == -1)
+		return -1;
+	if ((rc = backend_lookup(cf, name, r, e)) == 1)
+		rc = sxerr_set(e, EX_CONFIG, "%s: no such tunnel (not in %s "
+		    "nor in tunnels.d)", name, cf->path[0] ? cf->path :
+		    "a config file");
+	if (rc == 0 && (rc = backend_load(cf, r, t, e)) == 0)
+		rc = tunnel_check_key(t, e);
+	config_free(cf);
+	return rc;
+}
+
+/*
+ * The lock handed over by the ssh-tunnel-up that started us (fd 3), or
+ * our own; 1 (the exit status DESIGN.md gives a lock held) when another
+ * supervisor holds it.
+ */
+static int
+sv_lock(const struct places *pl, const char *name, int *fdp,
+    struct sxerr *e)
+{
+	char path[STATE_PATH], pidf[STATE_PATH];
+	struct stat a, b;
+	pid_t pid;
+	int rc;
+
+	if (state_path(path, sizeof(path), pl->state, name, ".lock") == -1 ||
+	    state_path(pidf, sizeof(pidf), pl->state, name, ".pid") == -1)
+		return sxerr_set(e, EX_OSERR, "%s: path too long", pl->state);
+	if (fstat(3, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino && flock(3, LOCK_EX | LOCK_NB) == 0) {
+		if (fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+			return sxerr_errno(e, EX_OSERR, "fcntl");
+		*fdp = 3;
+		return 0;
+	}
+	if ((rc = state_lock(path, fdp, e)) != 1)
+		return rc;
+	state_pidfile_proven(pidf, SUPERVISOR_COMM, &pid);
+	return sxerr_set(e, 1, "%s: already supervised (pid %ld)", name,
+	    (long)pid);
+}
+
+/*
+ * Be the supervisor of name until SIGTERM or SIGINT: its lock held, its
+ * pid file written, its ssh kept running (lib/supervise.c). What it does
+ * goes to the note hook; 0 when stopped by a signal, -1 on error.
+ */
+int
+lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
+{
+	char pidf[STATE_PATH], statef[STATE_PATH];
+	struct sv v = { c, name };
+	struct sv_hooks h = { sv_reload, sv_log, &v };
+	struct tunnel *t;
+	struct tref r;
+	int rc = -1, fd;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "calloc");
+	if (sv_load(c, name, t, &r, e) == -1 || state_mkdir(r.pl.state,
+	    e) == -1 || sv_lock(&r.pl, name, &fd, e) == -1)
+		goto out;
+	if (state_path(pidf, sizeof(pidf), r.pl.state, name, ".pid") == -1 ||
+	    state_path(statef, sizeof(statef), r.pl.state, name,
+	    ".state") == -1)
+		sxerr_set(e, EX_OSERR, "%s: path too long", r.pl.state);
+	else if (state_pidfile_write(pidf, getpid(), e) == 0) {
+		sv_log(&v, 0, "supervising");
+		if ((rc = supervise_run(t, lc_ssh_bin(), statef, &h, e)) == 0)
+			sv_log(&v, 0, "stopped");
+		(void)unlink(pidf);
+	}
+	close(fd);
+out:
+	free(t);
+	return rc;
+}
