@@ -198,19 +198,22 @@ sysd_check(enum unit_kind k, const struct tunnel *t, const char *src,
 }
 
 /*
- * The system unit shows root's ~/.ssh read-only and binds in only an
- * existing ~/.ssh/known_hosts writable: create it (as ssh would) so that
- * the host key accepted first is remembered, not accepted anew each time.
+ * The units show the home directory read-only (the system unit only
+ * root's ~/.ssh) and bind in only an existing ~/.ssh/known_hosts
+ * writable: create it (as ssh would) so that the host key accepted first
+ * is remembered, not accepted anew each time. The home is the one the
+ * manager gives the unit (%h): the password database's.
  */
 static int
-system_known_hosts(struct sxerr *e)
+known_hosts(struct sxerr *e)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	struct passwd *pw;
 	int fd;
 
-	if ((pw = getpwuid(0)) == NULL || pw->pw_dir[0] != '/')
-		return sxerr_set(e, EX_OSERR, "root has no home directory");
+	if ((pw = getpwuid(geteuid())) == NULL || pw->pw_dir[0] != '/')
+		return sxerr_set(e, EX_OSERR, "uid %lu has no home directory",
+		    (unsigned long)geteuid());
 	snprintf(dir, sizeof(dir), "%s/.ssh", pw->pw_dir);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return sxerr_errno(e, EX_OSERR, "%s", dir);
@@ -250,7 +253,7 @@ sysd_start(enum unit_kind k, const struct tunnel *t, const char *self,
 	char dir[UNIT_PATH], inst[128];
 	int changed;
 
-	if (k == UNIT_SYSTEM && system_known_hosts(e) == -1)
+	if (known_hosts(e) == -1)
 		return -1;
 	if (unit_instance(t->name, inst, sizeof(inst), e) == -1 ||
 	    unit_dir(k, dir, sizeof(dir), e) == -1 ||

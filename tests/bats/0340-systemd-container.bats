@@ -80,13 +80,7 @@ up() {
 	awk -v s="$s" 'BEGIN { exit !(s <= 1.5) }'
 	pid=$(ct_mainpid ssh-tunnel@labbox.service)
 	[ "$pid" -gt 0 ]
-	# pids are the container's: read its /proc from inside
-	run ct grep -E '^(NoNewPrivs|Seccomp|CapEff|CapBnd):' "/proc/$pid/status"
-	echo "$output"
-	[[ $output == *"NoNewPrivs:	1"* ]]
-	[[ $output == *"Seccomp:	2"* ]]
-	[[ $output == *"CapEff:	0000000000000000"* ]]
-	[[ $output == *"CapBnd:	0000000000000000"* ]]
+	ct_unprivileged "$pid"
 	# what the supervisor sees: /home empty, / read-only, root's .ssh there
 	run ct nsenter -t "$pid" -m -U --preserve-credentials ls -A /home
 	echo "home: $output"

@@ -368,6 +368,18 @@ ct_procs() {
 	    grep -v grep || :
 }
 
+# ct_unprivileged PID: the process runs with no new privileges, under a
+# seccomp filter and with no capability, effective or bounding.
+ct_unprivileged() {
+	local out
+	# pids are the container's: read its /proc from inside
+	out=$(ct grep -E '^(NoNewPrivs|Seccomp|CapEff|CapBnd):' "/proc/$1/status")
+	echo "$out"
+	[[ $out == *"NoNewPrivs:	1"* ]] && [[ $out == *"Seccomp:	2"* ]] &&
+	    [[ $out == *"CapEff:	0000000000000000"* ]] &&
+	    [[ $out == *"CapBnd:	0000000000000000"* ]]
+}
+
 # --- sessions of a user inside ---
 
 # ct_uid USER

@@ -32,6 +32,8 @@ teardown(void **state)
 
 	snprintf(path, sizeof(path), "%s/notify", dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	unlink(path);
 	return rmdir(dir);
 }
 
@@ -78,6 +80,7 @@ test_send_path(void **state)
 	assert_int_equal(notify_send("READY=1\nSTATUS=up"), 0);
 	received(fd, "READY=1\nSTATUS=up");
 	close(fd);
+	unlink(path);
 	unsetenv("NOTIFY_SOCKET");
 }
 
@@ -172,7 +175,7 @@ test_journal(void **state)
 
 	unsetenv("JOURNAL_STREAM");
 	assert_int_equal(notify_journal(), 0);
-	snprintf(path, sizeof(path), "%s/notify", dir);
+	snprintf(path, sizeof(path), "%s/stderr", dir);
 	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
 	assert_true((saved = dup(2)) >= 0);
 	assert_int_equal(dup2(fd, 2), 2);
