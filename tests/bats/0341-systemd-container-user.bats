@@ -62,38 +62,6 @@ linger() {
 	echo "# exposure (online): user ssh-tunnel@labbox.service $s" >&3
 }
 
-@test "the user unit's sandbox applies: no privileges, seccomp, read-only system and home" {
-	linger
-	up_user
-	uid=$(ct_uid alice)
-	pid=$(ct_mainpid ssh-tunnel@labbox.service alice)
-	[ "$pid" -gt 0 ]
-	ct_unprivileged "$pid"
-	# a user namespace of its own (PrivateUsers), with its mounts
-	[ "$(ct readlink "/proc/$pid/ns/user")" != "$(ct readlink /proc/1/ns/user)" ]
-	[ "$(ct readlink "/proc/$pid/ns/mnt")" != "$(ct readlink /proc/1/ns/mnt)" ]
-	# what the supervisor sees (its mounts; read-only is read-only for all)
-	in_unit() {
-		ct nsenter -t "$pid" -m -U --preserve-credentials "$@"
-	}
-	ct touch /tmp/outside
-	run in_unit ls /tmp/outside
-	[ "$status" -ne 0 ]
-	ct rm -f /tmp/outside
-	run in_unit touch /home/alice/x
-	echo "home: $output"
-	[ "$status" -ne 0 ]
-	run in_unit touch /usr/x
-	[ "$status" -ne 0 ]
-	run in_unit sh -c 'echo 1 >/proc/sys/kernel/sysrq'
-	[ "$status" -ne 0 ]
-	run in_unit touch /home/alice/.ssh/known_hosts "/run/user/$uid/scitex-ssh/x"
-	echo "writable: $output"
-	[ "$status" -eq 0 ]
-	ct rm -f "/run/user/$uid/scitex-ssh/x"
-	[ ! -e "$CT_DIR/root/home/alice/x" ]
-}
-
 @test "-m user with linger: up again after a reboot, nobody logged in (time)" {
 	linger
 	up_user
