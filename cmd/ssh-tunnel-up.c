@@ -15,10 +15,11 @@
 #include "config.h"
 #include "host.h"
 #include "lifecycle.h"
+#include "notify.h"
 #include "out.h"
 #include "tunnel.h"
 
-static int quiet, verbose;
+static int journal, quiet, verbose;
 static const char *cfgfile;
 
 static void __attribute__((noreturn))
@@ -86,6 +87,10 @@ sv_note(void *arg, int level, const char *msg)
 
 	if (level == LC_DEBUG && !verbose)
 		return;
+	if (journal) {	/* the journal has name, pid and time already */
+		fprintf(stderr, "%s\n", msg);
+		return;
+	}
 	now = time(NULL);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", localtime(&now));
 	fprintf(stderr, "%s %s[%ld]: %s\n", ts, getprogname(),
@@ -101,8 +106,13 @@ supervise(const char *name)
 
 	ctx(&c);
 	c.note = sv_note;
-	if (lc_supervise(&c, name, &e) == -1)
-		errx(e.ex, "%s", e.msg);
+	journal = notify_journal();
+	if (lc_supervise(&c, name, &e) == -1) {
+		if (!journal)
+			errx(e.ex, "%s", e.msg);
+		fprintf(stderr, "%s\n", e.msg);
+		exit(e.ex);
+	}
 	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }
 

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "autossh.h"
+#include "netwatch.h"
+#include "slurp.h"
 #include "sysd.h"
 
 /*
@@ -13,24 +16,77 @@
  */
 
 /*
+ * autossh's ssh (its child; autossh runs one at a time): 0 when none
+ * runs, -1 when we may not look.
+ */
+static pid_t
+ssh_child(pid_t pid)
+{
+	char path[64], buf[64];
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)pid,
+	    (long)pid);
+	if ((rc = slurp(path, 0, buf, sizeof(buf), &len)) == -1)
+		return -1;
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
+/*
+ * An active unit: up only when its ssh holds a connection (with
+ * ExitOnForwardFailure, as 1.0 wrote them, ssh stays only with its
+ * forward); none running is autossh waiting to try again. When we may
+ * not look (another user's ssh), unknown.
+ */
+static void
+active_state(const struct sysd_unit *u, struct tstate *st)
+{
+	struct nw_conn conn;
+	char path[64];
+	pid_t ssh;
+
+	st->pid = u->mainpid;
+	if (u->mainpid <= 0 || (ssh = ssh_child(u->mainpid)) == -1) {
+		strlcpy(st->state, "unknown", sizeof(st->state));
+		return;
+	}
+	st->ssh_pid = ssh;
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)ssh);
+	if (ssh == 0) {
+		strlcpy(st->state, "backoff", sizeof(st->state));
+		strlcpy(st->reason, "exited", sizeof(st->reason));
+	} else if (netwatch_conn(ssh, &conn) == 0) {
+		strlcpy(st->state, "up", sizeof(st->state));
+		st->up_since = u->since;
+	} else if (access(path, R_OK) == -1)
+		strlcpy(st->state, "unknown", sizeof(st->state));
+	else
+		strlcpy(st->state, "connecting", sizeof(st->state));
+}
+
+/*
  * The state of a 1.0 unit for ssh-tunnel-ls: systemd's view mapped onto
- * ours; without systemd as init nothing can be running it: stopped, with
- * reason no-systemd. An unreadable unit: failed, reason unreadable.
+ * ours, with autossh's pid and since when the unit is active; without
+ * systemd as init nothing can be running it: stopped, with reason
+ * no-systemd. An unreadable unit: failed, reason unreadable.
  */
 void
 autossh_state(const struct legacy *l, struct tstate *st)
 {
-	char unit[64], a[32], *state = st->state, *reason = st->reason;
+	char unit[64], *state = st->state, *reason = st->reason;
 	size_t ssz = sizeof(st->state), rsz = sizeof(st->reason);
+	struct sysd_unit u;
+	const char *a = u.active;
 
 	memset(st, 0, sizeof(*st));
 	legacy_unit_name(l->port, unit, sizeof(unit));
-	if (sysd_active(l->user_unit ? UNIT_USER : UNIT_SYSTEM, unit, a,
-	    sizeof(a)) == -1) {
+	if (sysd_show(l->user_unit ? UNIT_USER : UNIT_SYSTEM, unit, &u) ==
+	    -1) {
 		strlcpy(state, "stopped", ssz);
 		strlcpy(reason, sysd_booted() ? "unknown" : "no-systemd", rsz);
 	} else if (strcmp(a, "active") == 0 || strcmp(a, "reloading") == 0)
-		strlcpy(state, "up", ssz);
+		active_state(&u, st);
 	else if (strcmp(a, "activating") == 0) {
 		strlcpy(state, "backoff", ssz);
 		strlcpy(reason, "exited", rsz);

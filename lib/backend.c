@@ -49,6 +49,13 @@ sd_unit(const struct tunnel *t, const char *self, char *buf, size_t sz,
 }
 
 static int
+sd_check(const struct tunnel *t, const char *src, char *note, size_t sz,
+    struct sxerr *e)
+{
+	return sysd_check(UNIT_SYSTEM, t, src, e);
+}
+
+static int
 us_available(struct sxerr *e)
 {
 	return sysd_available(UNIT_USER, e);
@@ -57,14 +64,22 @@ us_available(struct sxerr *e)
 static int
 us_start(struct bstart *b, struct sxerr *e)
 {
+	return sysd_start(UNIT_USER, b->t, b->self, b->lockfd, e);
+}
+
+/* Whenever linger is off, whoever started the unit: said before. */
+static int
+us_check(const struct tunnel *t, const char *src, char *note, size_t sz,
+    struct sxerr *e)
+{
 	char user[64];
 
-	if (sysd_start(UNIT_USER, b->t, b->self, b->lockfd, e) == -1)
+	if (sysd_check(UNIT_USER, t, src, e) == -1)
 		return -1;
 	if (!sysd_linger(user, sizeof(user)))
-		snprintf(b->note, sizeof(b->note), "%s: linger is off for %s: "
-		    "the tunnel stops when %s's last session ends; to keep "
-		    "it: loginctl enable-linger %s", b->name, user, user, user);
+		snprintf(note, sz, "%s: linger is off for %s: the tunnel "
+		    "stops when %s's last session ends; to keep it: loginctl "
+		    "enable-linger %s", t->name, user, user, user);
 	return 0;
 }
 
@@ -281,7 +296,13 @@ sysd_status(const struct tref *r, struct tstate *st)
 	    unit_instance(r->name, inst, sizeof(inst), NULL) == -1 ||
 	    sysd_active(k, inst, a, sizeof(a)) == -1)
 		return 0;
-	if (strcmp(a, "activating") == 0)
+	/*
+	 * Our supervisor has died and systemd is at work: seeing it gone
+	 * (active still), stopping what is left of it (deactivating), or
+	 * waiting to start it again (activating, auto-restart).
+	 */
+	if (strcmp(a, "activating") == 0 || strcmp(a, "active") == 0 ||
+	    strcmp(a, "deactivating") == 0 || strcmp(a, "reloading") == 0)
 		strlcpy(st->state, "backoff", sizeof(st->state));
 	else if (strcmp(a, "failed") == 0)
 		strlcpy(st->state, "failed", sizeof(st->state));
@@ -329,7 +350,7 @@ supervised_state(const struct tref *r, struct tstate *st)
 	}
 	if (alive)
 		return;
-	if (sysd_status(r, st))
+	if (strcmp(st->state, "stopped") != 0 && sysd_status(r, st))
 		return;
 	if (strcmp(st->state, "stopped") != 0) {
 		strlcpy(st->state, "failed", sizeof(st->state));
@@ -465,14 +486,16 @@ as_remove(const struct tref *r, struct sxerr *e)
 static const struct backend backends[NBACKEND] = {
 	[B_SYSTEMD] = { "systemd", 1, sd_available, state_places_system,
 	    sd_start, sd_stop, sd_unit, defined_load, supervised_state, NULL,
-	    NULL },
+	    NULL, sd_check },
 	[B_USER] = { "user", 1, us_available, state_places_user, us_start,
-	    us_stop, us_unit, defined_load, supervised_state, NULL, NULL },
+	    us_stop, us_unit, defined_load, supervised_state, NULL, NULL,
+	    us_check },
 	[B_DAEMON] = { "daemon", 1, daemon_available, state_places_user,
 	    daemon_start, daemon_stop, NULL, defined_load, supervised_state,
-	    NULL, NULL },
+	    NULL, NULL, NULL },
 	[B_AUTOSSH] = { "autossh", 0, as_available, state_places_user,
-	    as_start, as_stop, NULL, as_load, as_state, as_list, as_remove },
+	    as_start, as_stop, NULL, as_load, as_state, as_list, as_remove,
+	    NULL },
 };
 
 static int
@@ -507,9 +530,22 @@ list_defined(const struct config *cf, struct tref **vp, size_t *np,
 		config_err(e, cf->path, tn, "tunnels: want a map of names");
 		goto fail;
 	}
-	for (i = 0; i < n; i++)	/* enabled under the user's manager */
-		if (v[i].b == dmn && sysd_enabled(UNIT_USER, v[i].name))
+	/*
+	 * The backend of a tunnels: entry is where it was started: enabled
+	 * under the system manager (from /etc/scitex-ssh/config.yaml) or
+	 * the user's; its state goes where that backend's goes.
+	 */
+	for (i = 0; i < n; i++) {
+		if (v[i].b != dmn)
+			continue;
+		if (v[i].in_config && sysd_system_sees(v[i].path) &&
+		    sysd_enabled(UNIT_SYSTEM, v[i].name)) {
+			v[i].b = &backends[B_SYSTEMD];
+			if (v[i].b->places(&v[i].pl, e) == -1)
+				goto fail;
+		} else if (sysd_enabled(UNIT_USER, v[i].name))
 			v[i].b = &backends[B_USER];
+	}
 	if (n > 0)
 		qsort(v, n, sizeof(*v), by_name);
 	*vp = v;

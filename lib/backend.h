@@ -51,6 +51,10 @@ struct backend {
 	int		(*list)(struct tref **, size_t *, struct sxerr *);
 	/* NULL: the caller removes the files of places under the lock. */
 	int		(*remove)(const struct tref *, struct sxerr *);
+	/* Before anything is written: can it run this tunnel, read from
+	 * that file (NULL: written anew)? A warning to show into note. */
+	int		(*check)(const struct tunnel *, const char *, char *,
+			    size_t, struct sxerr *);
 };
 
 /* A tunnel and where it is defined. */

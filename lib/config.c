@@ -404,6 +404,18 @@ config_default_path(char *buf, size_t sz)
 }
 
 /*
+ * A candidate is taken when it exists, and also when we cannot tell (a
+ * directory on the way we may not search): the load then says why it
+ * cannot be read, and every answer is "deny", rather than a file of
+ * rules passed over as if there were none.
+ */
+static int
+maybe_there(const char *path)
+{
+	return access(path, F_OK) == 0 || (errno != ENOENT && errno != ENOTDIR);
+}
+
+/*
  * Where the config file is: -F, $SCITEX_SSH_CONFIG, the XDG path,
  * scitex-ssh 1.0's ~/.scitex/ssh/config.yaml, /etc. A file named by -F or
  * the environment is taken as is (it must then exist). Nothing found:
@@ -436,7 +448,7 @@ config_find(const char *flag, char *path, size_t pathsz, char *searched,
 		n++;
 	strlcpy(cand[n++], "/etc/scitex-ssh/config.yaml", sizeof(cand[0]));
 	for (i = 0; i < n; i++)
-		if (access(cand[i], F_OK) == 0) {
+		if (maybe_there(cand[i])) {
 			strlcpy(path, cand[i], pathsz);
 			return 0;
 		}

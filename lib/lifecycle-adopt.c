@@ -39,7 +39,8 @@ adopt_prepare(const struct lc_ctx *c, const struct lc_req *q, int port,
 		    q->name, port);
 	else if (rc == 1 && ((a->s.b = lc_backend(q->backend, NULL, e)) ==
 	    NULL || a->s.b->places(&a->pl, e) == -1 || lc_gate(cf, e) == -1 ||
-	    tunnel_check_key(&a->t, e) == -1))
+	    tunnel_check_key(&a->t, e) == -1 ||
+	    lc_check(c, a->s.b, &a->t, NULL, e) == -1))
 		rc = -1;
 	else if (rc == 1)
 		rc = 0;
@@ -109,9 +110,17 @@ lc_adopt(const struct lc_ctx *c, const struct lc_req *q, int port, FILE *fp,
 		rc = adopt_undo(a, -1);
 	else if ((rc = a->old.b->remove(&a->old, e)) == -1)
 		lc_prefixed(e, "%s: up, but the old unit stays", a->t.name);
-	else
+	else {
 		lc_say(c, LC_INFO, "%s: adopted %s (removed)", a->t.name,
 		    a->old.path);
+		/* A backend without a unit is started by nothing at boot,
+		 * where the 1.0 unit was. */
+		if (a->s.b->unit == NULL)
+			lc_say(c, LC_ERR, "%s: backend %s does not survive a "
+			    "reboot, as the 1.0 unit did; for that: -m systemd "
+			    "(root's key) or -m user with linger", a->t.name,
+			    a->s.b->name);
+	}
 out:
 	free(a);
 	return rc;

@@ -9,6 +9,8 @@
  */
 void	lc_say(const struct lc_ctx *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+int	lc_check(const struct lc_ctx *, const struct backend *,
+	    const struct tunnel *, const char *, struct sxerr *);
 int	lc_prefixed(struct sxerr *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 

@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "now.h"
 #include "policy.h"
 #include "sshbin.h"
+#include "slurp.h"
 #include "text.h"
 
 #define WAIT_UP_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
@@ -237,16 +239,19 @@ define(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 }
 
 /*
- * The tunnel q names: defined anew from its flags (-b or -p given, *bp
- * NULL), else the definition already there (*bp its backend). The config
- * file is opened into *cfp, which the caller frees; on error it is NULL.
+ * lc_tunnel, and the file the definition is read from into src (""
+ * when it is defined anew).
  */
-int
-lc_tunnel(const struct lc_req *q, const char *config, struct config **cfp,
-    struct tunnel *t, const struct backend **bp, struct sxerr *e)
+static int
+tunnel_src(const struct lc_req *q, const char *config, struct config **cfp,
+    struct tunnel *t, const struct backend **bp, char *src, size_t srcsz,
+    struct sxerr *e)
 {
 	struct tref r;
 	int rc;
+
+	if (src != NULL)
+		src[0] = '\0';
 
 	*cfp = NULL;
 	*bp = NULL;
@@ -260,8 +265,11 @@ lc_tunnel(const struct lc_req *q, const char *config, struct config **cfp,
 		if (q->key || q->local || q->nopt)
 			rc = sxerr_set(e, EX_USAGE, "%s: -s, -l and -o define "
 			    "a tunnel: give -p and -b too", q->name);
-		else if ((rc = backend_load(*cfp, &r, t, e)) == 0)
+		else if ((rc = backend_load(*cfp, &r, t, e)) == 0) {
 			*bp = r.b;
+			if (src != NULL)
+				strlcpy(src, r.path, srcsz);
+		}
 	} else if (rc == 1)
 		rc = sxerr_set(e, 1, "%s: no such tunnel; define it with -p "
 		    "and -b", q->name);
@@ -270,6 +278,38 @@ lc_tunnel(const struct lc_req *q, const char *config, struct config **cfp,
 		*cfp = NULL;
 	}
 	return rc;
+}
+
+/*
+ * The tunnel q names: defined anew from its flags (-b or -p given, *bp
+ * NULL), else the definition already there (*bp its backend). The config
+ * file is opened into *cfp, which the caller frees; on error it is NULL.
+ */
+int
+lc_tunnel(const struct lc_req *q, const char *config, struct config **cfp,
+    struct tunnel *t, const struct backend **bp, struct sxerr *e)
+{
+	return tunnel_src(q, config, cfp, t, bp, NULL, 0, e);
+}
+
+/*
+ * What can be checked before anything is written or started: backend b
+ * can run t read from src ("" or NULL: written anew). Its warning, if it
+ * has one, is said.
+ */
+int
+lc_check(const struct lc_ctx *c, const struct backend *b,
+    const struct tunnel *t, const char *src, struct sxerr *e)
+{
+	char note[512];
+
+	note[0] = '\0';
+	if (b->check != NULL && b->check(t, src != NULL && *src != '\0' ?
+	    src : NULL, note, sizeof(note), e) == -1)
+		return lc_prefixed(e, "%s: backend %s", t->name, b->name);
+	if (note[0] != '\0')
+		lc_say(c, LC_INFO, "%s", note);
+	return 0;
 }
 
 /* The backend -m names (it must work here), else dflt, else the first. */
@@ -343,21 +383,32 @@ out:
 	return rc;
 }
 
+/*
+ * The definition of t into pl->defs: 0 written, 1 there already byte for
+ * byte (left untouched: unchanged means untouched), -1 on error.
+ */
 static int
 write_def(const struct tunnel *t, const struct places *pl, struct sxerr *e)
 {
-	char path[STATE_PATH], *buf;
+	char path[STATE_PATH], *buf, *old;
+	size_t len, have;
 	int rc = -1;
 
-	if ((buf = malloc(YAML_MAX)) == NULL)
+	if ((buf = malloc(2 * YAML_MAX)) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
+	old = buf + YAML_MAX;
 	if (tunnel_yaml(t, buf, YAML_MAX, e) == -1 ||
-	    state_mkdir(pl->defs, e) == -1)
+	    state_mkdir_mode(pl->defs, pl->defsmode ? pl->defsmode : 0700,
+	    e) == -1)
 		goto out;
+	len = strlen(buf);
 	if (state_path(path, sizeof(path), pl->defs, t->name, ".yaml") == -1)
 		sxerr_set(e, EX_OSERR, "%s: path too long", pl->defs);
+	else if (slurp(path, O_NOFOLLOW, old, YAML_MAX, &have) == 0 &&
+	    have == len && memcmp(old, buf, len) == 0)
+		rc = 1;
 	else
-		rc = state_write_file(path, buf, strlen(buf), 0600, e);
+		rc = state_write_file(path, buf, len, 0600, e);
 out:
 	free(buf);
 	return rc;
@@ -447,16 +498,18 @@ running(const struct lc_ctx *c, struct lc_start *s, pid_t pid,
 	char path[STATE_PATH];
 	struct tstate st;
 
-	if (!s->defining) {
+	int rc = 0;
+
+	if (state_path(path, sizeof(path), pl->state, t->name,
+	    ".state") == -1 || state_read(path, &st, e) == -1)
+		memset(&st, 0, sizeof(st));
+	if (s->defining && (rc = write_def(t, pl, e)) == -1)
+		return -1;
+	if (!s->defining || rc == 1) {
 		lc_say(c, LC_INFO, "%s: already running (pid %ld)", t->name,
 		    (long)pid);
 		return wait_up(c, s, 0, 0, e);
 	}
-	if (state_path(path, sizeof(path), pl->state, t->name,
-	    ".state") == -1 || state_read(path, &st, e) == -1)
-		memset(&st, 0, sizeof(st));
-	if (write_def(t, pl, e) == -1)
-		return -1;
 	if (kill(pid, SIGHUP) == -1)
 		return sxerr_errno(e, EX_OSERR, "kill %ld", (long)pid);
 	return wait_up(c, s, 0, st.restarts + 1, e);
@@ -561,6 +614,7 @@ int
 lc_setup(const struct lc_ctx *c, const struct lc_req *q, FILE *fp,
     struct sxerr *e)
 {
+	char src[STATE_PATH];
 	struct lc_start s;
 	struct tunnel *t;
 	struct config *cf;
@@ -570,7 +624,8 @@ lc_setup(const struct lc_ctx *c, const struct lc_req *q, FILE *fp,
 	memset(&s, 0, sizeof(s));
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "calloc");
-	if (lc_tunnel(q, c->config, &cf, t, &s.b, e) == -1) {
+	if (tunnel_src(q, c->config, &cf, t, &s.b, src, sizeof(src), e) ==
+	    -1) {
 		free(t);
 		return -1;
 	}
@@ -579,8 +634,9 @@ lc_setup(const struct lc_ctx *c, const struct lc_req *q, FILE *fp,
 		rc = -1;
 	else if (q->dry)
 		rc = lc_dry_run(fp, t, s.b, &pl, c->self, e);
-	else if ((rc = lc_gate(cf, e)) == 0)
-		rc = tunnel_check_key(t, e);
+	else if ((rc = lc_gate(cf, e)) == 0 &&
+	    (rc = tunnel_check_key(t, e)) == 0)
+		rc = lc_check(c, s.b, t, src, e);
 	config_free(cf);
 	if (rc == 0 && !q->dry) {
 		s.t = t;

@@ -16,10 +16,32 @@
 #include "state.h"
 #include "xdg.h"
 
+/*
+ * $XDG_RUNTIME_DIR, else the one logind makes for us when it is there
+ * (sudo -u, cron and su leave the variable unset while the user's
+ * manager and daemons run with it): /run/user/UID, a directory of ours
+ * that no one else may enter. NULL when there is none.
+ */
+static const char *
+runtime_dir(char *buf, size_t sz)
+{
+	const char *x;
+	struct stat st;
+
+	if ((x = getenv("XDG_RUNTIME_DIR")) != NULL && *x == '/')
+		return x;
+	snprintf(buf, sz, "/run/user/%lu", (unsigned long)getuid());
+	if (lstat(buf, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == getuid() && (st.st_mode & 077) == 0)
+		return buf;
+	return NULL;
+}
+
 /* Per-user places (backends user and daemon), as DESIGN.md's table says. */
 int
 state_places_user(struct places *p, struct sxerr *e)
 {
+	char rt[64];
 	const char *x;
 	int n;
 
@@ -28,7 +50,8 @@ state_places_user(struct places *p, struct sxerr *e)
 	if (xdg_path(p->defs, sizeof(p->defs), "XDG_CONFIG_HOME", ".config",
 	    "scitex-ssh/tunnels.d", XDG_ENV_HOME) == -1)
 		return sxerr_set(e, EX_CONFIG, "tunnels.d: path too long");
-	if ((x = getenv("XDG_RUNTIME_DIR")) != NULL && *x == '/')
+	p->defsmode = 0700;
+	if ((x = runtime_dir(rt, sizeof(rt))) != NULL)
 		n = snprintf(p->state, sizeof(p->state), "%s/scitex-ssh", x) <
 		    (int)sizeof(p->state) ? 0 : -1;
 	else
@@ -45,12 +68,22 @@ state_places_system(struct places *p, struct sxerr *e)
 {
 	strlcpy(p->defs, "/etc/scitex-ssh/tunnels.d", sizeof(p->defs));
 	strlcpy(p->state, "/run/scitex-ssh", sizeof(p->state));
+	/* Under /etc as every directory there: the system config beside
+	 * tunnels.d must stay readable to all (the definitions are 0600). */
+	p->defsmode = 0755;
 	return 0;
 }
 
 /* mkdir -p with mode 0700 for what we create; existing parts are kept. */
 int
 state_mkdir(const char *dir, struct sxerr *e)
+{
+	return state_mkdir_mode(dir, 0700, e);
+}
+
+/* mkdir -p with mode for what we create (less the umask). */
+int
+state_mkdir_mode(const char *dir, mode_t mode, struct sxerr *e)
 {
 	char buf[STATE_PATH], *s;
 
@@ -61,7 +94,11 @@ state_mkdir(const char *dir, struct sxerr *e)
 			continue;
 		int end = *s == '\0';
 		*s = '\0';
-		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+		if (mkdir(buf, mode) == 0) {
+			/* the mode asked for, whatever the umask */
+			if (chmod(buf, mode) == -1)
+				return sxerr_errno(e, EX_OSERR, "%s", buf);
+		} else if (errno != EEXIST)
 			return sxerr_errno(e, EX_OSERR, "%s", buf);
 		if (end)
 			break;

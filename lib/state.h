@@ -20,6 +20,7 @@
 struct places {
 	char	defs[STATE_PATH];	/* .../tunnels.d */
 	char	state[STATE_PATH];	/* runtime state directory */
+	mode_t	defsmode;		/* of directories made for defs; 0: 0700 */
 };
 
 /* The state table of one tunnel, as the supervisor last wrote it. */
@@ -37,6 +38,7 @@ struct tstate {
 int	state_places_user(struct places *, struct sxerr *);
 int	state_places_system(struct places *, struct sxerr *);
 int	state_mkdir(const char *, struct sxerr *);
+int	state_mkdir_mode(const char *, mode_t, struct sxerr *);
 int	state_path(char *, size_t, const char *, const char *, const char *);
 int	state_write_file(const char *, const void *, size_t, mode_t,
 	    struct sxerr *);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "netwatch.h"
+#include "notify.h"
 #include "now.h"
 #include "spawn.h"
 #include "state.h"
@@ -186,6 +187,18 @@ logf_(struct sv *s, int level, const char *fmt, ...)
 	s->h->log(s->h->arg, level, buf);
 }
 
+/* The state to systemd too, when it started us (Type=notify). */
+static void
+sv_notify(struct sv *s)
+{
+	char msg[512];
+	long long wait = s->retry_at >= 0 ? s->retry_at - now_ms() : 0;
+
+	if (notify_fmt(&s->st, s->t, wait > 0 ? (long)wait : 0, msg,
+	    sizeof(msg)) == 0 && notify_send(msg) == -1)
+		logf_(s, 1, "sd_notify: %s", strerror(errno));
+}
+
 static void
 put_state(struct sv *s, const char *state, const char *reason)
 {
@@ -205,6 +218,7 @@ put_state(struct sv *s, const char *state, const char *reason)
 		s->st.bastion[0] = '\0';
 	if (state_write(s->statepath, &s->st, &e) == -1)
 		logf_(s, 0, "%s", e.msg);
+	sv_notify(s);
 }
 
 static void
@@ -467,6 +481,11 @@ reload(struct sv *s)
 	if (s->h->reload(s->h->arg, &nt, &e) == -1) {
 		logf_(s, 0, "reload: %s; keeping the running definition",
 		    e.msg);
+		return;
+	}
+	/* Both came through tunnel_init: compared whole. */
+	if (memcmp(&nt, s->t, sizeof(nt)) == 0) {
+		logf_(s, 0, "reloaded; unchanged");
 		return;
 	}
 	logf_(s, 0, "reloaded; reconnecting");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "spawn.h"
@@ -165,19 +166,54 @@ system_key_ok(const struct tunnel *t, struct sxerr *e)
 }
 
 /*
- * The system unit shows root's ~/.ssh read-only and binds in only an
- * existing ~/.ssh/known_hosts writable: create it (as ssh would) so that
- * the host key accepted first is remembered, not accepted anew each time.
+ * The system unit reads definitions only where it finds them with its
+ * home hidden: /etc/scitex-ssh (tunnels.d, and config.yaml, the last of
+ * the config search order). 1 when path is there.
+ */
+int
+sysd_system_sees(const char *path)
+{
+	return strncmp(path, SYSD_ETC "/", sizeof(SYSD_ETC)) == 0 &&
+	    strstr(path, "/../") == NULL;
+}
+
+/*
+ * Before anything is written or started: the system unit must see the
+ * key and the definition (src, the file it is read from; NULL: written
+ * anew into /etc/scitex-ssh/tunnels.d). The user's sees what the user
+ * does.
+ */
+int
+sysd_check(enum unit_kind k, const struct tunnel *t, const char *src,
+    struct sxerr *e)
+{
+	if (k != UNIT_SYSTEM)
+		return 0;
+	if (src != NULL && !sysd_system_sees(src))
+		return sxerr_set(e, EX_CONFIG, "defined in %s, which the "
+		    "system unit cannot read (it reads %s/config.yaml and "
+		    "%s/tunnels.d only); move the definition there, or give "
+		    "-b and -p to write it there", src, SYSD_ETC, SYSD_ETC);
+	return system_key_ok(t, e);
+}
+
+/*
+ * The units show the home directory read-only (the system unit only
+ * root's ~/.ssh) and bind in only an existing ~/.ssh/known_hosts
+ * writable: create it (as ssh would) so that the host key accepted first
+ * is remembered, not accepted anew each time. The home is the one the
+ * manager gives the unit (%h): the password database's.
  */
 static int
-system_known_hosts(struct sxerr *e)
+known_hosts(struct sxerr *e)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
 	struct passwd *pw;
 	int fd;
 
-	if ((pw = getpwuid(0)) == NULL || pw->pw_dir[0] != '/')
-		return sxerr_set(e, EX_OSERR, "root has no home directory");
+	if ((pw = getpwuid(geteuid())) == NULL || pw->pw_dir[0] != '/')
+		return sxerr_set(e, EX_OSERR, "uid %lu has no home directory",
+		    (unsigned long)geteuid());
 	snprintf(dir, sizeof(dir), "%s/.ssh", pw->pw_dir);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return sxerr_errno(e, EX_OSERR, "%s", dir);
@@ -217,8 +253,7 @@ sysd_start(enum unit_kind k, const struct tunnel *t, const char *self,
 	char dir[UNIT_PATH], inst[128];
 	int changed;
 
-	if (k == UNIT_SYSTEM && (system_key_ok(t, e) == -1 ||
-	    system_known_hosts(e) == -1))
+	if (known_hosts(e) == -1)
 		return -1;
 	if (unit_instance(t->name, inst, sizeof(inst), e) == -1 ||
 	    unit_dir(k, dir, sizeof(dir), e) == -1 ||
@@ -228,7 +263,15 @@ sysd_start(enum unit_kind k, const struct tunnel *t, const char *self,
 		return -1;
 	if (lockfd >= 0)
 		(void)flock(lockfd, LOCK_UN);
-	return sysd_ctl(k, e, "enable", "--now", inst, NULL);
+	/*
+	 * The manager knows the template now (reloaded above when it
+	 * changed): enable's own reload of everything is not needed. Not
+	 * waiting for the start job: it ends at READY=1, once the forwards
+	 * are up, which the caller waits for in the state table, where a
+	 * first failure shows too.
+	 */
+	return sysd_ctl(k, e, "enable", "--now", "--no-reload", "--no-block",
+	    inst, NULL);
 }
 
 /* Disable and stop the instance: 1 when it was active, 0 when not. */
@@ -245,7 +288,8 @@ sysd_stop(enum unit_kind k, const char *name, struct sxerr *e)
 	was = sysd_active(k, inst, st, sizeof(st)) == 0 &&
 	    (strcmp(st, "active") == 0 || strcmp(st, "activating") == 0 ||
 	    strcmp(st, "reloading") == 0);
-	if (sysd_ctl(k, e, "disable", "--now", inst, NULL) == -1)
+	if (sysd_ctl(k, e, "disable", "--now", "--no-reload", inst,
+	    NULL) == -1)
 		return -1;
 	(void)sysd_ctl(k, NULL, "reset-failed", inst, NULL);
 	return was;
@@ -290,5 +334,52 @@ sysd_active(enum unit_kind k, const char *unit, char *buf, size_t sz)
 		return -1;
 	out[strcspn(out, "\n")] = '\0';
 	strlcpy(buf, out, sz);
+	return 0;
+}
+
+/*
+ * What systemctl show says of unit: its ActiveState, MainPID (0: none)
+ * and since when it is active, as a wall-clock time computed from the
+ * monotonic ActiveEnterTimestampMonotonic (0: never). -1 when it cannot
+ * be asked.
+ */
+int
+sysd_show(enum unit_kind k, const char *unit, struct sysd_unit *u)
+{
+	const char *args[] = { "show", "--property=ActiveState,MainPID,"
+	    "ActiveEnterTimestampMonotonic", unit, NULL };
+	char out[512], err[256], *l, *save = NULL;
+	unsigned long long mono = 0;
+	struct timespec now;
+	struct capture c;
+	struct sxerr e;
+
+	memset(u, 0, sizeof(*u));
+	if (!sysd_booted())
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.out = out;
+	c.outsz = sizeof(out);
+	c.err = err;
+	c.errsz = sizeof(err);
+	c.timeout_ms = 5000;
+	if (ctl_run(k, args, &c, &e) == -1 || !WIFEXITED(c.status) ||
+	    WEXITSTATUS(c.status) != 0)
+		return -1;
+	for (l = strtok_r(out, "\n", &save); l != NULL;
+	    l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "ActiveState=", 12) == 0)
+			strlcpy(u->active, l + 12, sizeof(u->active));
+		else if (strncmp(l, "MainPID=", 8) == 0)
+			u->mainpid = (pid_t)strtol(l + 8, NULL, 10);
+		else if (strncmp(l, "ActiveEnterTimestampMonotonic=", 30) == 0)
+			mono = strtoull(l + 30, NULL, 10);
+	}
+	if (u->active[0] == '\0')
+		return -1;
+	if (mono > 0 && clock_gettime(CLOCK_MONOTONIC, &now) == 0 &&
+	    (unsigned long long)now.tv_sec * 1000000 >= mono)
+		u->since = time(NULL) - (time_t)(((unsigned long long)
+		    now.tv_sec * 1000000 - mono) / 1000000);
 	return 0;
 }

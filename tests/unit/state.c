@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -165,6 +166,18 @@ test_proc_child(void **state)
 	assert_int_equal(state_proc_child(c, getpid()), 0);
 }
 
+/* logind's /run/user/UID of ours is there (then it is the fallback). */
+static int
+login_rundir(void)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/run/user/%lu", (unsigned long)getuid());
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == getuid() && (st.st_mode & 077) == 0;
+}
+
 static void
 test_places(void **state)
 {
@@ -177,10 +190,14 @@ test_places(void **state)
 	unsetenv("XDG_STATE_HOME");
 	assert_int_equal(state_places_user(&p, &e), 0);
 	assert_string_equal(p.defs, "/home/u/.config/scitex-ssh/tunnels.d");
-	assert_string_equal(p.state, "/home/u/.local/state/scitex-ssh");
+	assert_int_equal(p.defsmode, 0700);
+	/* Without XDG_RUNTIME_DIR, logind's directory where there is one. */
+	if (!login_rundir())
+		assert_string_equal(p.state, "/home/u/.local/state/scitex-ssh");
 	setenv("XDG_STATE_HOME", "/s", 1);
 	assert_int_equal(state_places_user(&p, &e), 0);
-	assert_string_equal(p.state, "/s/scitex-ssh");
+	if (!login_rundir())
+		assert_string_equal(p.state, "/s/scitex-ssh");
 	setenv("XDG_RUNTIME_DIR", "/run/user/1", 1);
 	setenv("XDG_CONFIG_HOME", "/c", 1);
 	assert_int_equal(state_places_user(&p, &e), 0);
@@ -189,10 +206,39 @@ test_places(void **state)
 	/* Relative XDG values are ignored, as the spec says. */
 	setenv("XDG_RUNTIME_DIR", "rel", 1);
 	assert_int_equal(state_places_user(&p, &e), 0);
-	assert_string_equal(p.state, "/s/scitex-ssh");
+	if (!login_rundir())
+		assert_string_equal(p.state, "/s/scitex-ssh");
 	assert_int_equal(state_places_system(&p, &e), 0);
 	assert_string_equal(p.defs, "/etc/scitex-ssh/tunnels.d");
 	assert_string_equal(p.state, "/run/scitex-ssh");
+	/* /etc/scitex-ssh is readable to all, as /etc is */
+	assert_int_equal(p.defsmode, 0755);
+}
+
+/* The directories asked for get their mode whatever the umask. */
+static void
+test_mkdir_mode(void **state)
+{
+	char path[STATE_PATH], sub[STATE_PATH];
+	struct sxerr e;
+	struct stat st;
+	mode_t old = umask(077);
+
+	snprintf(sub, sizeof(sub), "%s/etc", dir);
+	snprintf(path, sizeof(path), "%s/etc/tunnels.d", dir);
+	assert_int_equal(state_mkdir_mode(path, 0755, &e), 0);
+	umask(old);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	/* what is there already is kept as it is */
+	assert_int_equal(chmod(path, 0700), 0);
+	assert_int_equal(state_mkdir_mode(path, 0755, &e), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(rmdir(sub), 0);
 }
 
 int
@@ -204,6 +250,7 @@ main(void)
 		cmocka_unit_test(test_pid_proof),
 		cmocka_unit_test(test_proc_child),
 		cmocka_unit_test(test_places),
+		cmocka_unit_test(test_mkdir_mode),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
