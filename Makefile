@@ -133,7 +133,7 @@ $(REMOTERUN): tests/lib/remote-run.c $(LIBA)
 check:
 	@sh .ci/deps check
 	@$(MAKE) --no-print-directory check-build
-	@O=$(O) TESTS="$(TESTS)" SANITIZE=$(SANITIZE) tests/run
+	@O=$(O) TESTS="$(TESTS)" NOTESTS="$(NOTESTS)" SANITIZE=$(SANITIZE) tests/run
 check-build: all $(UNITBIN) $(TESTBIN) $(REMOTERUN)
 	@:
 
