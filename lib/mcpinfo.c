@@ -76,14 +76,19 @@ const struct mcptool mcpinfo_tools[] = {
 	  "{\"title\":\"What the bastion's administrator adds\","
 	  "\"description\":\"The authorized_keys line for the tunnel's key "
 	  "on the bastion (it may listen on exactly the tunnel's ports, "
-	  "nothing else), as ssh-tunnel-up -K, for a defined tunnel.\","
+	  "nothing else) and the Match User block for the bastion's "
+	  "sshd_config that closes what no key option can (unix-socket "
+	  "forwarding and the like); both are needed. As ssh-tunnel-up -K, "
+	  "for a defined tunnel.\","
 	  "\"inputSchema\":{\"type\":\"object\",\"properties\":{"
 	  NAME_ARG("") "},\"required\":[\"name\"],"
 	  "\"additionalProperties\":false},"
 	  "\"outputSchema\":{\"type\":\"object\",\"properties\":{"
 	  "\"name\":{\"type\":\"string\"},"
-	  "\"authorized_keys\":{\"type\":\"string\"}},"
-	  "\"required\":[\"name\",\"authorized_keys\"]}," READS("false") "}",
+	  "\"authorized_keys\":{\"type\":\"string\"},"
+	  "\"sshd_config\":{\"type\":\"string\"}},"
+	  "\"required\":[\"name\",\"authorized_keys\",\"sshd_config\"]},"
+	  READS("false") "}",
 	  run_bastion },
 	{ "tunnel_log",
 	  "{\"title\":\"Last log lines of a tunnel\","
@@ -233,7 +238,7 @@ run_bastion(const struct mcptools *m, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	static struct tunnel t;
-	static char line[20000];
+	static char line[20000], block[2048];
 	const struct backend *b;
 	struct config *cf;
 	struct lc_req q;
@@ -243,10 +248,11 @@ run_bastion(const struct mcptools *m, json_t *args,
 	if (lc_tunnel(&q, m->config, &cf, &t, &b, e) == -1)
 		return -1;
 	config_free(cf);
-	if (tunnel_authkeys(&t, line, sizeof(line), e) == -1)
+	if (tunnel_authkeys(&t, line, sizeof(line), e) == -1 ||
+	    tunnel_sshd_match(&t, block, sizeof(block), e) == -1)
 		return -1;
-	*res = json_pack("{s:s, s:o}", "name", q.name, "authorized_keys",
-	    jsonrpc_text(line));
+	*res = json_pack("{s:s, s:o, s:o}", "name", q.name, "authorized_keys",
+	    jsonrpc_text(line), "sshd_config", jsonrpc_text(block));
 	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
 }
 

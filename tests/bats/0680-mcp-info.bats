@@ -40,8 +40,11 @@ files() {
 	[[ $(mcp_result 1 .structuredContent.answer) == SSH-2.0-* ]]
 	[ "$(mcp_result 2 .structuredContent.client_config)" = \
 	    "$(ssh-tunnel-ls -c labbox)" ]
+	# -K prints the key line, a comment, then the sshd_config block
 	[ "$(mcp_result 3 .structuredContent.authorized_keys)" = \
-	    "$(ssh-tunnel-up -K labbox)" ]
+	    "$(ssh-tunnel-up -K labbox | head -n 1)" ]
+	[ "$(mcp_result 3 .structuredContent.sshd_config)" = \
+	    "$(ssh-tunnel-up -K labbox | sed 1,2d)" ]
 	[[ $(mcp_result 4 .structuredContent.source) == *"/labbox.log" ]]
 	[ "$(mcp_result 4 .structuredContent.log | wc -l)" -le 5 ]
 	[ "$(mcp_result 4 .structuredContent.log)" = \
