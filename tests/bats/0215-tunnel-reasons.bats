@@ -135,12 +135,16 @@ EOC
 @test "sshd past MaxStartups: throttled, and up once it has room" {
 	SSHD_EXTRA="MaxStartups 1" sshd_start "$BATS_TEST_TMPDIR/busy"
 	P=$SSHD_PORT D=$SSHD_DIR
-	# One unauthenticated connection held open: sshd's only startup.
-	exec 5<>"/dev/tcp/127.0.0.1/$P"
+	# One unauthenticated connection held open: sshd's only startup. Held
+	# by a process of its own, so that the supervisor started below does
+	# not inherit it (and keep sshd full after the holder is gone).
+	(exec 5<>"/dev/tcp/127.0.0.1/$P"; exec sleep 60) &
+	hold=$!
 	sleep 0.5
 	run ssh-tunnel-up -b "$ME@127.0.0.1:$P" -s "$D/id_ed25519" -p "$RPORT" \
 	    -l "127.0.0.1:$P" -o "UserKnownHostsFile=$D/known_hosts" labbox
-	exec 5<&-
+	kill "$hold"
+	wait "$hold" || :
 	[ "$status" -eq 69 ]
 	[[ $output == *"(throttled via"* ]]
 	grep -q 'past MaxStartups' "$D/sshd.log"
