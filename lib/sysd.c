@@ -311,6 +311,27 @@ sysd_enabled(enum unit_kind k, const char *name)
 }
 
 /*
+ * One question to systemctl whose answer is read from standard output
+ * into out, its stderr kept apart and dropped, 5 s at most; c holds the
+ * exit status after. -1: it could not be asked.
+ */
+static int
+ask(enum unit_kind k, const char *args[], char *out, size_t outsz,
+    struct capture *c)
+{
+	char err[256];
+	struct sxerr e;
+
+	memset(c, 0, sizeof(*c));
+	c->out = out;
+	c->outsz = outsz;
+	c->err = err;
+	c->errsz = sizeof(err);
+	c->timeout_ms = 5000;
+	return ctl_run(k, args, c, &e);
+}
+
+/*
  * systemctl is-active UNIT into buf (active, activating, failed,
  * inactive, ...). -1 when it cannot be asked.
  */
@@ -318,19 +339,13 @@ int
 sysd_active(enum unit_kind k, const char *unit, char *buf, size_t sz)
 {
 	const char *args[] = { "is-active", unit, NULL };
-	char out[128], err[256];
+	char out[128];
 	struct capture c;
-	struct sxerr e;
 
 	if (!sysd_booted())
 		return -1;
-	memset(&c, 0, sizeof(c));
-	c.out = out;
-	c.outsz = sizeof(out);
-	c.err = err;
-	c.errsz = sizeof(err);
-	c.timeout_ms = 5000;
-	if (ctl_run(k, args, &c, &e) == -1 || out[0] == '\0')
+	if (ask(k, args, out, sizeof(out), &c) == -1 ||
+	    out[0] == '\0')
 		return -1;
 	out[strcspn(out, "\n")] = '\0';
 	strlcpy(buf, out, sz);
@@ -348,22 +363,16 @@ sysd_show(enum unit_kind k, const char *unit, struct sysd_unit *u)
 {
 	const char *args[] = { "show", "--property=ActiveState,MainPID,"
 	    "ActiveEnterTimestampMonotonic", unit, NULL };
-	char out[512], err[256], *l, *save = NULL;
+	char out[512], *l, *save = NULL;
 	unsigned long long mono = 0;
 	struct timespec now;
 	struct capture c;
-	struct sxerr e;
 
 	memset(u, 0, sizeof(*u));
 	if (!sysd_booted())
 		return -1;
-	memset(&c, 0, sizeof(c));
-	c.out = out;
-	c.outsz = sizeof(out);
-	c.err = err;
-	c.errsz = sizeof(err);
-	c.timeout_ms = 5000;
-	if (ctl_run(k, args, &c, &e) == -1 || !WIFEXITED(c.status) ||
+	if (ask(k, args, out, sizeof(out), &c) == -1 ||
+	    !WIFEXITED(c.status) ||
 	    WEXITSTATUS(c.status) != 0)
 		return -1;
 	for (l = strtok_r(out, "\n", &save); l != NULL;
