@@ -11,6 +11,9 @@
 #   wait_remote_shell     until the remote shell of a ": $MARK; ..." command
 #                         runs; then REMOTE_PIDS (PID@START, here and there)
 #   gone PID@START...     none of them still running after at most 5 s
+#   logins, field NAME    sessions the sshd accepted; a field of remote-run's JSON
+#   run_marked ARGS...    remote-run in the background, REMOTE_PIDS taken
+#   limit                 a time limit well past a connection's time here
 
 remote_fixture() {
 	sshd_start "$BATS_TEST_TMPDIR/sshd"
@@ -91,4 +94,33 @@ gone() {
 	done
 	echo "still running:$left" >&2
 	return 1
+}
+
+# logins: how many sessions the sshd has accepted so far (on the wire).
+logins() {
+	grep -c 'Accepted publickey' "$SSHD_DIR/sshd.log" || true
+}
+
+# field NAME: from the JSON remote-run printed.
+field() {
+	jq -r ".$1" <<<"$output"
+}
+
+# run_marked ARGS...: remote-run ARGS in the background, REMOTE_PIDS
+# taken once the remote shell runs, then its JSON in $output.
+run_marked() {
+	"$RUN" "$@" >"$W/out" 2>"$W/err" &
+	local rp=$!
+	wait_remote_shell
+	wait "$rp"
+	output=$(cat "$W/out")
+	echo "$output"
+}
+
+# limit: a time limit well past what a connection takes on this machine
+# now (a loaded machine takes seconds for the key exchange, and varies).
+limit() {
+	local ms
+	ms=$("$RUN" sh fixture true | jq .ms)
+	echo $((ms * 6 + 5000))
 }

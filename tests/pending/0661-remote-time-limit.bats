@@ -28,35 +28,6 @@ teardown() {
 	remote_teardown
 }
 
-# logins: how many sessions the sshd has accepted so far (on the wire).
-logins() {
-	grep -c 'Accepted publickey' "$SSHD_DIR/sshd.log" || true
-}
-
-# field NAME: from the JSON remote-run printed.
-field() {
-	jq -r ".$1" <<<"$output"
-}
-
-# run_marked ARGS...: remote-run ARGS in the background, REMOTE_PIDS
-# taken once the remote shell runs, then its JSON in $output.
-run_marked() {
-	"$RUN" "$@" >"$W/out" 2>"$W/err" &
-	local rp=$!
-	wait_remote_shell
-	wait "$rp"
-	output=$(cat "$W/out")
-	echo "$output"
-}
-
-# limit: a time limit well past what a connection takes on this machine
-# now (a loaded machine takes seconds for the key exchange, and varies).
-limit() {
-	local ms
-	ms=$("$RUN" sh fixture true | jq .ms)
-	echo $((ms * 6 + 5000))
-}
-
 @test "time limit: ssh's process group is killed, and the remote command dies" {
 	# Without a terminal, a remote command dies when it next writes.
 	t=$(limit)
