@@ -53,9 +53,10 @@ marked_pids() {
 	local p c st
 	for p in $(pgrep -f "$MARK"); do
 		for c in "$p" $(ps -o pid= --ppid "$p"); do
-			# One that ended meanwhile is not recorded.
+			# One that ended meanwhile is not recorded (and is
+			# no failure: bats runs this under set -e).
 			st=$(pid_start "$c")
-			[ -n "$st" ] && echo "$c@$st"
+			if [ -n "$st" ]; then echo "$c@$st"; fi
 		done
 	done
 }
