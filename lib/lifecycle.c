@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "discovery.h"
 #include "host.h"
 #include "lifecycle.h"
 #include "lifecycle-priv.h"
@@ -336,27 +337,47 @@ lc_backend(const char *mflag, const struct backend *dflt, struct sxerr *e)
 	return b;
 }
 
-/* The definition, the unit and the exact argv of each bastion, to fp. */
+/*
+ * The exact argv of each bastion, to fp; for a discovery forward, to the
+ * target its file names now (when it names none, why).
+ */
 static int
-dry_argv(FILE *fp, const struct tunnel *t, struct sxerr *e)
+dry_argv(FILE *fp, const struct tunnel *t0, struct sxerr *e)
 {
 	struct sshargv *a;
+	struct tunnel *t;
+	struct dtarget d;
 	size_t i, j;
+	int rc = -1;
 
-	if ((a = malloc(sizeof(*a))) == NULL)
+	a = malloc(sizeof(*a));
+	if (a == NULL || (t = malloc(sizeof(*t))) == NULL) {
+		free(a);
 		return sxerr_errno(e, EX_OSERR, "malloc");
-	for (i = 0; i < t->nbastion; i++) {
-		if (tunnel_argv(t, i, ssh_bin(), a, e) == -1) {
-			free(a);
-			return -1;
+	}
+	*t = *t0;
+	if (t->disc.file[0] != '\0') {
+		if (discovery_read(t, &d, e) == -1) {
+			fprintf(fp, "# discovery: %s; ssh starts once the file "
+			    "names a target\n", e->msg);
+			rc = 0;
+			goto out;
 		}
+		discovery_point(t, &d);
+	}
+	for (i = 0; i < t->nbastion; i++) {
+		if (tunnel_argv(t, i, ssh_bin(), a, e) == -1)
+			goto out;
 		fprintf(fp, "# ssh, bastion %zu of %zu\n", i + 1, t->nbastion);
 		for (j = 0; j < a->argc; j++)
 			fprintf(fp, "%s%s", j ? " " : "", a->argv[j]);
 		fputc('\n', fp);
 	}
+	rc = 0;
+ out:
+	free(t);
 	free(a);
-	return 0;
+	return rc;
 }
 
 int

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "discovery.h"
 #include "netwatch.h"
 #include "notify.h"
 #include "now.h"
@@ -42,6 +43,14 @@
  * spread of the retries that a network change triggers. */
 #define THROTTLE_MS	4000
 #define NETCHANGE_MS	500
+
+/*
+ * The discovery file: read again this long after the last event on it
+ * (a scheduler's write is several), and, while it is missing or bad,
+ * this often without any (inotify misses writes on network file systems).
+ */
+#define DISC_SETTLE_MS	100
+#define DISC_RETRY_MS	2000
 
 /*
  * The first line that names a cause decides the reason. sshd past
@@ -171,6 +180,10 @@ struct sv {
 	long long		 started;	/* start of the attempt, ms */
 	long long		 retry_at;	/* -1: no wait pending */
 	int			 started_once;
+	int			 wfd;		/* inotify on the discovery
+						 * file, or -1 */
+	long long		 check_at;	/* read it then; -1: no */
+	struct dtarget		 cur;		/* the target ssh was given */
 };
 
 static void
@@ -228,6 +241,80 @@ stop_nudge(struct sv *s)
 	s->nudge_pid = 0;
 }
 
+static void
+stop_ssh(struct sv *s)
+{
+	spawn_stop(s->ssh_pid, 2000);
+	s->ssh_pid = 0;
+	if (s->errfd != -1)
+		close(s->errfd);
+	s->errfd = -1;
+	s->up = 0;
+}
+
+/*
+ * Point the discovery forward at what the file names now: 1, or 0 with
+ * the tunnel in backoff for reason "discovery" until the file is read
+ * again (an event on it, or DISC_RETRY_MS).
+ */
+static int
+discover(struct sv *s)
+{
+	struct dtarget d;
+	struct sxerr e;
+
+	if (s->t->disc.file[0] == '\0')
+		return 1;
+	if (discovery_read(s->t, &d, &e) == -1) {
+		if (strcmp(s->st.reason, "discovery") != 0)
+			logf_(s, 0, "discovery: %s", e.msg);
+		s->retry_at = now_ms() + DISC_RETRY_MS;
+		put_state(s, "backoff", "discovery");
+		return 0;
+	}
+	if (!discovery_same(&d, &s->cur))
+		logf_(s, 0, "discovery: %s port %d", d.host, d.port);
+	s->cur = d;
+	discovery_point(s->t, &d);
+	return 1;
+}
+
+/*
+ * The discovery file changed: a new target re-points a running ssh at
+ * once; the same one changes nothing; a bad file leaves a running ssh on
+ * the last good target, its reason "discovery" until a good one comes.
+ */
+static void
+rediscover(struct sv *s)
+{
+	struct dtarget d;
+	struct sxerr e;
+
+	s->check_at = -1;
+	if (s->ssh_pid == 0) {
+		if (strcmp(s->st.reason, "discovery") == 0)
+			s->retry_at = now_ms();
+		return;
+	}
+	if (discovery_read(s->t, &d, &e) == -1) {
+		logf_(s, 0, "discovery: %s; keeping %s port %d", e.msg,
+		    s->cur.host, s->cur.port);
+		if (s->up)
+			put_state(s, "up", "discovery");
+		return;
+	}
+	if (discovery_same(&d, &s->cur)) {
+		if (s->up && strcmp(s->st.reason, "discovery") == 0)
+			put_state(s, "up", NULL);
+		return;
+	}
+	logf_(s, 0, "discovery: moved to %s port %d; re-pointing", d.host,
+	    d.port);
+	stop_ssh(s);
+	s->fails = s->tried = s->throttles = 0;
+	s->retry_at = now_ms();
+}
+
 static int
 start_ssh(struct sv *s, struct sxerr *e)
 {
@@ -235,6 +322,8 @@ start_ssh(struct sv *s, struct sxerr *e)
 	int p[2];
 
 	stop_nudge(s);
+	if (!discover(s))
+		return 0;
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
 	if (tunnel_argv(s->t, s->bi, s->ssh, a, e) == -1) {
@@ -454,17 +543,6 @@ ssh_gone(struct sv *s, int status)
 		s->bi = (s->bi + 1) % s->t->nbastion;
 }
 
-static void
-stop_ssh(struct sv *s)
-{
-	spawn_stop(s->ssh_pid, 2000);
-	s->ssh_pid = 0;
-	if (s->errfd != -1)
-		close(s->errfd);
-	s->errfd = -1;
-	s->up = 0;
-}
-
 /*
  * SIGHUP: the definition again. The new one is not on on_signals' stack:
  * 28 KB pushed on every SIGCHLD would stay in the supervisor's private
@@ -483,7 +561,10 @@ reload(struct sv *s)
 		    e.msg);
 		return;
 	}
-	/* Both came through tunnel_init: compared whole. */
+	/* Both came through tunnel_init: compared whole, the new one with
+	 * the target the running one was pointed at. */
+	if (nt.disc.file[0] != '\0' && s->cur.port != 0)
+		discovery_point(&nt, &s->cur);
 	if (memcmp(&nt, s->t, sizeof(nt)) == 0) {
 		logf_(s, 0, "reloaded; unchanged");
 		return;
@@ -491,6 +572,9 @@ reload(struct sv *s)
 	logf_(s, 0, "reloaded; reconnecting");
 	stop_ssh(s);
 	*s->t = nt;
+	if (s->wfd != -1)
+		close(s->wfd);
+	s->wfd = discovery_watch(s->t);
 	s->bi = s->tried = s->fails = s->throttles = 0;
 	s->retry_at = now_ms();
 }
@@ -537,11 +621,11 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
     const struct sv_hooks *h, struct sxerr *e)
 {
 	struct sv s;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	struct timespec ts;
 	sigset_t mask, old;
 	int sfd, nfd, rc = 0;
-	long long left;
+	long long at;
 
 	memset(&s, 0, sizeof(s));
 	s.t = t;
@@ -550,6 +634,11 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 	s.h = h;
 	s.errfd = -1;
 	s.retry_at = now_ms();
+	s.check_at = -1;
+	s.wfd = discovery_watch(t);
+	if (t->disc.file[0] != '\0' && s.wfd == -1)
+		logf_(&s, 1, "inotify: %s; the discovery file is read at "
+		    "every connect only", strerror(errno));
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -576,19 +665,27 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		pfd[0].fd = sfd;
 		pfd[1].fd = s.errfd;
 		pfd[2].fd = nfd;
-		pfd[0].events = pfd[1].events = pfd[2].events = POLLIN;
-		if (s.ssh_pid == 0 && s.retry_at >= 0) {
-			left = s.retry_at - now_ms();
-			if (left < 0)
-				left = 0;
-			ts.tv_sec = left / 1000;
-			ts.tv_nsec = (left % 1000) * 1000000;
+		pfd[3].fd = s.wfd;
+		pfd[0].events = pfd[1].events = pfd[2].events =
+		    pfd[3].events = POLLIN;
+		at = s.ssh_pid == 0 ? s.retry_at : -1;
+		if (s.check_at >= 0 && (at < 0 || s.check_at < at))
+			at = s.check_at;
+		if (at >= 0) {
+			at = at > now_ms() ? at - now_ms() : 0;
+			ts.tv_sec = at / 1000;
+			ts.tv_nsec = (at % 1000) * 1000000;
 		}
-		if (ppoll(pfd, 3, s.ssh_pid == 0 && s.retry_at >= 0 ? &ts :
-		    NULL, NULL) == -1 && errno != EINTR) {
+		if (ppoll(pfd, 4, at >= 0 ? &ts : NULL, NULL) == -1 &&
+		    errno != EINTR) {
 			rc = sxerr_errno(e, EX_OSERR, "ppoll");
 			break;
 		}
+		if (pfd[3].fd != -1 && pfd[3].revents != 0 &&
+		    discovery_news(s.wfd, s.t) && s.check_at < 0)
+			s.check_at = now_ms() + DISC_SETTLE_MS;
+		if (s.check_at >= 0 && now_ms() >= s.check_at)
+			rediscover(&s);
 		if (pfd[1].fd != -1 && pfd[1].revents != 0 && !read_err(&s)) {
 			/* EOF: ssh is exiting; SIGCHLD follows. */
 			close(s.errfd);
@@ -612,6 +709,8 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		put_state(&s, "failed", "exited");
 	if (nfd != -1)
 		close(nfd);
+	if (s.wfd != -1)
+		close(s.wfd);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;

@@ -304,6 +304,113 @@ static int
 }
 
 /*
+ * t's discovery forward: file names the target, local is "[bind:]port"
+ * (NULL: 127.0.0.1, and the port of remote_port, else the file's), a
+ * remote_port of 0 means the file's port_field.
+ */
+int
+tunnel_set_discovery(struct tunnel *t, const char *file, const char *local,
+    int remote_port, struct sxerr *e)
+{
+	struct forward *f;
+	const char *colon;
+	struct sxerr sub;
+
+	if (t->disc.file[0] != '\0' || t->nfwd >= TUN_FWD_MAX)
+		return sxerr_set(e, EX_DATAERR, "one discovery forward, and "
+		    "at most %d forwards", TUN_FWD_MAX);
+	if (sshopt_path(file, &sub) == -1)
+		return sxerr_set(e, EX_DATAERR, "discovery file: %s", sub.msg);
+	f = &t->fwd[t->nfwd];
+	memset(f, 0, sizeof(*f));
+	f->dir = 'L';
+	strlcpy(f->bind, "127.0.0.1", sizeof(f->bind));
+	f->port = remote_port;
+	if (local != NULL) {
+		colon = strrchr(local, ':');
+		if (colon != NULL && fwd_host(local, (size_t)(colon - local),
+		    1, f->bind, sizeof(f->bind), &sub) == -1)
+			return sxerr_set(e, EX_DATAERR, "local: %s", sub.msg);
+		colon = colon != NULL ? colon + 1 : local;
+		if (fwd_port(colon, strlen(colon), &f->port, &sub) == -1)
+			return sxerr_set(e, EX_DATAERR, "local: %s", sub.msg);
+	}
+	strlcpy(t->disc.file, file, sizeof(t->disc.file));
+	strlcpy(t->disc.host_field, "node", sizeof(t->disc.host_field));
+	strlcpy(t->disc.port_field, "litellm_port",
+	    sizeof(t->disc.port_field));
+	t->disc.remote_port = remote_port;
+	t->disc.port_follows = f->port == 0;
+	t->disc.fwd = t->nfwd++;
+	return 0;
+}
+
+/* A JSON field name: what a scheduler's script writes, nothing to quote. */
+static int
+field_name(const char *s, char *out, size_t sz)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-");
+
+	if (n == 0 || s[n] != '\0' || n >= sz)
+		return -1;
+	strlcpy(out, s, sz);
+	return 0;
+}
+
+/* The discovery: block, a map of file, local, host_field, port_field and
+ * remote_port. */
+static int
+discovery_node(const char *file, const struct cnode *m, struct tunnel *t,
+    struct sxerr *e)
+{
+	const struct cnode *k, *v, *f = NULL, *l = NULL;
+	char host[TUN_FIELD_LEN] = "", port[TUN_FIELD_LEN] = "";
+	struct sxerr sub;
+	int rport = 0;
+	size_t i;
+
+	if (m == NULL || m->type != CN_MAP)
+		return config_err(e, file, m, "discovery: want a map of file, "
+		    "local, host_field, port_field, remote_port");
+	for (i = 0; i + 1 < m->nkid; i += 2) {
+		k = m->kid[i];
+		v = m->kid[i + 1];
+		if (scalar(k) == NULL || scalar(v) == NULL)
+			return config_err(e, file, scalar(k) ? v : k,
+			    "discovery: want key: value");
+		if (strcmp(k->str, "file") == 0)
+			f = v;
+		else if (strcmp(k->str, "local") == 0)
+			l = v;
+		else if (strcmp(k->str, "remote_port") == 0) {
+			if (int_range(v->str, 1, 65535, &rport) == -1)
+				return config_err(e, file, v, "remote_port: "
+				    "want a port from 1 to 65535");
+		} else if (strcmp(k->str, "host_field") == 0 ||
+		    strcmp(k->str, "port_field") == 0) {
+			if (field_name(v->str, k->str[0] == 'h' ? host : port,
+			    TUN_FIELD_LEN) == -1)
+				return config_err(e, file, v, "%s: want a "
+				    "field name of A-Z a-z 0-9 _ . -", k->str);
+		} else
+			return config_err(e, file, k, "%.64s: unknown key in "
+			    "discovery", k->str);
+	}
+	if (f == NULL)
+		return config_err(e, file, m, "discovery: no file");
+	if (tunnel_set_discovery(t, f->str, l != NULL ? l->str : NULL, rport,
+	    &sub) == -1)
+		return config_err(e, file, l != NULL && strncmp(sub.msg,
+		    "local", 5) == 0 ? l : f, "%s", sub.msg);
+	if (host[0] != '\0')
+		strlcpy(t->disc.host_field, host, sizeof(t->disc.host_field));
+	if (port[0] != '\0')
+		strlcpy(t->disc.port_field, port, sizeof(t->disc.port_field));
+	return 0;
+}
+
+/*
  * A definition from its YAML map (an entry of tunnels: or a tunnels.d
  * file); every error names file:line:column.
  */
@@ -336,6 +443,9 @@ tunnel_from_node(const char *name, const char *file, const struct cnode *m,
 				    "path");
 			if (set_key(t, v->str, &sub) == -1)
 				return config_err(e, file, v, "%s", sub.msg);
+		} else if (strcmp(k->str, "discovery") == 0) {
+			if (discovery_node(file, v, t, e) == -1)
+				return -1;
 		} else if (strcmp(k->str, "retry_max") == 0) {
 			if (int_range(scalar(v), 1, 3600, &t->retry_max) == -1)
 				return config_err(e, file, v, "retry_max: want "
@@ -383,27 +493,36 @@ tunnel_check(const struct tunnel *t, struct sxerr *e)
 	return 0;
 }
 
-/* The key's path with ~/ expanded from HOME; "" when none is set. */
+/* A path of a definition (key, discovery file) with ~/ expanded from
+ * HOME. */
 int
-tunnel_key_path(const struct tunnel *t, char *buf, size_t sz,
-    struct sxerr *e)
+tunnel_home_path(const char *path, char *buf, size_t sz, struct sxerr *e)
 {
 	const char *home;
 	int n;
 
-	if (t->key[0] != '~') {
-		if (strlcpy(buf, t->key, sz) >= sz)
-			return sxerr_set(e, EX_DATAERR, "key: path too long");
+	if (path[0] != '~') {
+		if (strlcpy(buf, path, sz) >= sz)
+			return sxerr_set(e, EX_DATAERR, "%.80s: path too long",
+			    path);
 		return 0;
 	}
 	if ((home = getenv("HOME")) == NULL || *home != '/' ||
 	    !plain_value(home))
-		return sxerr_set(e, EX_CONFIG, "%s: HOME unusable for ~",
-		    t->key);
-	n = snprintf(buf, sz, "%s%s", home, t->key + 1);
+		return sxerr_set(e, EX_CONFIG, "%.80s: HOME unusable for ~",
+		    path);
+	n = snprintf(buf, sz, "%s%s", home, path + 1);
 	if (n < 0 || (size_t)n >= sz)
-		return sxerr_set(e, EX_DATAERR, "key: path too long");
+		return sxerr_set(e, EX_DATAERR, "%.80s: path too long", path);
 	return 0;
+}
+
+/* The key's path with ~/ expanded; "" when none is set. */
+int
+tunnel_key_path(const struct tunnel *t, char *buf, size_t sz,
+    struct sxerr *e)
+{
+	return tunnel_home_path(t->key, buf, sz, e);
 }
 
 /* As ssh: a private key others may read is refused. */
@@ -442,6 +561,27 @@ cat(char *buf, size_t sz, size_t *len, struct sxerr *e, const char *fmt, ...)
 	return 0;
 }
 
+/* The discovery: block of the tunnels.d file. */
+static int
+disc_yaml(const struct tunnel *t, char *buf, size_t sz, size_t *len,
+    struct sxerr *e)
+{
+	const struct forward *f = &t->fwd[t->disc.fwd];
+
+	if (cat(buf, sz, len, e, "discovery:\n  file: \"%s\"\n"
+	    "  host_field: \"%s\"\n  port_field: \"%s\"\n", t->disc.file,
+	    t->disc.host_field, t->disc.port_field) == -1)
+		return -1;
+	if (t->disc.remote_port != 0 && cat(buf, sz, len, e,
+	    "  remote_port: %d\n", t->disc.remote_port) == -1)
+		return -1;
+	if (!t->disc.port_follows && cat(buf, sz, len, e,
+	    "  local: \"%s%s%s:%d\"\n",
+	    br(f->bind, 1), f->bind, br(f->bind, 0), f->port) == -1)
+		return -1;
+	return 0;
+}
+
 /* The tunnels.d file: every value validated, so double quotes suffice. */
 int
 tunnel_yaml(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
@@ -464,13 +604,19 @@ tunnel_yaml(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
 	if (t->key[0] != '\0' &&
 	    cat(buf, sz, &len, e, "key: \"%s\"\n", t->key) == -1)
 		return -1;
-	if (cat(buf, sz, &len, e, "forwards:\n") == -1)
+	/* The discovery forward is written as its block. */
+	if (t->nfwd > (t->disc.file[0] != '\0') &&
+	    cat(buf, sz, &len, e, "forwards:\n") == -1)
 		return -1;
 	for (i = 0; i < t->nfwd; i++) {
+		if (t->disc.file[0] != '\0' && i == t->disc.fwd)
+			continue;
 		if (tunnel_fmt_forward(&t->fwd[i], 0, s, sizeof(s)) == -1 ||
 		    cat(buf, sz, &len, e, "  - \"%s\"\n", s) == -1)
 			return -1;
 	}
+	if (t->disc.file[0] != '\0' && disc_yaml(t, buf, sz, &len, e) == -1)
+		return -1;
 	if (cat(buf, sz, &len, e, "server_alive: [%d, %d]\nretry_max: %d\n",
 	    t->alive_interval, t->alive_count, t->retry_max) == -1)
 		return -1;
@@ -592,6 +738,9 @@ tunnel_argv(const struct tunnel *t, size_t bi, const char *ssh,
 	    arg(a, e, "ServerAliveCountMax=%d", t->alive_count) == -1)
 		return -1;
 	for (i = 0; i < t->nfwd; i++) {
+		if (t->fwd[i].host[0] == '\0')
+			return sxerr_set(e, EX_SOFTWARE, "discovery: no target "
+			    "read yet");
 		if (tunnel_fmt_forward(&t->fwd[i], 1, spec, sizeof(spec)) == -1)
 			return sxerr_set(e, EX_OSERR, "forward too long");
 		if (arg(a, e, "-%c", t->fwd[i].dir) == -1 ||

@@ -34,6 +34,23 @@ struct forward {
 	int	hostport;
 };
 
+/*
+ * An L forward to a service that moves (scitex-ssh 1.0's `tunnel forward
+ * --discovery`): a JSON file that a scheduler rewrites names its host and
+ * port. Its forward is fwd[fwd], with host "" (and port 0 when the local
+ * port follows the remote one) until lib/discovery.c fills them in.
+ */
+#define TUN_FIELD_LEN	64
+
+struct discovery {
+	char	file[TUN_PATH_MAX];	/* absolute or ~/; "" when none */
+	char	host_field[TUN_FIELD_LEN];
+	char	port_field[TUN_FIELD_LEN];
+	int	remote_port;		/* 0: the file's port_field */
+	int	port_follows;		/* no local port: the remote one */
+	size_t	fwd;
+};
+
 struct tunnel {
 	char		name[NAME_MAX_LEN + 1];
 	struct bastion	bastion[TUN_BASTION_MAX];
@@ -46,6 +63,7 @@ struct tunnel {
 	int		retry_max;
 	char		opt[TUN_OPT_MAX][TUN_OPT_LEN];
 	size_t		nopt;
+	struct discovery disc;
 };
 
 /* The exact argv for ssh, with the storage its strings live in. */
@@ -69,6 +87,9 @@ int	tunnel_load_file(const char *, const char *, struct tunnel *,
 int	tunnel_check(const struct tunnel *, struct sxerr *);
 int	tunnel_key_path(const struct tunnel *, char *, size_t,
 	    struct sxerr *);
+int	tunnel_home_path(const char *, char *, size_t, struct sxerr *);
+int	tunnel_set_discovery(struct tunnel *, const char *, const char *,
+	    int, struct sxerr *);
 int	tunnel_check_key(const struct tunnel *, struct sxerr *);
 int	tunnel_yaml(const struct tunnel *, char *, size_t, struct sxerr *);
 int	tunnel_argv(const struct tunnel *, size_t, const char *,
