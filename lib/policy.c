@@ -213,7 +213,7 @@ count_feats(const struct cnode *dflt, const struct cnode *hosts)
 static int
 canon_pattern(const char *list, char **outp, struct sxerr *e)
 {
-	char el[HOST_MAX + 2], c[HOST_MAX + 1], *out;
+	char el[HOST_MAX + 2], c[sizeof(el)], *out;
 	const char *p, *end;
 	struct sxerr sub;
 	size_t nel = 1, o = 0, len, i;

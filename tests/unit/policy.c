@@ -324,6 +324,26 @@ test_pattern_canon(void **state)
 	refused("hosts:\n  \"a$b\": {ssh: deny}\n", "not allowed");
 }
 
+/* A wildcard element one longer than a host name fits exactly (the
+ * config fuzzer found it written one byte past its buffer); one more is
+ * refused. */
+static void
+test_pattern_long(void **state)
+{
+	struct config *cf;
+	struct policy *p;
+	char text[600];
+
+	snprintf(text, sizeof(text), "hosts:\n  \"*%0255d\": {ssh: deny}\n",
+	    0);
+	p = policy_from_text(text, &cf);
+	policy_free(p);
+	config_free(cf);
+	snprintf(text, sizeof(text), "hosts:\n  \"*%0256d\": {ssh: deny}\n",
+	    0);
+	refused(text, "longer than a host name");
+}
+
 int
 main(void)
 {
@@ -336,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_features),
 		cmocka_unit_test(test_feature_names),
 		cmocka_unit_test(test_pattern_canon),
+		cmocka_unit_test(test_pattern_long),
 		cmocka_unit_test(test_many_rules),
 		cmocka_unit_test(test_compiled_copy),
 	};
