@@ -30,6 +30,11 @@ usage(FILE *fp, int ex)
 	    "[-p remote_port]\n"
 	    "                     [-l local_host:local_port] [-m backend] "
 	    "[-o ssh_option] [name]\n"
+	    "       ssh-tunnel-up [-nqv] [-F config] [-b bastion] [-s key] "
+	    "[-p remote_port]\n"
+	    "                     [-l [bind:]port] [-m backend] "
+	    "[-o ssh_option] --discovery file\n"
+	    "                     [name]\n"
 	    "       ssh-tunnel-up -f [-v] [-F config] name\n"
 	    "       ssh-tunnel-up [-qv] [-m backend] --adopt port [name]\n");
 	if (fp == stdout && out_close(stdout) == -1)
@@ -177,6 +182,9 @@ option(int ch, struct lc_req *q, struct mode *m)
 	case 'A':
 		m->adoptport = optarg;
 		break;
+	case 'D':
+		q->discovery = optarg;
+		break;
 	case 'b':
 		if (q->nbastion >= TUN_BASTION_MAX)
 			errx(EX_USAGE, "-b: at most %d bastions",
@@ -254,6 +262,7 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "adopt", required_argument, NULL, 'A' },
+		{ "discovery", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char name[NAME_MAX_LEN + 1];
@@ -274,7 +283,7 @@ main(int argc, char *argv[])
 	q.name = name;
 
 	defining = q.dry || m.authkeys || q.nbastion || q.port || q.key ||
-	    q.local || q.nopt;
+	    q.local || q.nopt || q.discovery;
 	if (m.adoptport != NULL) {
 		if (m.fg || defining)
 			usage(stderr, EX_USAGE);

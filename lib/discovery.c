@@ -72,7 +72,6 @@ int
 discovery_read(const struct tunnel *t, struct dtarget *d, struct sxerr *e)
 {
 	char path[TUN_PATH_MAX];
-	struct cnode *root;
 	struct stat st;
 	size_t len;
 	char *buf;
@@ -101,9 +100,21 @@ discovery_read(const struct tunnel *t, struct dtarget *d, struct sxerr *e)
 		free(buf);
 		return sxerr_errno(e, EX_DATAERR, "%s: read", path);
 	}
-	rc = config_parse(path, buf, len, &root, e);
+	rc = discovery_parse(t, path, buf, len, d, e);
 	free(buf);
-	if (rc == -1) {
+	return rc;
+}
+
+/* The target in text, the contents of the file path (for messages). */
+int
+discovery_parse(const struct tunnel *t, const char *path, const char *text,
+    size_t len, struct dtarget *d, struct sxerr *e)
+{
+	struct cnode *root;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (config_parse(path, text, len, &root, e) == -1) {
 		e->ex = EX_DATAERR;
 		return -1;
 	}

@@ -20,6 +20,8 @@ struct dtarget {
 };
 
 int	discovery_read(const struct tunnel *, struct dtarget *, struct sxerr *);
+int	discovery_parse(const struct tunnel *, const char *, const char *,
+	    size_t, struct dtarget *, struct sxerr *);
 void	discovery_point(struct tunnel *, const struct dtarget *);
 int	discovery_same(const struct dtarget *, const struct dtarget *);
 int	discovery_watch(const struct tunnel *);

@@ -137,13 +137,13 @@ key_arg(const char *s, char *buf, size_t sz, struct sxerr *e)
 
 	if (s[0] == '/' || (s[0] == '~' && s[1] == '/')) {
 		if (strlcpy(buf, s, sz) >= sz)
-			return sxerr_set(e, EX_DATAERR, "-s: path too long");
+			return sxerr_set(e, EX_DATAERR, "%.80s: path too long", s);
 		return 0;
 	}
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		return sxerr_errno(e, EX_OSERR, "getcwd");
 	if ((size_t)snprintf(buf, sz, "%s/%s", cwd, s) >= sz)
-		return sxerr_set(e, EX_DATAERR, "-s: path too long");
+		return sxerr_set(e, EX_DATAERR, "%.80s: path too long", s);
 	return 0;
 }
 
@@ -212,6 +212,34 @@ define_forward(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 	return 0;
 }
 
+/*
+ * --discovery FILE: the L forward to the target FILE names, on -l
+ * [bind:]port (else 127.0.0.1 and the remote port), -p a fixed remote
+ * port (else the file's).
+ */
+static int
+define_discovery(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
+{
+	char file[TUN_PATH_MAX];
+	int port = 0;
+
+	if (q->port != NULL && host_parse_port(q->port, &port, e) == -1)
+		return lc_prefixed(e, "-p");
+	if (q->local != NULL && !text_printable(q->local))
+		return sxerr_set(e, EX_DATAERR, "-l: control characters");
+	if (key_arg(q->discovery, file, sizeof(file), e) == -1 ||
+	    tunnel_set_discovery(t, file, q->local, port, e) == -1)
+		return lc_prefixed(e, "--discovery");
+	return 0;
+}
+
+/* Whether q defines its tunnel anew (else it names one defined). */
+static int
+defines(const struct lc_req *q)
+{
+	return q->nbastion > 0 || q->port != NULL || q->discovery != NULL;
+}
+
 /* A new definition from the request and the environment. */
 static int
 define(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
@@ -221,7 +249,8 @@ define(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 	size_t i;
 
 	tunnel_init(t, q->name);
-	if (define_bastions(t, q, e) == -1 || define_forward(t, q, e) == -1)
+	if (define_bastions(t, q, e) == -1 || (q->discovery != NULL ?
+	    define_discovery(t, q, e) : define_forward(t, q, e)) == -1)
 		return -1;
 	if ((env = q->key) != NULL ||
 	    ((env = getenv("SCITEX_SSH_SECRET_KEY_PATH")) != NULL && *env)) {
@@ -256,11 +285,11 @@ tunnel_src(const struct lc_req *q, const char *config, struct config **cfp,
 
 	*cfp = NULL;
 	*bp = NULL;
-	if ((q->nbastion > 0 || q->port != NULL) && define(t, q, e) == -1)
+	if (defines(q) && define(t, q, e) == -1)
 		return -1;
 	if (config_open(config, cfp, e) == -1)
 		return -1;
-	if (q->nbastion > 0 || q->port != NULL)
+	if (defines(q))
 		return 0;
 	if ((rc = backend_lookup(*cfp, q->name, &r, e)) == 0) {
 		if (q->key || q->local || q->nopt)
@@ -661,7 +690,7 @@ lc_setup(const struct lc_ctx *c, const struct lc_req *q, FILE *fp,
 	config_free(cf);
 	if (rc == 0 && !q->dry) {
 		s.t = t;
-		s.defining = q->nbastion > 0 || q->port != NULL;
+		s.defining = defines(q);
 		s.pl = &pl;
 		if ((rc = lc_start(c, &s, e)) == 0 && !q->quiet)
 			rc = lc_block(fp, t, s.bastion, e);

@@ -49,6 +49,7 @@ struct lc_req {
 	const char	*key;
 	const char	*port;
 	const char	*local;		/* local_host:local_port */
+	const char	*discovery;	/* --discovery FILE */
 	const char	*opt[TUN_OPT_MAX];
 	size_t		 nopt;
 	const char	*backend;	/* -m, or NULL: the definition's or pick */

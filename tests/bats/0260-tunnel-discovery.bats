@@ -228,3 +228,42 @@ ssh_argv() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"-L 127.0.0.1:$LPORT:gpu-a017:4000"* ]]
 }
+
+@test "discovery: --discovery defines it from flags, the definition reads back the same" {
+	publish localhost "$N1"
+	ssh-tunnel-up -q -b "$ME@127.0.0.1:$BPORT" -s "$KEY" \
+	    -o "UserKnownHostsFile=$B/known_hosts" \
+	    --discovery "$DISC" -l "127.0.0.1:$LPORT" qwen
+	wait_node "$BATS_TEST_TMPDIR/node1" 10
+	f=$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/qwen.yaml
+	grep -q "^discovery:" "$f"
+	grep -q "file: \"$DISC\"" "$f"
+	grep -q "local: \"127.0.0.1:$LPORT\"" "$f"
+	! grep -q "^forwards:" "$f" || false
+	# Read back unchanged: a reload (SIGHUP) keeps the running ssh.
+	pid=$(supervisor)
+	r=$(ssh-tunnel-ls qwen | cut -f8)
+	kill -HUP "$pid"
+	sleep 1
+	[ "$(ssh-tunnel-ls qwen | cut -f8)" = "$r" ]
+	grep -q "reloaded; unchanged" "$XDG_RUNTIME_DIR/scitex-ssh/qwen.log"
+}
+
+@test "discovery: hostile --discovery and -l values are refused and change nothing" {
+	before=$(tree_sum "$XDG_CONFIG_HOME")
+	for bad in "/tmp/\$(touch $PWNED).json" "/tmp/a b.json" \
+	    "/tmp/x;touch $PWNED" $'/tmp/a\nb.json'; do
+		run ssh-tunnel-up -q -b "$ME@127.0.0.1:$BPORT" -s "$KEY" \
+		    --discovery "$bad" -l "127.0.0.1:$LPORT" qwen
+		[ "$status" -eq 65 ]
+		[[ $output == *"--discovery"* ]]
+	done
+	for bad in "127.0.0.1:0" "127.0.0.1:70000" "-oProxyCommand=x:1" \
+	    "\$(touch $PWNED):4000"; do
+		run ssh-tunnel-up -q -b "$ME@127.0.0.1:$BPORT" -s "$KEY" \
+		    --discovery "$DISC" -l "$bad" qwen
+		[ "$status" -eq 65 ]
+	done
+	[ "$(tree_sum "$XDG_CONFIG_HOME")" = "$before" ]
+	[ ! -e "$PWNED" ]
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "discovery.h"
 #include "tunnel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -33,8 +34,12 @@ made_from(const struct tunnel *t)
 	if (tunnel_yaml(&u, again, sizeof(again), &e) == -1 ||
 	    strcmp(buf, again) != 0)
 		abort();
-	for (i = 0; i < t->nbastion; i++)
-		if (tunnel_argv(t, i, "ssh", &a, &e) == -1 ||
+	/* A discovery forward has its target from the file, at run time. */
+	u = *t;
+	if (u.disc.file[0] != '\0')
+		discovery_point(&u, &(struct dtarget){ "gpu-a017", 4000 });
+	for (i = 0; i < u.nbastion; i++)
+		if (tunnel_argv(&u, i, "ssh", &a, &e) == -1 ||
 		    a.argv[a.argc] != NULL)
 			abort();
 	(void)tunnel_client_block(t, 0, block, sizeof(block), &e);
