@@ -31,7 +31,7 @@ teardown() {
 	sshd_stop "$SSHD_DIR"
 	# the client sees its session end
 	wait "$pid" || true
-	! ss -Hltn "sport = :$port" | grep -q .
+	! ss -Hltn "sport = :$port" | grep -q . || false
 	sshd_restart "$SSHD_DIR"
 	run ssh -F "$SSHD_DIR/ssh_config" fixture true
 	[ "$status" -eq 0 ]

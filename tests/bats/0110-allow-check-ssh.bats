@@ -37,7 +37,7 @@ teardown() {
 
 # no_connection: sshd saw no connection at all (LogLevel VERBOSE logs each).
 no_connection() {
-	! grep -q "Connection from" "$SSHD_DIR/sshd.log"
+	! grep -q "Connection from" "$SSHD_DIR/sshd.log" || false
 }
 
 logins() {

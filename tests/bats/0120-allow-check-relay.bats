@@ -58,7 +58,7 @@ cfg() {
 }
 
 no_connection() {
-	! grep -q "Connection from" "$SSHD_DIR/sshd.log"
+	! grep -q "Connection from" "$SSHD_DIR/sshd.log" || false
 }
 
 # session_and_copy NAME: a command, and 64 MiB each way by scp, intact.

@@ -52,8 +52,8 @@ teardown() {
 	[ -n "$sshpid" ]
 	run ssh-tunnel-down labbox
 	[ "$status" -eq 0 ]
-	! running "$pid"
-	! running "$sshpid"
+	! running "$pid" || false
+	! running "$sshpid" || false
 	[ ! -e "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/labbox.yaml" ]
 	[ -z "$(ls "$XDG_RUNTIME_DIR/scitex-ssh")" ]
 

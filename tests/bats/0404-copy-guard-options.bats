@@ -155,7 +155,7 @@ EOC
 	[[ $output == *"LANG=C.UTF-8"* ]]
 	# no HOME: rsync would read aliases from $HOME/.popt (issue 9)
 	! grep -q -e '^LD_' -e '^BASH_ENV' -e '^LC_ALL' -e '^SSH_' \
-	    -e '^HOME=' <<<"$output"
+	    -e '^HOME=' <<<"$output" || false
 }
 
 @test "copy-guard options: bash completion offers flags and root modes" {

@@ -75,7 +75,7 @@ files() {
 	[ "$status" -eq 0 ]
 	[ "$(mcp_result 5 .isError)" = false ]
 	mcp_result 5 .structuredContent.removed
-	! kill -0 "$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
 	[ ! -e "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/labbox.yaml" ]
 	[ -z "$(ls "$XDG_RUNTIME_DIR/scitex-ssh")" ]
 	[ "$(mcp_result 6 .isError)" = true ]
@@ -189,7 +189,7 @@ EOC
 	[[ $(mcp_result 4 '.content[0].text') == *"port 1: no such tunnel"* ]]
 	[[ $(mcp_result 5 '.content[0].text') == *"bastion and bastion_server"* ]]
 	# No flag of a program in any message.
-	! mcp_resp 2 | grep -E -- ' -[bpslom]\b'
+	! mcp_resp 2 | grep -E -- ' -[bpslom]\b' || false
 	[ "$(files)" = "$before" ]
 }
 

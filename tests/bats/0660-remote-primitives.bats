@@ -161,7 +161,7 @@ EOC
 	done
 	[ -n "$(pgrep -f "$MARK")" ]
 	# Connected and running: no forward listens, no master socket.
-	! ss -Hltn "sport = :$lport" | grep -q .
+	! ss -Hltn "sport = :$lport" | grep -q . || false
 	[ ! -e "$W/cm" ]
 	wait "$rp"
 	output=$(cat "$W/out")

@@ -41,8 +41,8 @@ teardown() {
 	[[ $(field stdout) == tick* ]]
 	pid=$(field pid)
 	# Here: the ssh it started, its whole process group.
-	! kill -0 "$pid" 2>/dev/null
-	! kill -0 -- "-$pid" 2>/dev/null
+	! kill -0 "$pid" 2>/dev/null || false
+	! kill -0 -- "-$pid" 2>/dev/null || false
 	# There: the remote shell and its children.
 	# shellcheck disable=SC2086
 	gone $REMOTE_PIDS
@@ -52,7 +52,7 @@ teardown() {
 	run_marked -p -t "$(limit)" sh fixture ": $MARK; sleep 60; :"
 	[ "$(field timed_out)" = true ]
 	pid=$(field pid)
-	! kill -0 -- "-$pid" 2>/dev/null
+	! kill -0 -- "-$pid" 2>/dev/null || false
 	# The remote shell, which would wait for sleep 60 if it could.
 	# shellcheck disable=SC2086
 	gone $REMOTE_PIDS
