@@ -35,6 +35,7 @@ usage(FILE *fp, int ex)
 	    "                     [-l [bind:]port] [-m backend] "
 	    "[-o ssh_option] --discovery file\n"
 	    "                     [name]\n"
+	    "       ssh-tunnel-up -a [-qv] [-F config] [-m backend]\n"
 	    "       ssh-tunnel-up -f [-v] [-F config] name\n"
 	    "       ssh-tunnel-up [-qv] [-m backend] --adopt port [name]\n");
 	if (fp == stdout && out_close(stdout) == -1)
@@ -171,9 +172,33 @@ authorized_keys(const struct lc_req *q, int named)
 /* What the flags ask for besides the tunnel: which mode. */
 struct mode {
 	const char	*adoptport;	/* --adopt */
+	int		 all;		/* -a */
 	int		 fg;		/* -f */
 	int		 authkeys;	/* -K */
 };
+
+/*
+ * -a: every defined tunnel; no operand, none of the flags that define
+ * one. Each that is not up has said why; the worst status is ours.
+ */
+static int
+up_all(int argc, const struct lc_req *q, const struct mode *m)
+{
+	struct lc_ctx c;
+	struct sxerr e;
+	int rc;
+
+	if (argc > 0 || m->fg || m->authkeys || m->adoptport != NULL ||
+	    q->dry || q->nbastion || q->port || q->key || q->local || q->nopt ||
+	    q->discovery)
+		usage(stderr, EX_USAGE);
+	ctx(&c);
+	if ((rc = lc_setup_all(&c, q->backend, &e)) == -1)
+		errx(e.ex, "%s", e.msg);
+	if (out_close(stdout) == -1)
+		err(EX_OSERR, "stdout");
+	return rc;
+}
 
 static void
 option(int ch, struct lc_req *q, struct mode *m)
@@ -181,6 +206,9 @@ option(int ch, struct lc_req *q, struct mode *m)
 	switch (ch) {
 	case 'A':
 		m->adoptport = optarg;
+		break;
+	case 'a':
+		m->all = 1;
 		break;
 	case 'D':
 		q->discovery = optarg;
@@ -266,7 +294,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	char name[NAME_MAX_LEN + 1];
-	struct mode m = { NULL, 0, 0 };
+	struct mode m = { NULL, 0, 0, 0 };
 	struct lc_req q;
 	struct lc_ctx c;
 	struct sxerr e;
@@ -274,11 +302,13 @@ main(int argc, char *argv[])
 
 	memset(&q, 0, sizeof(q));
 	verbose = out_debug_env();
-	while ((ch = getopt_long(argc, argv, "b:F:fhKl:m:no:p:qs:Vv", longopts,
+	while ((ch = getopt_long(argc, argv, "ab:F:fhKl:m:no:p:qs:Vv", longopts,
 	    NULL)) != -1)
 		option(ch, &q, &m);
 	argc -= optind;
 	argv += optind;
+	if (m.all)
+		return up_all(argc, &q, &m);
 	tunnel_name(argc, argv, m.fg, name, sizeof(name));
 	q.name = name;
 

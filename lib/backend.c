@@ -29,10 +29,43 @@ sd_available(struct sxerr *e)
 	return sysd_available(UNIT_SYSTEM, e);
 }
 
+/*
+ * The n starts of v in one systemctl call: the names and the locks to
+ * hand on, in arrays, as sysd_start takes them.
+ */
+static int
+sysd_start_v(enum unit_kind k, struct bstart *v, size_t n, struct sxerr *e)
+{
+	const char **names;
+	int *fds, rc = -1;
+	size_t i;
+
+	names = reallocarray(NULL, n, sizeof(*names));
+	fds = reallocarray(NULL, n, sizeof(*fds));
+	if (names == NULL || fds == NULL)
+		sxerr_errno(e, EX_OSERR, "malloc");
+	else {
+		for (i = 0; i < n; i++) {
+			names[i] = v[i].name;
+			fds[i] = v[i].lockfd;
+		}
+		rc = sysd_start(k, names, fds, n, v[0].self, e);
+	}
+	free(names);
+	free(fds);
+	return rc;
+}
+
 static int
 sd_start(struct bstart *b, struct sxerr *e)
 {
-	return sysd_start(UNIT_SYSTEM, b->t, b->self, b->lockfd, e);
+	return sysd_start_v(UNIT_SYSTEM, b, 1, e);
+}
+
+static int
+sd_start_many(struct bstart *v, size_t n, struct sxerr *e)
+{
+	return sysd_start_v(UNIT_SYSTEM, v, n, e);
 }
 
 static int
@@ -64,7 +97,13 @@ us_available(struct sxerr *e)
 static int
 us_start(struct bstart *b, struct sxerr *e)
 {
-	return sysd_start(UNIT_USER, b->t, b->self, b->lockfd, e);
+	return sysd_start_v(UNIT_USER, b, 1, e);
+}
+
+static int
+us_start_many(struct bstart *v, size_t n, struct sxerr *e)
+{
+	return sysd_start_v(UNIT_USER, v, n, e);
 }
 
 /* Whenever linger is off, whoever started the unit: said before. */
@@ -486,16 +525,16 @@ as_remove(const struct tref *r, struct sxerr *e)
 static const struct backend backends[NBACKEND] = {
 	[B_SYSTEMD] = { "systemd", 1, sd_available, state_places_system,
 	    sd_start, sd_stop, sd_unit, defined_load, supervised_state, NULL,
-	    NULL, sd_check },
+	    NULL, sd_check, sd_start_many },
 	[B_USER] = { "user", 1, us_available, state_places_user, us_start,
 	    us_stop, us_unit, defined_load, supervised_state, NULL, NULL,
-	    us_check },
+	    us_check, us_start_many },
 	[B_DAEMON] = { "daemon", 1, daemon_available, state_places_user,
 	    daemon_start, daemon_stop, NULL, defined_load, supervised_state,
-	    NULL, NULL, NULL },
+	    NULL, NULL, NULL, NULL },
 	[B_AUTOSSH] = { "autossh", 0, as_available, state_places_user,
 	    as_start, as_stop, NULL, as_load, as_state, as_list, as_remove,
-	    NULL },
+	    NULL, NULL },
 };
 
 static int

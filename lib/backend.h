@@ -55,6 +55,9 @@ struct backend {
 	 * that file (NULL: written anew)? A warning to show into note. */
 	int		(*check)(const struct tunnel *, const char *, char *,
 			    size_t, struct sxerr *);
+	/* Many starts at once (ssh-tunnel-up -a), all or none; NULL: each
+	 * through start. */
+	int		(*start_many)(struct bstart *, size_t, struct sxerr *);
 };
 
 /* A tunnel and where it is defined. */

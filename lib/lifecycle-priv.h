@@ -5,12 +5,20 @@
 /*
  * Shared by the files of the lifecycle (lifecycle.c: gate, define, start;
  * -list.c: rows and the probe; -down.c: removal; -adopt.c: scitex-ssh
- * 1.0's units taken over; -run.c: the supervisor), never by its users.
+ * 1.0's units taken over; -run.c: the supervisor; -all.c: every tunnel
+ * started at once), never by its users.
  */
+/* How long ssh-tunnel-up waits for a forward to be confirmed. */
+#define LC_WAIT_UP_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
+
 void	lc_say(const struct lc_ctx *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	lc_check(const struct lc_ctx *, const struct backend *,
 	    const struct tunnel *, const char *, struct sxerr *);
+void	lc_bstart(const struct lc_ctx *, const struct lc_start *, int,
+	    struct bstart *);
+int	lc_wait_up(const struct lc_ctx *, struct lc_start *, pid_t, unsigned,
+	    struct sxerr *);
 int	lc_prefixed(struct sxerr *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 

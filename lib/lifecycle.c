@@ -22,7 +22,6 @@
 #include "slurp.h"
 #include "text.h"
 
-#define WAIT_UP_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
 #define YAML_MAX	65536	/* a definition as YAML, a unit */
 
 /* What a program would say, to the caller's note hook. */
@@ -486,10 +485,11 @@ pause_ms(const struct lc_ctx *c, int ms)
  * Wait until the supervisor confirms the forward (0, the bastion in use
  * in s->bastion) or reports a first failure (1, it keeps trying), in an attempt
  * numbered min_restarts or later; a supervisor of ours that exits early
- * is an error with its status.
+ * is an error with its status. Until s->until when set, else for
+ * LC_WAIT_UP_MS.
  */
-static int
-wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
+int
+lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
     unsigned min_restarts, struct sxerr *e)
 {
 	const struct tunnel *t = s->t;
@@ -497,7 +497,7 @@ wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
 	char path[STATE_PATH];
 	struct tstate st;
 	struct sxerr ignore;
-	long long end = now_ms() + WAIT_UP_MS;
+	long long end = s->until != 0 ? s->until : now_ms() + LC_WAIT_UP_MS;
 	int status;
 
 	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == -1)
@@ -534,7 +534,7 @@ wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
 			    "until the tunnel is removed", t->name);
 	}
 	sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d s; the "
-	    "supervisor keeps trying", t->name, WAIT_UP_MS / 1000);
+	    "supervisor keeps trying", t->name, LC_WAIT_UP_MS / 1000);
 	return 1;
 }
 
@@ -558,11 +558,34 @@ running(const struct lc_ctx *c, struct lc_start *s, pid_t pid,
 	if (!s->defining || rc == 1) {
 		lc_say(c, LC_INFO, "%s: already running (pid %ld)", t->name,
 		    (long)pid);
-		return wait_up(c, s, 0, 0, e);
+		return lc_wait_up(c, s, 0, 0, e);
 	}
 	if (kill(pid, SIGHUP) == -1)
 		return sxerr_errno(e, EX_OSERR, "kill %ld", (long)pid);
-	return wait_up(c, s, 0, st.restarts + 1, e);
+	return lc_wait_up(c, s, 0, st.restarts + 1, e);
+}
+
+/*
+ * Under our lock fd, what a backend's start needs for s into *bs; the
+ * last state table is removed, so that the wait sees only the new one.
+ */
+void
+lc_bstart(const struct lc_ctx *c, const struct lc_start *s, int fd,
+    struct bstart *bs)
+{
+	char path[STATE_PATH];
+
+	if (state_path(path, sizeof(path), s->pl->state, s->t->name,
+	    ".state") == 0)
+		(void)unlink(path);
+	memset(bs, 0, sizeof(*bs));
+	bs->name = s->t->name;
+	bs->self = c->self;
+	bs->config = c->config;
+	bs->verbose = c->verbose;
+	bs->lockfd = fd;
+	bs->pl = s->pl;
+	bs->t = s->t;
 }
 
 /* Under our lock fd: write, start through b and hand the lock over. */
@@ -571,23 +594,12 @@ launch(const struct lc_ctx *c, const struct lc_start *s, int fd, pid_t *pid,
     struct sxerr *e)
 {
 	const struct tunnel *t = s->t;
-	const struct places *pl = s->pl;
 	const struct backend *b = s->b;
-	char path[STATE_PATH];
 	struct bstart bs;
 
-	if (s->defining && write_def(t, pl, e) == -1)
+	if (s->defining && write_def(t, s->pl, e) == -1)
 		return -1;
-	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == 0)
-		(void)unlink(path);
-	memset(&bs, 0, sizeof(bs));
-	bs.name = t->name;
-	bs.self = c->self;
-	bs.config = c->config;
-	bs.verbose = c->verbose;
-	bs.lockfd = fd;
-	bs.pl = pl;
-	bs.t = t;
+	lc_bstart(c, s, fd, &bs);
 	if (b->start(&bs, e) == -1)
 		return lc_prefixed(e, "%s: backend %s", t->name, b->name);
 	if (bs.note[0] != '\0')
@@ -629,7 +641,7 @@ lc_start(const struct lc_ctx *c, struct lc_start *s, struct sxerr *e)
 	close(fd);
 	if (rc == -1)
 		return -1;
-	return wait_up(c, s, pid, 0, e);
+	return lc_wait_up(c, s, pid, 0, e);
 }
 
 /* The client ssh_config block for the bastion in use; none without -R. */

@@ -86,6 +86,8 @@ struct lc_start {
 	int			 defining;	/* written anew; reloaded if running */
 	const struct backend	*b;
 	const struct places	*pl;
+	long long		 until;		/* now_ms() the wait ends; 0: its
+						   own time from now */
 	char			 bastion[300];	/* out */
 };
 
@@ -106,6 +108,7 @@ int	lc_setup(const struct lc_ctx *, const struct lc_req *, FILE *,
 	    struct sxerr *);
 int	lc_adopt(const struct lc_ctx *, const struct lc_req *, int, FILE *,
 	    struct sxerr *);
+int	lc_setup_all(const struct lc_ctx *, const char *, struct sxerr *);
 
 /* ssh-tunnel-up -f: the supervisor of one tunnel, until a signal. */
 int	lc_supervise(const struct lc_ctx *, const char *, struct sxerr *);

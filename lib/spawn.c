@@ -143,7 +143,10 @@ spawn_capture(char *const argv[], struct capture *c, struct sxerr *e)
 /*
  * Start argv in its own session, detached from our terminal, with stdin
  * and stdout on /dev/null, stderr to errpath (or /dev/null), and passfd
- * (unless -1) as its fd 3: how a lock is handed on.
+ * (unless -1) as its fd 3: how a lock is handed on. No other fd of ours
+ * goes with it: a long-lived supervisor that inherited the caller's
+ * socket or pipe (one not marked close-on-exec) would hold it open for
+ * as long as it runs.
  */
 int
 spawn_detached(char *const argv[], const char *errpath, int passfd,
@@ -161,6 +164,7 @@ spawn_detached(char *const argv[], const char *errpath, int passfd,
 	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
 	if (passfd != -1)
 		posix_spawn_file_actions_adddup2(&fa, passfd, 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, passfd != -1 ? 4 : 3);
 	posix_spawnattr_init(&a);
 	spawn_sigdefaults(&a);
 	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSID |
@@ -180,7 +184,7 @@ spawn_detached(char *const argv[], const char *errpath, int passfd,
  * with SIGKILL: the kernel sends it SIGTERM when we die (PR_SET_PDEATHSIG).
  * That must be set in the child between fork and exec, which posix_spawn
  * offers no hook for; hence this one plain fork+exec. stdin and stdout go
- * to /dev/null, stderr to errfd (or /dev/null when -1).
+ * to /dev/null, stderr to errfd (or /dev/null when -1), and no other fd.
  */
 int
 spawn_tied(char *const argv[], int errfd, pid_t *pid, struct sxerr *e)
@@ -206,6 +210,7 @@ spawn_tied(char *const argv[], int errfd, pid_t *pid, struct sxerr *e)
 		if (dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
 		    dup2(errfd != -1 ? errfd : null, 2) == -1)
 			_exit(127);
+		closefrom(3);	/* whatever our caller left open */
 		execvp(argv[0], argv);
 		_exit(127);
 	}

@@ -68,37 +68,36 @@ static int
 ctl_run(enum unit_kind k, const char *const args[], struct capture *c,
     struct sxerr *e)
 {
-	char *argv[12];
+	char **argv;
 	size_t n = 0, i;
+	int rc;
 
+	for (i = 0; args[i] != NULL; i++)
+		;
+	if ((argv = reallocarray(NULL, i + 3, sizeof(*argv))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "systemctl");
 	argv[n++] = "systemctl";
 	if (k == UNIT_USER)
 		argv[n++] = "--user";
-	for (i = 0; args[i] != NULL && n < 11; i++)
+	for (i = 0; args[i] != NULL; i++)
 		argv[n++] = (char *)args[i];
 	argv[n] = NULL;
-	return spawn_capture(argv, c, e);
+	rc = spawn_capture(argv, c, e);
+	free(argv);
+	return rc;
 }
 
 /*
- * systemctl [--user] VERB [ARG...]; 0 when it exits 0. Its stderr becomes
- * the message otherwise.
+ * systemctl [--user] with the NULL-terminated args (the verb first); 0
+ * when it exits 0. Its stderr becomes the message otherwise.
  */
-int
-sysd_ctl(enum unit_kind k, struct sxerr *e, const char *verb, ...)
+static int
+ctl(enum unit_kind k, const char *const args[], struct sxerr *e)
 {
-	const char *args[10];
 	char out[512], err[1024];
 	struct capture c;
-	va_list ap;
-	size_t n = 0, len;
+	size_t len;
 
-	args[n++] = verb;
-	va_start(ap, verb);
-	while (n < 9 && (args[n] = va_arg(ap, const char *)) != NULL)
-		n++;
-	va_end(ap);
-	args[n] = NULL;
 	memset(&c, 0, sizeof(c));
 	c.out = out;
 	c.outsz = sizeof(out);
@@ -113,8 +112,25 @@ sysd_ctl(enum unit_kind k, struct sxerr *e, const char *verb, ...)
 	while (len > 0 && err[len - 1] == '\n')
 		err[--len] = '\0';
 	return sxerr_set(e, EX_UNAVAILABLE, "systemctl%s %s: %s",
-	    k == UNIT_USER ? " --user" : "", verb,
+	    k == UNIT_USER ? " --user" : "", args[0],
 	    err[0] != '\0' ? err : "failed");
+}
+
+/* systemctl [--user] VERB [ARG...], at most 8 of them: as ctl. */
+int
+sysd_ctl(enum unit_kind k, struct sxerr *e, const char *verb, ...)
+{
+	const char *args[10];
+	va_list ap;
+	size_t n = 0;
+
+	args[n++] = verb;
+	va_start(ap, verb);
+	while (n < 9 && (args[n] = va_arg(ap, const char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return ctl(k, args, e);
 }
 
 /* The unit whose ExecStart= runs self (ssh-tunnel-up, absolute) -f. */
@@ -241,37 +257,60 @@ sysd_linger(char *user, size_t sz)
 	return access(path, F_OK) == 0;
 }
 
+#define START_VERB	4	/* enable --now --no-reload --no-block */
+
 /*
  * Install or update the template for self (ssh-tunnel-up, absolute),
- * then enable and start the instance of t. Our lock (lockfd, -1: none)
- * is released first: the supervisor systemd starts takes it.
+ * then enable and start the instances of the n tunnels named, in one
+ * systemctl call however many they are. Our locks (lockfd[i], -1: none)
+ * are released first: each supervisor systemd starts takes its own.
  */
 int
-sysd_start(enum unit_kind k, const struct tunnel *t, const char *self,
-    int lockfd, struct sxerr *e)
+sysd_start(enum unit_kind k, const char *const names[], const int lockfd[],
+    size_t n, const char *self, struct sxerr *e)
 {
-	char dir[UNIT_PATH], inst[128];
-	int changed;
+	char dir[UNIT_PATH], (*inst)[128];
+	const char **args;
+	size_t i;
+	int changed, rc = -1;
 
 	if (known_hosts(e) == -1)
 		return -1;
-	if (unit_instance(t->name, inst, sizeof(inst), e) == -1 ||
-	    unit_dir(k, dir, sizeof(dir), e) == -1 ||
-	    unit_install(k, dir, self, &changed, e) == -1)
-		return -1;
-	if (changed && sysd_ctl(k, e, "daemon-reload", NULL) == -1)
-		return -1;
-	if (lockfd >= 0)
-		(void)flock(lockfd, LOCK_UN);
+	inst = reallocarray(NULL, n, sizeof(*inst));
+	args = reallocarray(NULL, n + START_VERB + 1, sizeof(*args));
+	if (inst == NULL || args == NULL) {
+		sxerr_errno(e, EX_OSERR, "systemctl");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (unit_instance(names[i], inst[i], sizeof(inst[i]), e) == -1)
+			goto out;
+	if (unit_dir(k, dir, sizeof(dir), e) == -1 ||
+	    unit_install(k, dir, self, &changed, e) == -1 ||
+	    (changed && sysd_ctl(k, e, "daemon-reload", NULL) == -1))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (lockfd[i] >= 0)
+			(void)flock(lockfd[i], LOCK_UN);
 	/*
 	 * The manager knows the template now (reloaded above when it
 	 * changed): enable's own reload of everything is not needed. Not
-	 * waiting for the start job: it ends at READY=1, once the forwards
-	 * are up, which the caller waits for in the state table, where a
-	 * first failure shows too.
+	 * waiting for the start jobs: each ends at READY=1, once the
+	 * forwards are up, which the caller waits for in the state table,
+	 * where a first failure shows too.
 	 */
-	return sysd_ctl(k, e, "enable", "--now", "--no-reload", "--no-block",
-	    inst, NULL);
+	args[0] = "enable";
+	args[1] = "--now";
+	args[2] = "--no-reload";
+	args[3] = "--no-block";
+	for (i = 0; i < n; i++)
+		args[START_VERB + i] = inst[i];
+	args[START_VERB + n] = NULL;
+	rc = ctl(k, args, e);
+out:
+	free(inst);
+	free(args);
+	return rc;
 }
 
 /* Disable and stop the instance: 1 when it was active, 0 when not. */

@@ -32,8 +32,8 @@ int	sysd_system_sees(const char *);
 int	sysd_available(enum unit_kind, struct sxerr *);
 int	sysd_ctl(enum unit_kind, struct sxerr *, const char *, ...)
 	    __attribute__((sentinel));
-int	sysd_start(enum unit_kind, const struct tunnel *, const char *, int,
-	    struct sxerr *);
+int	sysd_start(enum unit_kind, const char *const [], const int [], size_t,
+	    const char *, struct sxerr *);
 int	sysd_stop(enum unit_kind, const char *, struct sxerr *);
 int	sysd_unit(enum unit_kind, const struct tunnel *, const char *, char *,
 	    size_t, struct sxerr *);

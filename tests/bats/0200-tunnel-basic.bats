@@ -74,6 +74,32 @@ teardown() {
 	[[ $output == *"already running"* ]]
 }
 
+@test "the daemon's supervisor and its ssh keep no fd of the caller's" {
+	held=$BATS_TEST_TMPDIR/held
+	run_dir=$XDG_RUNTIME_DIR/scitex-ssh
+	mapfile -t args < <(tunnel_up_args)
+	ssh-tunnel-up -q -m daemon "${args[@]}" labbox 7>"$held"
+	pid=$(supervisor_pids)
+	sshpid=$(ps -o pid= --ppid "$pid" | tr -d ' ')
+	[ -n "$sshpid" ]
+	# the file held open by the caller's fd 7 (and bats' own files) are
+	# nowhere; a path is the log, the lock handed on as fd 3, /dev/null
+	for p in "$pid" "$sshpid"; do
+		for f in "/proc/$p/fd/"*; do
+			l=$(readlink "$f")
+			echo "$f -> $l"
+			case $l in
+			/dev/null | "$run_dir/labbox.log" | \
+			    "$run_dir/labbox.lock" | pipe:* | socket:* | \
+			    anon_inode:*) ;;
+			*) false ;;
+			esac
+		done
+	done
+	[ "$(readlink "/proc/$pid/fd/3")" = "$run_dir/labbox.lock" ]
+	[ ! -e "/proc/$pid/fd/7" ] || [ "$(readlink "/proc/$pid/fd/7")" != "$held" ]
+}
+
 @test "no tunnels: ls prints nothing and exits 0" {
 	run ssh-tunnel-ls
 	[ "$status" -eq 0 ]

@@ -71,6 +71,8 @@ complete_bash() {
 	[[ $(complete_bash ssh-tunnel-ls --pr) == --probe ]]
 	[[ $(complete_bash ssh-tunnel-down -) == *-a* ]]
 	[ -z "$(complete_bash ssh-tunnel-up -p '')" ]
+	[[ $(complete_bash ssh-tunnel-up -) == *-a* ]]
+	[ -z "$(complete_bash ssh-tunnel-up -a '')" ]
 }
 
 @test "zsh completions parse and get the names from ssh-tunnel-ls -N" {

@@ -112,26 +112,36 @@ t_missing(void **st)
 	assert_non_null(strstr(e.msg, "/nonexistent/program"));
 }
 
-/* Detached: its own session, stderr to the file, the fd as its fd 3. */
+/*
+ * Detached: its own session, stderr to the file, the fd as its fd 3, and
+ * no other fd of ours (one left without close-on-exec on purpose).
+ */
 static void
 t_detached(void **st)
 {
-	char dir[] = "/tmp/spawn-unit-XXXXXX", log[64], buf[256];
+	char dir[] = "/tmp/spawn-unit-XXXXXX", log[64], buf[256], num[16];
 	char *argv[] = { "/bin/sh", "-c", "echo sid $(ps -o sid= -p $$) "
-	    "pid $$ >&2; cat <&3 >&2", NULL };
+	    "pid $$ >&2; cat <&3 >&2; if [ -e /proc/$$/fd/$1 ]; then "
+	    "echo fd $1 open >&2; else echo fd $1 closed >&2; fi", "sh", num,
+	    NULL };
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	struct sxerr e;
 	pid_t pid;
 	ssize_t n;
-	int p[2], fd, i, status;
+	int p[2], fd, i, status, extra;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(log, sizeof(log), "%s/log", dir);
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(write(p[1], "fd3\n", 4), 4);
 	close(p[1]);
+	assert_int_not_equal((fd = open("/dev/null", O_RDONLY)), -1);
+	assert_true((extra = fcntl(fd, F_DUPFD, 10)) >= 10);
+	close(fd);
+	snprintf(num, sizeof(num), "%d", extra);
 	assert_int_equal(spawn_detached(argv, log, p[0], &pid, &e), 0);
 	close(p[0]);
+	close(extra);
 	for (i = 0; i < 250 && waitpid(pid, &status, WNOHANG) == 0; i++)
 		nanosleep(&ts, NULL);
 	assert_true(WIFEXITED(status));
@@ -144,6 +154,8 @@ t_detached(void **st)
 	snprintf(log, sizeof(log), "pid %ld\n", (long)pid);
 	assert_non_null(strstr(buf, log));
 	assert_non_null(strstr(buf, "fd3\n"));
+	snprintf(log, sizeof(log), "fd %d closed\n", extra);
+	assert_non_null(strstr(buf, log));
 	snprintf(log, sizeof(log), "%s/log", dir);
 	unlink(log);
 	rmdir(dir);

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "lifecycle-priv.h"
+#include "now.h"
+
+/*
+ * ssh-tunnel-up -a: every defined tunnel, started as ssh-tunnel-down -a
+ * stops them: each supervisor started first (one systemctl call for the
+ * units of a systemd backend), then each waited for, against one
+ * deadline, so that 500 come up in about the time of one.
+ */
+
+enum { ONE_SKIP, ONE_UP, ONE_FAILED, ONE_LAUNCH, ONE_STARTED };
+
+struct one {
+	struct tref	 r;
+	struct tunnel	*t;
+	struct places	 pl;
+	struct lc_start	 s;
+	struct bstart	 bs;
+	int		 fd;		/* our lock until handed on; -1 */
+	int		 st;		/* ONE_* */
+	struct sxerr	 e;		/* why, when ONE_FAILED */
+};
+
+/* o failed: e becomes its reason. Always -1. */
+static int
+failed(struct one *o, const struct sxerr *e)
+{
+	o->st = ONE_FAILED;
+	o->e = *e;
+	if (o->fd != -1)
+		close(o->fd);
+	o->fd = -1;
+	return -1;
+}
+
+/*
+ * The definitions ssh-tunnel-up NAME would start: of a name defined both
+ * in the system's tunnels.d and the user's (or the config file), the
+ * user's, as backend_lookup picks; the system's tunnels.d only for root,
+ * whose they are.
+ */
+static void
+choose(struct one *v, size_t n)
+{
+	size_t i, j, pick;
+
+	for (i = 0; i < n; i = j) {
+		pick = i;
+		for (j = i + 1; j < n && strcmp(v[j].r.name, v[i].r.name) == 0;
+		    j++)
+			if (strcmp(v[j].r.b->name, "systemd") != 0)
+				pick = j;
+		v[pick].st = ONE_LAUNCH;
+		if (!v[pick].r.in_config && geteuid() != 0 &&
+		    strcmp(v[pick].r.b->name, "systemd") == 0)
+			v[pick].st = ONE_SKIP;
+	}
+}
+
+/*
+ * What ssh-tunnel-up NAME checks before it starts one: its definition,
+ * its key, what the backend needs; then its lock, taken, or held by a
+ * supervisor already running it (up, as far as -a is concerned).
+ */
+static int
+prepare(const struct lc_ctx *c, const struct config *cf,
+    const struct backend *mb, struct one *o)
+{
+	char path[STATE_PATH];
+	struct sxerr e;
+	pid_t pid;
+	int rc;
+
+	if ((o->t = calloc(1, sizeof(*o->t))) == NULL) {
+		sxerr_errno(&e, EX_OSERR, "calloc");
+		return failed(o, &e);
+	}
+	o->s.t = o->t;
+	o->s.b = mb != NULL ? mb : o->r.b;
+	o->s.pl = &o->pl;
+	if (backend_load(cf, &o->r, o->t, &e) == -1 ||
+	    o->s.b->places(&o->pl, &e) == -1 ||
+	    tunnel_check_key(o->t, &e) == -1 ||
+	    lc_check(c, o->s.b, o->t, o->r.path, &e) == -1 ||
+	    state_mkdir(o->pl.state, &e) == -1)
+		return failed(o, &e);
+	if (state_path(path, sizeof(path), o->pl.state, o->t->name,
+	    ".lock") == -1) {
+		sxerr_set(&e, EX_OSERR, "%s: path too long", o->pl.state);
+		return failed(o, &e);
+	}
+	if ((rc = state_lock(path, &o->fd, &e)) == -1)
+		return failed(o, &e);
+	if (rc == 0)
+		return 0;
+	o->fd = -1;
+	if (!backend_supervisor(&o->pl, o->t->name, &pid)) {
+		sxerr_set(&e, 1, "another ssh-tunnel-up or ssh-tunnel-down is "
+		    "at work on this tunnel");
+		return failed(o, &e);
+	}
+	lc_say(c, LC_DEBUG, "%s: already running (pid %ld)", o->t->name,
+	    (long)pid);
+	o->st = ONE_UP;
+	return 0;
+}
+
+/* The lock handed on (or not needed any more): ours closed. */
+static void
+started(const struct lc_ctx *c, struct one *o)
+{
+	if (o->bs.note[0] != '\0')
+		lc_say(c, LC_INFO, "%s", o->bs.note);
+	close(o->fd);
+	o->fd = -1;
+	o->st = ONE_STARTED;
+}
+
+/*
+ * Start every one still to launch: through the backend's start_many
+ * once for all of that backend's, else one start each (a detached
+ * supervisor costs a posix_spawn, not a wait).
+ */
+static void
+launch_all(const struct lc_ctx *c, struct one *v, size_t n)
+{
+	const struct backend *b;
+	struct bstart *bs;
+	struct sxerr e;
+	size_t i, j, m;
+	int bad;
+
+	for (i = 0; i < n; i++)
+		if (v[i].st == ONE_LAUNCH)
+			lc_bstart(c, &v[i].s, v[i].fd, &v[i].bs);
+	for (i = 0; i < n; i++) {
+		if (v[i].st != ONE_LAUNCH)
+			continue;
+		b = v[i].s.b;
+		if (b->start_many == NULL) {
+			if (b->start(&v[i].bs, &e) == -1) {
+				lc_prefixed(&e, "backend %s", b->name);
+				failed(&v[i], &e);
+			} else
+				started(c, &v[i]);
+			continue;
+		}
+		if ((bs = calloc(n - i, sizeof(*bs))) == NULL) {
+			sxerr_errno(&e, EX_OSERR, "calloc");
+			failed(&v[i], &e);
+			continue;
+		}
+		for (j = i, m = 0; j < n; j++)
+			if (v[j].st == ONE_LAUNCH && v[j].s.b == b)
+				bs[m++] = v[j].bs;
+		if ((bad = b->start_many(bs, m, &e) == -1))
+			lc_prefixed(&e, "backend %s", b->name);
+		for (j = i, m = 0; j < n; j++) {
+			if (v[j].st != ONE_LAUNCH || v[j].s.b != b)
+				continue;
+			v[j].bs.pid = bs[m].pid;
+			strlcpy(v[j].bs.note, bs[m].note,
+			    sizeof(v[j].bs.note));
+			m++;
+			if (bad)
+				failed(&v[j], &e);
+			else
+				started(c, &v[j]);
+		}
+		free(bs);
+	}
+}
+
+/* "NAME: why", unless the reason names the tunnel already. */
+static void
+say_failed(const struct lc_ctx *c, const struct one *o)
+{
+	size_t len = strlen(o->r.name);
+
+	if (strncmp(o->e.msg, o->r.name, len) == 0 &&
+	    o->e.msg[len] == ':')
+		lc_say(c, LC_ERR, "%s", o->e.msg);
+	else
+		lc_say(c, LC_ERR, "%s: %s", o->r.name, o->e.msg);
+}
+
+/* Each started one waited for, until one deadline; the worst status. */
+static int
+wait_all(const struct lc_ctx *c, struct one *v, size_t n)
+{
+	long long until = now_ms() + LC_WAIT_UP_MS;
+	size_t i;
+	int worst = 0, rc;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].st == ONE_STARTED) {
+			v[i].s.until = until;
+			if ((rc = lc_wait_up(c, &v[i].s, v[i].bs.pid, 0,
+			    &v[i].e)) == 0)
+				v[i].st = ONE_UP;
+			else
+				v[i].st = ONE_FAILED;
+		}
+		if (v[i].st == ONE_UP)
+			lc_say(c, LC_DEBUG, "%s: up", v[i].r.name);
+		if (v[i].st != ONE_FAILED)
+			continue;
+		say_failed(c, &v[i]);
+		if (v[i].e.ex > worst)
+			worst = v[i].e.ex;
+	}
+	return worst;
+}
+
+/*
+ * ssh-tunnel-up -a: every defined tunnel (tunnels.d, the config file's
+ * tunnels:) started through backend mflag (NULL: each its own, as
+ * ssh-tunnel-up NAME does), all at once; those running already are
+ * left as they are. 0 when every one is up; otherwise the highest exit
+ * status of those that are not, each said through the note hook as
+ * "NAME: why"; -1 when none can be started (e says why).
+ */
+int
+lc_setup_all(const struct lc_ctx *c, const char *mflag, struct sxerr *e)
+{
+	const struct backend *mb = NULL;
+	struct config *cf;
+	struct tref *refs = NULL;
+	struct one *v = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (config_open(c->config, &cf, e) == -1)
+		return -1;
+	if (lc_gate(cf, e) == -1 ||
+	    (mflag != NULL && (mb = lc_backend(mflag, NULL, e)) == NULL) ||
+	    backend_list(cf, BL_DEFINED, &refs, &n, e) == -1)
+		goto out;
+	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL) {
+		sxerr_errno(e, EX_OSERR, "calloc");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		v[i].r = refs[i];
+		v[i].fd = -1;
+	}
+	choose(v, n);
+	for (i = 0; i < n; i++)
+		if (v[i].st == ONE_LAUNCH)
+			(void)prepare(c, cf, mb, &v[i]);
+	launch_all(c, v, n);
+	rc = wait_all(c, v, n);
+	for (i = 0; i < n; i++) {
+		if (v[i].fd != -1)
+			close(v[i].fd);
+		free(v[i].t);
+	}
+out:
+	free(v);
+	free(refs);
+	config_free(cf);
+	return rc;
+}
