@@ -22,9 +22,18 @@ userssh_config() {
 }
 
 in_home() {
-	local pwhome
+	local pwhome rel=''
 	pwhome=$(getent passwd "$(id -u)" | cut -d: -f6)
+	# A clone inside that home (root's /root/scitex-ssh on a fresh
+	# machine) would be hidden with it, the build and the snippet too: it
+	# is bound into $HOME at the same place first, and comes along.
+	case $TOP/ in "$pwhome"/*)
+		rel=${TOP#"$pwhome"/}
+		mkdir -p "$HOME/$rel" ;;
+	esac
 	# shellcheck disable=SC2016 # expanded by the inner sh, on purpose
-	unshare -m sh -c 'mount --bind "$0" "$1" && shift && exec "$@"' \
-	    "$HOME" "$pwhome" "$@"
+	unshare -m sh -c '
+		{ [ -z "$2" ] || mount --bind "$3" "$0/$2"; } &&
+		    mount --rbind "$0" "$1" && shift 3 && exec "$@"' \
+	    "$HOME" "$pwhome" "$rel" "$TOP" "$@"
 }
