@@ -22,18 +22,22 @@ userssh_config() {
 }
 
 in_home() {
-	local pwhome rel=''
+	local pwhome rel='' made='' rc=0
 	pwhome=$(getent passwd "$(id -u)" | cut -d: -f6)
 	# A clone inside that home (root's /root/scitex-ssh on a fresh
 	# machine) would be hidden with it, the build and the snippet too: it
-	# is bound into $HOME at the same place first, and comes along.
+	# is bound into $HOME at the same place first, and comes along. The
+	# mount point is removed again after, so that $HOME is as it was.
 	case $TOP/ in "$pwhome"/*)
 		rel=${TOP#"$pwhome"/}
+		[ -e "$HOME/${rel%%/*}" ] || made=$rel
 		mkdir -p "$HOME/$rel" ;;
 	esac
 	# shellcheck disable=SC2016 # expanded by the inner sh, on purpose
 	unshare -m sh -c '
 		{ [ -z "$2" ] || mount --bind "$3" "$0/$2"; } &&
 		    mount --rbind "$0" "$1" && shift 3 && exec "$@"' \
-	    "$HOME" "$pwhome" "$rel" "$TOP" "$@"
+	    "$HOME" "$pwhome" "$rel" "$TOP" "$@" || rc=$?
+	[ -z "$made" ] || (cd "$HOME" && rmdir -p "$made" 2>/dev/null) || :
+	return $rc
 }
