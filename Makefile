@@ -165,11 +165,13 @@ fuzz: $(O)/gen/units.h
 	        $$(pkg-config --cflags $(PKGS) $(PKGS_MCP)) \
 	        -fsanitize=fuzzer,address,undefined -o build/fuzz/$$f \
 	        tests/fuzz/$$f.c $(LIBSRC) $(LIBS) $(LIBS_MCP); \
-	    mkdir -p build/fuzz/$$f.corpus; \
+	    mkdir -p build/fuzz/$$f.corpus build/fuzz/tmp; \
 	    echo "fuzz: $$f for $(FUZZTIME)s"; \
-	    build/fuzz/$$f -max_total_time=$(FUZZTIME) -timeout=5 \
+	    TMPDIR=$(CURDIR)/build/fuzz/tmp build/fuzz/$$f \
+	        -max_total_time=$(FUZZTIME) -timeout=5 \
 	        build/fuzz/$$f.corpus tests/fuzz/corpus/$$f 2>build/fuzz/$$f.log \
-	        || { tail -40 build/fuzz/$$f.log; exit 1; }; \
+	        || { tail -40 build/fuzz/$$f.log; rm -rf build/fuzz/tmp; exit 1; }; \
+	    rm -rf build/fuzz/tmp; \
 	done
 
 install: all

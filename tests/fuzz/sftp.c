@@ -32,10 +32,14 @@ static int tainted;	/* a hostile answer was taken: no more promises */
 static void
 init(void)
 {
-	static char dir[] = "/tmp/scitex-fuzz-sftp-XXXXXX";
+	static char dir[200];
+	const char *tmp = getenv("TMPDIR");
 	char p[256], q[256];
 	struct sxerr e;
 
+	/* make fuzz gives a TMPDIR of its own and removes it after. */
+	snprintf(dir, sizeof(dir), "%s/scitex-fuzz-sftp-XXXXXX",
+	    tmp != NULL && *tmp == '/' ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(p, sizeof(p), "%s/ro", dir);
