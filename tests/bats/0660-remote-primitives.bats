@@ -245,3 +245,33 @@ EOC
 	[ "$(field reached)" = false ]
 	[ "$(field found.sh)" = null ]
 }
+
+@test "time limit: ssh's process group is killed, and the remote command dies" {
+	# Without a terminal, a remote command dies when it next writes.
+	t=$(limit)
+	run_marked -t "$t" sh fixture \
+	    ": $MARK; while :; do echo tick; sleep 0.2; done"
+	[ "$(field timed_out)" = true ]
+	[ "$(field signal)" = 9 ]
+	[ "$(field reached)" = false ]
+	ms=$(field ms)
+	[ "$ms" -ge "$t" ] && [ "$ms" -lt $((t + 5000)) ]
+	[[ $(field stdout) == tick* ]]
+	pid=$(field pid)
+	# Here: the ssh it started, its whole process group.
+	! kill -0 "$pid" 2>/dev/null || false
+	! kill -0 -- "-$pid" 2>/dev/null || false
+	# There: the remote shell and its children.
+	# shellcheck disable=SC2086
+	gone $REMOTE_PIDS
+}
+
+@test "time limit with a terminal: a silent remote command gets SIGHUP" {
+	run_marked -p -t "$(limit)" sh fixture ": $MARK; sleep 60; :"
+	[ "$(field timed_out)" = true ]
+	pid=$(field pid)
+	! kill -0 -- "-$pid" 2>/dev/null || false
+	# The remote shell, which would wait for sleep 60 if it could.
+	# shellcheck disable=SC2086
+	gone $REMOTE_PIDS
+}

@@ -133,3 +133,22 @@ EOC
 	[ "$(jq -r .result.isError <<<"$output")" = true ]
 	[[ $(jq -r .result.text <<<"$output") == *"exec: denied"* ]]
 }
+
+@test "exec cancelled: no response, the server goes on, nothing left there" {
+	node "$BATS_TEST_TMPDIR/mcp-wait.mjs" "$BUILD/bin/ssh-tunnel-mcp" exec \
+	    "{\"host\":\"fixture\",\"tty\":true,\"command\":\": $MARK; sleep 60; :\"}" \
+	    1 "$W/cancel" >"$W/out" 2>"$W/err" &
+	np=$!
+	wait_remote_shell
+	touch "$W/cancel"
+	wait "$np"
+	output=$(cat "$W/out")
+	echo "$output"
+	[ "$(jq -r .cancelled <<<"$output")" = true ]
+	[[ $(jq -r .error <<<"$output") == *"-32001"* ]]
+	[ "$(jq -r .result <<<"$output")" = null ]
+	jq -e --argjson max "$PING_MAX_MS" '.ping_after_cancel < $max' \
+	    <<<"$output"
+	# shellcheck disable=SC2086
+	gone $REMOTE_PIDS
+}
