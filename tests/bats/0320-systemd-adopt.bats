@@ -28,10 +28,13 @@ legacy_unit() {
 	sed -e "s|-i /home/ywatanabe/.ssh/id_rsa|-p $BPORT -i $KEY|" \
 	    -e "s|-R 2222:localhost:22|-R $RPORT:127.0.0.1:$BPORT|" \
 	    -e "s|ywatanabe@bastion.example.org|$ME@127.0.0.1${1:-}|" \
+	    -e "s|-i |-o \"UserKnownHostsFile=$HOME/.ssh/known_hosts\" -i |" \
 	    -e "s|^User=.*|User=$ME|" \
 	    "$TOP/tests/lib/autossh-tunnel-2222.service" >"$OLD"
 	ln -s "$OLD" "$UDIR/multi-user.target.wants/autossh-tunnel-$RPORT.service"
-	# the fixture's host key, as the old tunnel's account would know it
+	# the fixture's host key, as the old tunnel's account would know it;
+	# named in the unit, since ssh reads the password database's home,
+	# not $HOME, and would add the key to root's own known_hosts
 	cp "$B/known_hosts" "$HOME/.ssh/known_hosts"
 }
 
