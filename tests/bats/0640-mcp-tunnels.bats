@@ -75,7 +75,7 @@ files() {
 	[ "$status" -eq 0 ]
 	[ "$(mcp_result 5 .isError)" = false ]
 	mcp_result 5 .structuredContent.removed
-	! kill -0 "$pid" 2>/dev/null || false
+	! running "$pid" || false
 	[ ! -e "$XDG_CONFIG_HOME/scitex-ssh/tunnels.d/labbox.yaml" ]
 	[ -z "$(ls "$XDG_RUNTIME_DIR/scitex-ssh")" ]
 	[ "$(mcp_result 6 .isError)" = true ]
