@@ -11,8 +11,6 @@
 #include "spawn.h"
 #include "text.h"
 
-#define PROBE_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
-
 /* ssh-tunnel-ls's rows. */
 
 int
@@ -170,23 +168,51 @@ last_line(char *err, char *buf, size_t sz)
 			strlcpy(buf, l, sz);
 }
 
-/* ssh through the bastion to the remote port; its answer into c. */
+/*
+ * The probe's ssh -W through the bastion to the tunnel's first remote
+ * port into *a (0, the caller frees it), or why there is none in buf (1).
+ */
 static int
-probe_run(const struct lc_row *r, const struct forward *f,
-    struct capture *c, struct sxerr *e)
+probe_argv(const struct lc_row *r, struct sshargv **a, char *buf, size_t sz)
 {
-	struct sshargv *a;
+	const struct forward *f;
+	struct sxerr e;
 	char bast[512];
 	size_t bi;
-	int rc;
 
-	if ((a = malloc(sizeof(*a))) == NULL)
-		return sxerr_errno(e, EX_OSERR, "malloc");
+	if (!r->loaded || (f = tunnel_first_remote(&r->t)) == NULL) {
+		strlcpy(buf, "no R forward", sz);
+		return 1;
+	}
+	if ((*a = malloc(sizeof(**a))) == NULL) {
+		strlcpy(buf, "out of memory", sz);
+		return 1;
+	}
 	bi = lc_row_bastion(r, bast, sizeof(bast));
-	if ((rc = tunnel_probe_argv(&r->t, bi, f, ssh_bin(), a, e)) == 0)
-		rc = spawn_capture(a->argv, c, e);
-	free(a);
-	return rc;
+	if (tunnel_probe_argv(&r->t, bi, f, ssh_bin(), *a, &e) == -1) {
+		strlcpy(buf, e.msg, sz);
+		free(*a);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * What the probe's ssh said: a banner (0, it in buf) or why not (1).
+ * err is overwritten.
+ */
+static int
+probe_answer(char *out, char *err, char *buf, size_t sz)
+{
+	if (strncmp(out, "SSH-2.0-", 8) == 0) {
+		out[strcspn(out, "\r\n")] = '\0';
+		strlcpy(buf, text_printable(out) ? out : "SSH-2.0-", sz);
+		return 0;
+	}
+	last_line(err, buf, sz);
+	if (!text_printable(buf))
+		strlcpy(buf, "bad answer", sz);
+	return 1;
 }
 
 /*
@@ -196,16 +222,12 @@ probe_run(const struct lc_row *r, const struct forward *f,
 int
 lc_row_probe(const struct lc_row *r, char *buf, size_t sz)
 {
-	const struct forward *f;
+	struct sshargv *a;
 	struct capture c;
 	struct sxerr e;
 	char *out;
-	int rc = 1;
+	int rc;
 
-	if (!r->loaded || (f = tunnel_first_remote(&r->t)) == NULL) {
-		strlcpy(buf, "no R forward", sz);
-		return 1;
-	}
 	memset(&c, 0, sizeof(c));
 	c.outsz = 4096;
 	c.errsz = 16384;
@@ -213,19 +235,54 @@ lc_row_probe(const struct lc_row *r, char *buf, size_t sz)
 		return -1;
 	c.out = out;
 	c.err = out + c.outsz;
-	c.until = "\n";
-	c.timeout_ms = PROBE_MS;
-	if (probe_run(r, f, &c, &e) == -1)
-		strlcpy(buf, e.msg, sz);
-	else if (strncmp(c.out, "SSH-2.0-", 8) == 0) {
-		c.out[strcspn(c.out, "\r\n")] = '\0';
-		strlcpy(buf, text_printable(c.out) ? c.out : "SSH-2.0-", sz);
-		rc = 0;
-	} else {
-		last_line(c.err, buf, sz);
-		if (!text_printable(buf))
-			strlcpy(buf, "bad answer", sz);
+	c.until = LC_PROBE_UNTIL;
+	c.timeout_ms = LC_PROBE_MS;
+	if ((rc = probe_argv(r, &a, buf, sz)) == 0) {
+		rc = spawn_capture(a->argv, &c, &e);
+		free(a);
+		if (rc == -1) {
+			strlcpy(buf, e.msg, sz);
+			rc = 1;
+		} else
+			rc = probe_answer(c.out, c.err, buf, sz);
 	}
 	free(out);
+	return rc;
+}
+
+/*
+ * The probe as a job, for a caller that waits in its own loop (the MCP
+ * server): lc_probe_start starts it (0), or says in buf why it cannot
+ * (1); the caller stops it once stdout holds LC_PROBE_UNTIL, then
+ * lc_probe_end reads the answer as lc_row_probe's, and frees j.
+ */
+int
+lc_probe_start(const struct lc_row *r, struct job *j, char *buf, size_t sz)
+{
+	struct sshargv *a;
+	struct sxerr e;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	if (probe_argv(r, &a, buf, sz) == 1)
+		return 1;
+	rc = job_start(j, a->argv, LC_PROBE_MS, 16384, &e);
+	free(a);
+	if (rc == -1) {
+		strlcpy(buf, e.msg, sz);
+		return 1;
+	}
+	return 0;
+}
+
+int
+lc_probe_end(struct job *j, char *buf, size_t sz)
+{
+	char none[1] = "";
+	int rc;
+
+	rc = probe_answer(j->out.buf != NULL ? j->out.buf : none,
+	    j->err.buf != NULL ? j->err.buf : none, buf, sz);
+	job_free(j);
 	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "config.h"
+#include "job.h"
 #include "state.h"
 #include "sxerr.h"
 #include "tunnel.h"
@@ -120,6 +121,10 @@ int	lc_row_port(const struct lc_row *);
 size_t	lc_row_bastion(const struct lc_row *, char *, size_t);
 long long lc_row_uptime(const struct lc_row *);
 int	lc_row_probe(const struct lc_row *, char *, size_t);
+int	lc_probe_start(const struct lc_row *, struct job *, char *, size_t);
+int	lc_probe_end(struct job *, char *, size_t);
+#define LC_PROBE_MS	((TUN_CONNECT_TIMEOUT + 5) * 1000)
+#define LC_PROBE_UNTIL	"\n"	/* the banner is one line */
 
 /* ssh-tunnel-down and tunnel_remove. */
 int	lc_remove(const struct lc_ctx *, const struct config *,

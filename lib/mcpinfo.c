@@ -176,21 +176,29 @@ one_row(const struct mcptools *m, const char *name, struct lc_rows *rows,
 	return 0;
 }
 
+/* The probe's ssh runs as a job the session waits for. */
 static int
 run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
 	const char *name = mcptools_str(args, "name", NULL);
 	struct lc_rows rows;
+	struct job j;
 	char buf[512];
 	int rc;
 
 	if (one_row(m, name, &rows, e) == -1)
 		return -1;
-	rc = lc_row_probe(&rows.v[0], buf, sizeof(buf));
+	rc = lc_probe_start(&rows.v[0], &j, buf, sizeof(buf));
 	free(rows.v);
-	if (rc == -1)
-		return sxerr_set(e, EX_OSERR, "out of memory");
+	if (rc == 0) {
+		snprintf(buf, sizeof(buf), "%.64s: probing", name);
+		if (mcptools_job(w, &j, buf, LC_PROBE_UNTIL, e) == -1) {
+			job_free(&j);
+			return -1;
+		}
+		rc = lc_probe_end(&j, buf, sizeof(buf));
+	}
 	*res = json_pack("{s:s, s:b, s:o}", "name", name, "verified",
 	    rc == 0, "answer", jsonrpc_text(buf));
 	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
@@ -326,9 +334,13 @@ run_log(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	}
 	argv[k] = NULL;
 	free(rows.v);
-	/* A program of our own argv, local and short: waited for here. */
-	if (job_run(&j, argv, LOG_MS, 1 << 20, e) == -1)
+	/* journalctl may take seconds on a big journal: the session waits. */
+	if (job_start(&j, argv, LOG_MS, 1 << 20, e) == -1)
 		return -1;
+	if (mcptools_job(w, &j, src, NULL, e) == -1) {
+		job_free(&j);
+		return -1;
+	}
 	if (job_exit_code(&j) != 0)
 		rc = sxerr_set(e, 1, "%s: %s", src, j.err.buf != NULL ?
 		    j.err.buf : "failed");

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonrpc.h"
 #include "mcpremote.h"
-#include "now.h"
 #include "remote.h"
 
 #define LIMIT_DEFAULT	60000		/* ms */
@@ -214,46 +212,36 @@ strings(const json_t *a, size_t *n)
 }
 
 /*
- * Check, gate and run r under the policy, waiting through the session;
- * the job is done when this returns 0. A cancel ends it and is an error.
+ * Check, gate and run r under the policy, waiting through the session
+ * for ssh -G and then for the job; the job is done when this returns 0.
+ * A cancel ends either and is an error.
  */
 static int
 run_job(const struct mcptools *m, const struct remote_req *r, int limit,
     size_t cap, const struct mcpwait *w, struct job *j, struct sxerr *e)
 {
-	struct pollfd pfd[JOB_NFDS];
+	struct remote_target t;
 	struct config *cf;
 	struct policy *p;
+	struct job rj;
 	char msg[128];
-	int n, rc;
+	int rc;
 
+	memset(j, 0, sizeof(*j));
 	if (mcptools_policy(m, &cf, &p, e) == -1)
 		return -1;
-	rc = remote_start(r, p, limit, cap, j, e);
+	snprintf(msg, sizeof(msg), "%.100s: resolving", r->host);
+	if ((rc = remote_start_resolve(r, p, &t, &rj, e)) == 0 &&
+	    (rc = mcptools_job(w, &rj, msg, NULL, e)) == -1)
+		job_free(&rj);
+	if (rc == 0)
+		rc = remote_start_job(r, p, &t, &rj, limit, cap, j, e);
 	policy_free(p);
 	config_free(cf);
 	if (rc == -1)
 		return -1;
 	snprintf(msg, sizeof(msg), "%.100s: running", r->host);
-	while (!j->done) {
-		n = job_pollfds(j, pfd, JOB_NFDS);
-		/* At least once a second, for progress. */
-		rc = job_timeout(j);
-		if (mcptools_poll(w, pfd, (nfds_t)n, rc > 1000 || rc < 0 ?
-		    1000 : rc) == -1 && errno != EINTR) {
-			rc = errno;
-			job_cancel(j);
-			if (rc == ECANCELED)
-				return sxerr_set(e, EX_TEMPFAIL, "cancelled");
-			errno = rc;
-			return sxerr_errno(e, EX_OSERR, "poll");
-		}
-		if (job_step(j, e) == -1)
-			return -1;
-		mcptools_progress(w, (double)(now_ms() - j->start) / 1000,
-		    (double)limit / 1000, msg);
-	}
-	return 0;
+	return mcptools_job(w, j, msg, NULL, e);
 }
 
 /* The result of a finished job, as RESULT_SCHEMA says. */

@@ -437,6 +437,46 @@ mcptools_progress(const struct mcpwait *w, double done, double total,
 		w->progress(w->arg, done, total, msg);
 }
 
+/*
+ * Every tool that runs a program waits for it here, so that each one
+ * serves the client alike: the started job j is stepped to its end
+ * through the session (ping answered, progress with msg at least once a
+ * second, a cancel kills it). until, unless NULL, ends the job as soon
+ * as its stdout holds that text: a probe needs one line, not the end.
+ * 0 once done; -1 (EX_TEMPFAIL "cancelled", or an error) with the job
+ * ended, its child reaped.
+ */
+int
+mcptools_job(const struct mcpwait *w, struct job *j, const char *msg,
+    const char *until, struct sxerr *e)
+{
+	struct pollfd pfd[JOB_NFDS];
+	long long limit = j->deadline - j->start;
+	int n, ms, err;
+
+	while (!j->done) {
+		n = job_pollfds(j, pfd, JOB_NFDS);
+		ms = job_timeout(j);
+		if (mcptools_poll(w, pfd, (nfds_t)n, ms > 1000 || ms < 0 ?
+		    1000 : ms) == -1 && errno != EINTR) {
+			err = errno;
+			job_cancel(j);
+			if (err == ECANCELED)
+				return sxerr_set(e, EX_TEMPFAIL, "cancelled");
+			errno = err;
+			return sxerr_errno(e, EX_OSERR, "poll");
+		}
+		if (job_step(j, e) == -1)
+			return -1;
+		if (until != NULL && j->out.buf != NULL &&
+		    strstr(j->out.buf, until) != NULL)
+			job_cancel(j);
+		mcptools_progress(w, (double)(now_ms() - j->start) / 1000,
+		    limit < INT_MAX ? (double)limit / 1000 : 0, msg);
+	}
+	return 0;
+}
+
 static int
 run_allow_check(const struct mcptools *m, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)

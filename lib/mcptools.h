@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "job.h"
 #include "policy.h"
 #include "sxerr.h"
 
@@ -66,5 +67,7 @@ int	 mcptools_policy(const struct mcptools *, struct config **,
 int	 mcptools_poll(const struct mcpwait *, struct pollfd *, nfds_t, int);
 void	 mcptools_progress(const struct mcpwait *, double, double,
 	    const char *);
+int	 mcptools_job(const struct mcpwait *, struct job *, const char *,
+	    const char *, struct sxerr *);
 
 #endif

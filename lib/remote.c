@@ -292,18 +292,20 @@ dest_opts(struct vec *a, const struct bastion *b, const char *portflag)
 /*
  * The name ssh will connect to: the hostname line of ssh -G, which
  * applies the user's ssh_config (HostName, Match, canonicalization)
- * without connecting. Stored canonical in t->reached.
+ * without connecting. remote_resolve_start starts it as a job (a Match
+ * exec line or a slow resolver can make it take seconds, which a
+ * caller with a loop waits for without blocking); remote_resolve_end,
+ * once it is done, stores the name canonical in t->reached and frees
+ * the job. remote_resolve does both, blocking.
  */
 int
-remote_resolve(const char *ssh, struct remote_target *t, struct sxerr *e)
+remote_resolve_start(const char *ssh, const struct remote_target *t,
+    struct job *j, struct sxerr *e)
 {
 	struct vec a = { 0 };
-	struct job j;
-	const char *h;
-	char name[HOST_MAX + 2];
-	int rc = -1;
-	size_t n;
+	int rc;
 
+	memset(j, 0, sizeof(*j));
 	vadd(&a, "%s", ssh);
 	vadd(&a, "-G");
 	dest_opts(&a, &t->dest, "-p");
@@ -313,17 +315,29 @@ remote_resolve(const char *ssh, struct remote_target *t, struct sxerr *e)
 		remote_argv_free(a.v);
 		return sxerr_set(e, EX_OSERR, "out of memory");
 	}
-	if (job_run(&j, a.v, RESOLVE_MS, 65536, e) == -1)
-		goto out;
-	if (job_exit_code(&j) != 0 || j.out.buf == NULL) {
-		if (j.err.buf != NULL)
-			j.err.buf[strcspn(j.err.buf, "\n")] = '\0';
+	rc = job_start(j, a.v, RESOLVE_MS, 65536, e);
+	remote_argv_free(a.v);
+	return rc;
+}
+
+int
+remote_resolve_end(const char *ssh, struct remote_target *t, struct job *j,
+    struct sxerr *e)
+{
+	const char *h;
+	char name[HOST_MAX + 2];
+	int rc = -1;
+	size_t n;
+
+	if (job_exit_code(j) != 0 || j->out.buf == NULL) {
+		if (j->err.buf != NULL)
+			j->err.buf[strcspn(j->err.buf, "\n")] = '\0';
 		sxerr_set(e, EX_CONFIG, "%s -G %s: %s", ssh, t->dest.host,
-		    j.timed_out ? "timed out" : j.err.buf != NULL ?
-		    j.err.buf : "failed");
+		    j->timed_out ? "timed out" : j->err.buf != NULL ?
+		    j->err.buf : "failed");
 		goto out;
 	}
-	for (h = j.out.buf; h != NULL; h = strchr(h, '\n'), h += h != NULL)
+	for (h = j->out.buf; h != NULL; h = strchr(h, '\n'), h += h != NULL)
 		if (strncmp(h, "hostname ", 9) == 0)
 			break;
 	if (h == NULL || (n = strcspn(h + 9, "\n")) >= sizeof(name)) {
@@ -341,9 +355,22 @@ remote_resolve(const char *ssh, struct remote_target *t, struct sxerr *e)
 	}
 	rc = 0;
 out:
-	job_free(&j);
-	remote_argv_free(a.v);
+	job_free(j);
 	return rc;
+}
+
+int
+remote_resolve(const char *ssh, struct remote_target *t, struct sxerr *e)
+{
+	struct job j;
+
+	if (remote_resolve_start(ssh, t, &j, e) == -1)
+		return -1;
+	if (job_wait(&j, e) == -1) {
+		job_free(&j);
+		return -1;
+	}
+	return remote_resolve_end(ssh, t, &j, e);
 }
 
 /*
@@ -578,29 +605,61 @@ remote_argv(const struct remote_req *r, const struct remote_target *t,
 /*
  * Check, resolve, gate, build and start: the job runs under limit_ms
  * with cap bytes of each output kept. Nothing is started unless every
- * step before said yes.
+ * step before said yes. In two halves for a caller that waits for
+ * ssh -G in its own loop: remote_start_resolve checks r, asks the
+ * policy about the name given (a denied one starts nothing, not even
+ * ssh -G) and starts ssh -G as rj; remote_start_job, once rj is done,
+ * frees it, asks the policy about the name reached and starts j.
  */
 int
-remote_start(const struct remote_req *r, const struct policy *p,
-    int limit_ms, size_t cap, struct job *j, struct sxerr *e)
+remote_start_resolve(const struct remote_req *r, const struct policy *p,
+    struct remote_target *t, struct job *rj, struct sxerr *e)
 {
-	struct remote_target t;
+	struct decision d;
+
+	memset(rj, 0, sizeof(*rj));
+	if (remote_check(r, t, e) == -1 ||
+	    remote_gate(p, r->op, t, &d, e) == -1)
+		return -1;
+	return remote_resolve_start(ssh_bin(), t, rj, e);
+}
+
+int
+remote_start_job(const struct remote_req *r, const struct policy *p,
+    struct remote_target *t, struct job *rj, int limit_ms, size_t cap,
+    struct job *j, struct sxerr *e)
+{
 	struct decision d;
 	char **argv;
 	int rc;
 
 	memset(j, 0, sizeof(*j));
 	j->fd[0] = j->fd[1] = j->fd[2] = -1;
-	/* The name given first: a denied one starts nothing, not ssh -G. */
-	if (remote_check(r, &t, e) == -1 ||
-	    remote_gate(p, r->op, &t, &d, e) == -1 ||
-	    remote_resolve(ssh_bin(), &t, e) == -1 ||
-	    remote_gate(p, r->op, &t, &d, e) == -1 ||
-	    remote_argv(r, &t, ssh_bin(), &argv, e) == -1)
+	if (remote_resolve_end(ssh_bin(), t, rj, e) == -1 ||
+	    remote_gate(p, r->op, t, &d, e) == -1 ||
+	    remote_argv(r, t, ssh_bin(), &argv, e) == -1)
 		return -1;
 	rc = job_start(j, argv, limit_ms, cap, e);
 	remote_argv_free(argv);
 	return rc;
+}
+
+int
+remote_start(const struct remote_req *r, const struct policy *p,
+    int limit_ms, size_t cap, struct job *j, struct sxerr *e)
+{
+	struct remote_target t;
+	struct job rj;
+
+	memset(j, 0, sizeof(*j));
+	j->fd[0] = j->fd[1] = j->fd[2] = -1;
+	if (remote_start_resolve(r, p, &t, &rj, e) == -1)
+		return -1;
+	if (job_wait(&rj, e) == -1) {
+		job_free(&rj);
+		return -1;
+	}
+	return remote_start_job(r, p, &t, &rj, limit_ms, cap, j, e);
 }
 
 int

@@ -21,6 +21,8 @@
  * remote_check validates a request and fills a remote_target; remote_gate
  * asks the policy; remote_argv builds the argv. remote_start does all
  * three and starts the job (see job.h for driving it); remote_run blocks.
+ * remote_start_resolve and remote_start_job are remote_start in two
+ * halves, around the ssh -G job, for a caller that drives jobs itself.
  */
 enum remote_op {
 	REMOTE_EXEC,		/* run command, or argv */
@@ -66,6 +68,10 @@ const char *remote_feature(enum remote_op);
 int	remote_check(const struct remote_req *, struct remote_target *,
 	    struct sxerr *);
 int	remote_resolve(const char *, struct remote_target *, struct sxerr *);
+int	remote_resolve_start(const char *, const struct remote_target *,
+	    struct job *, struct sxerr *);
+int	remote_resolve_end(const char *, struct remote_target *, struct job *,
+	    struct sxerr *);
 int	remote_gate(const struct policy *, enum remote_op,
 	    const struct remote_target *, struct decision *, struct sxerr *);
 int	remote_argv(const struct remote_req *, const struct remote_target *,
@@ -73,6 +79,11 @@ int	remote_argv(const struct remote_req *, const struct remote_target *,
 void	remote_argv_free(char **);
 int	remote_start(const struct remote_req *, const struct policy *,
 	    int, size_t, struct job *, struct sxerr *);
+int	remote_start_resolve(const struct remote_req *, const struct policy *,
+	    struct remote_target *, struct job *, struct sxerr *);
+int	remote_start_job(const struct remote_req *, const struct policy *,
+	    struct remote_target *, struct job *, int, size_t, struct job *,
+	    struct sxerr *);
 int	remote_run(const struct remote_req *, const struct policy *, int,
 	    size_t, struct job *, struct sxerr *);
 int	remote_reached(const struct job *);

@@ -5,8 +5,11 @@
 # command on the throwaway sshd, or tunnel_setup waits for a bastion that
 # never answers, ping is answered at once and progress comes for a
 # progressToken; a cancel ends the call (no response; nothing left of an
-# exec, the supervisor of a setup left for tunnel_remove). And the remote
-# tools, each once through the SDK, which checks every structuredContent
+# exec, the supervisor of a setup left for tunnel_remove). Likewise for
+# every other tool that runs a program: tunnel_probe through a silent
+# bastion, tunnel_log on a log that never ends, and the ssh -G that a
+# remote tool runs first, held up by a Match exec. And the remote tools,
+# each once through the SDK, which checks every structuredContent
 # against its outputSchema.
 
 bats_require_minimum_version 1.5.0
@@ -49,6 +52,64 @@ sdk() {
 	[ "$status" -eq 0 ]
 }
 
+# silent_bastion: HOLE, a port that accepts and then says nothing (ssh
+# waits there for a banner), served until teardown.
+silent_bastion() {
+	HOLE=$(free_port)
+	socat "TCP-LISTEN:$HOLE,bind=127.0.0.1,reuseaddr,fork" \
+	    SYSTEM:'sleep 60' 3>&- &
+	HOLE_PID=$!
+	wait_port "$HOLE" 10
+}
+
+# child_of PID COMM: PID@START of PID's child named COMM, once there is
+# one (10 s at most).
+child_of() {
+	local i c
+	for ((i = 0; i < 200; i++)); do
+		c=$(pgrep -P "$1" -x "$2" | head -n 1) || :
+		if [ -n "$c" ]; then
+			echo "$c@$(pid_start "$c")"
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "child_of: $1 never started $2" >&2
+	return 1
+}
+
+# cancelled_while TOOL ARGS COMM: call TOOL through the SDK; once the
+# server runs its child COMM, pings (each answered at once), then a
+# cancel: no response, the server goes on, and nothing is left of that
+# child or of what it started (checked by pid).
+cancelled_while() {
+	local np srv kid d kids
+	node "$BATS_TEST_TMPDIR/mcp-wait.mjs" "$BUILD/bin/ssh-tunnel-mcp" \
+	    "$1" "$2" 3 "$W/cancel" >"$W/out" 2>"$W/err" &
+	np=$!
+	srv=$(child_of "$np" ssh-tunnel-mcp)
+	kid=$(child_of "${srv%@*}" "$3")
+	sleep 0.3
+	kids=$kid
+	for d in $(_descendants "${kid%@*}"); do
+		kids="$kids $d@$(pid_start "$d")"
+	done
+	touch "$W/cancel"
+	wait "$np"
+	output=$(cat "$W/out")
+	echo "$output"
+	echo "$3 and below: $kids"
+	pings_fast
+	[ "$(jq -r .done_before_ping <<<"$output")" = false ]
+	[ "$(jq -r .cancelled <<<"$output")" = true ]
+	[[ $(jq -r .error <<<"$output") == *"-32001"* ]]
+	[ "$(jq -r .result <<<"$output")" = null ]
+	jq -e --argjson max "$PING_MAX_MS" '.ping_after_cancel < $max' \
+	    <<<"$output"
+	# shellcheck disable=SC2086 # a list of PID@START
+	gone $kids
+}
+
 # pings_fast: every ping answered within PING_MAX_MS.
 pings_fast() {
 	jq -e --argjson max "$PING_MAX_MS" \
@@ -70,13 +131,8 @@ pings_fast() {
 	write_config <<'EOC'
 default: {ssh: allow, tunnels: allow}
 EOC
-	hole=$(free_port)
-	# Accepts, then says nothing: ssh waits for a banner.
-	socat "TCP-LISTEN:$hole,bind=127.0.0.1,reuseaddr,fork" \
-	    SYSTEM:'sleep 60' 3>&- &
-	HOLE_PID=$!
-	wait_port "$hole" 10
-	args=$(jq -cn --arg b "$ME@127.0.0.1:$hole" --arg k "$KEY" \
+	silent_bastion
+	args=$(jq -cn --arg b "$ME@127.0.0.1:$HOLE" --arg k "$KEY" \
 	    --argjson p "$RPORT" --arg f "R $RPORT:127.0.0.1:$BPORT" \
 	    --arg o "UserKnownHostsFile=$B/known_hosts" \
 	    '{name: "lab", bastion: $b, port: $p, key: $k, forwards: [$f],
@@ -151,4 +207,37 @@ EOC
 	    <<<"$output"
 	# shellcheck disable=SC2086
 	gone $REMOTE_PIDS
+}
+
+@test "tunnel_probe through a silent bastion: ping at once, cancel kills its ssh" {
+	silent_bastion
+	write_config <<EOC
+default: {ssh: allow, tunnels: allow}
+tunnels:
+  lab:
+    bastion: $(id -un)@127.0.0.1:$HOLE
+    forwards: [R 2222:localhost:22]
+EOC
+	cancelled_while tunnel_probe '{"name":"lab"}' ssh
+}
+
+@test "tunnel_log on a log that never ends: ping at once, cancel kills tail" {
+	write_config <<EOC
+default: {ssh: allow, tunnels: allow}
+tunnels:
+  lab:
+    bastion: $(id -un)@127.0.0.1:22
+    forwards: [R 2222:localhost:22]
+EOC
+	[ "$(ssh-tunnel-ls lab | cut -f2)" = daemon ] ||
+	    skip "the tunnel's backend here is not daemon"
+	# tail waits for a writer of the fifo that never comes.
+	mkdir -p "$XDG_RUNTIME_DIR/scitex-ssh"
+	mkfifo "$XDG_RUNTIME_DIR/scitex-ssh/lab.log"
+	cancelled_while tunnel_log '{"name":"lab"}' tail
+}
+
+@test "exec while ssh -G waits on a Match exec: ping at once, cancel kills it" {
+	printf 'Match originalhost fixture exec "sleep 30"\n' >>"$SSH_CFG"
+	cancelled_while exec '{"host":"fixture","command":"true"}' ssh
 }
