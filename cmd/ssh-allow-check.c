@@ -248,16 +248,8 @@ option(int ch, struct opts *o)
 	case 'P':
 		o->fdpass = 1;
 		break;
-	case 'q':
-		quiet = 1;
-		verbose = 0;
-		break;
 	case 'V':
 		exit(out_version("ssh-allow-check"));
-	case 'v':
-		verbose = 1;
-		quiet = 0;
-		break;
 	case 'W':
 		o->hostport = optarg;
 		break;
@@ -266,7 +258,8 @@ option(int ch, struct opts *o)
 		break;
 	case '?':
 	default:
-		usage(stderr, EX_USAGE);
+		if (!out_flag(ch, &quiet, &verbose))
+			usage(stderr, EX_USAGE);
 	}
 }
 

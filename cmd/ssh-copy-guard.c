@@ -235,10 +235,6 @@ option(int ch, struct guard *g, struct opts *o)
 	case 'n':
 		o->dry = 1;
 		break;
-	case 'q':
-		quiet = 1;
-		verbose = 0;
-		break;
 	case 'r':
 		if (guard_add_root(g, optarg, &e) == -1)
 			errx(e.ex, "%s", e.msg);
@@ -251,13 +247,10 @@ option(int ch, struct guard *g, struct opts *o)
 		break;
 	case 'V':
 		exit(out_version("ssh-copy-guard"));
-	case 'v':
-		verbose = 1;
-		quiet = 0;
-		break;
 	case '?':
 	default:
-		usage(stderr, EX_USAGE);
+		if (!out_flag(ch, &quiet, &verbose))
+			usage(stderr, EX_USAGE);
 	}
 }
 

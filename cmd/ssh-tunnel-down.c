@@ -22,9 +22,7 @@ usage(FILE *fp, int ex)
 {
 	fprintf(fp, "usage: ssh-tunnel-down [-qv] [-F config] "
 	    "[-a | -p port | name ...]\n");
-	if (fp == stdout && out_close(stdout) == -1)
-		ex = EX_OSERR;
-	exit(ex);
+	exit(out_usage_status(fp, ex));
 }
 
 /* The library's messages: -q keeps only errors, -v adds what it removed. */
@@ -62,19 +60,12 @@ main(int argc, char *argv[])
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
-		case 'q':
-			quiet = 1;
-			verbose = 0;
-			break;
 		case 'V':
 			return out_version("ssh-tunnel-down");
-		case 'v':
-			verbose = 1;
-			quiet = 0;
-			break;
 		case '?':
 		default:
-			usage(stderr, EX_USAGE);
+			if (!out_flag(ch, &quiet, &verbose))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;

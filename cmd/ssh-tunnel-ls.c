@@ -23,9 +23,7 @@ usage(FILE *fp, int ex)
 {
 	fprintf(fp, "usage: ssh-tunnel-ls [-cHjN] [-F config] [-p port] "
 	    "[--probe] [name ...]\n");
-	if (fp == stdout && out_close(stdout) == -1)
-		ex = EX_OSERR;
-	exit(ex);
+	exit(out_usage_status(fp, ex));
 }
 
 static void

@@ -20,9 +20,7 @@ static void __attribute__((noreturn))
 usage(FILE *fp, int ex)
 {
 	fprintf(fp, "usage: %s [-qv] [-F config]\n", getprogname());
-	if (fp == stdout && out_close(stdout) == -1)
-		ex = EX_OSERR;
-	exit(ex);
+	exit(out_usage_status(fp, ex));
 }
 
 /* The absolute path of this program; -1 when the kernel will not say. */
@@ -200,19 +198,12 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			help(config);
-		case 'q':
-			quiet = 1;
-			verbose = 0;
-			break;
 		case 'V':
 			return out_version("ssh-tunnel-mcp");
-		case 'v':
-			verbose = 1;
-			quiet = 0;
-			break;
 		case '?':
 		default:
-			usage(stderr, EX_USAGE);
+			if (!out_flag(ch, &quiet, &verbose))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;

@@ -38,9 +38,7 @@ usage(FILE *fp, int ex)
 	    "       ssh-tunnel-up -a [-qv] [-F config] [-m backend]\n"
 	    "       ssh-tunnel-up -f [-v] [-F config] name\n"
 	    "       ssh-tunnel-up [-qv] [-m backend] --adopt port [name]\n");
-	if (fp == stdout && out_close(stdout) == -1)
-		ex = EX_OSERR;
-	exit(ex);
+	exit(out_usage_status(fp, ex));
 }
 
 /* What the library says along the way, as warnings. */
@@ -248,22 +246,16 @@ option(int ch, struct lc_req *q, struct mode *m)
 	case 'p':
 		q->port = optarg;
 		break;
-	case 'q':
-		quiet = q->quiet = 1;
-		verbose = 0;
-		break;
 	case 's':
 		q->key = optarg;
 		break;
 	case 'V':
 		exit(out_version("ssh-tunnel-up"));
-	case 'v':
-		verbose = 1;
-		quiet = q->quiet = 0;
-		break;
 	case '?':
 	default:
-		usage(stderr, EX_USAGE);
+		if (!out_flag(ch, &quiet, &verbose))
+			usage(stderr, EX_USAGE);
+		q->quiet = quiet;	/* the library's -q too */
 	}
 }
 

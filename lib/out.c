@@ -165,3 +165,27 @@ out_version(const char *prog)
 	printf("%s scitex-ssh %s\n", prog, VERSION);
 	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }
+
+/*
+ * -q and -v, as every program that has them takes them: each undoes the
+ * other, so the last one given counts. 1 when ch was one of them, 0 when
+ * it is the caller's to deal with.
+ */
+int
+out_flag(int ch, int *quiet, int *verbose)
+{
+	if (ch != 'q' && ch != 'v')
+		return 0;
+	*quiet = ch == 'q';
+	*verbose = ch == 'v';
+	return 1;
+}
+
+/* usage()'s exit status: ex, or EX_OSERR when -h's text was not written. */
+int
+out_usage_status(FILE *fp, int ex)
+{
+	if (fp == stdout && out_close(stdout) == -1)
+		return EX_OSERR;
+	return ex;
+}

@@ -19,5 +19,7 @@ int	 out_close(FILE *);
 int	 out_stdfd(void);
 int	 out_debug_env(void);
 int	 out_version(const char *);
+int	 out_flag(int, int *, int *);
+int	 out_usage_status(FILE *, int);
 
 #endif

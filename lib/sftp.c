@@ -553,17 +553,77 @@ move_ok(const struct sftp *f, const char *old, const char *new)
 	return tree_ok(f, p, strlen(p), 0, &seen);
 }
 
-/* Rewritten request: type, id, then what the caller puts. */
-static size_t
-rewrite(struct sftp_buf *b, int type, uint32_t id)
-{
-	return put_begin(b, type, id, 1);
-}
-
 static void
 put_cstr(struct sftp_buf *b, const char *s)
 {
 	put_str(b, s, strlen(s));
+}
+
+/*
+ * Rewritten request: type, id, the extension's name (ext, when it is one),
+ * then what the caller puts before sent() or an open's push_open().
+ */
+static size_t
+rewrite(struct sftp_buf *b, int type, uint32_t id, const char *ext)
+{
+	size_t at = put_begin(b, type, id, 1);
+
+	if (ext != NULL)
+		put_cstr(b, ext);
+	return at;
+}
+
+/* The rewritten request (begun by rewrite() at at) is whole: await it. */
+static int
+sent(struct sftp *f, const struct req *q, struct sftp_buf *b, size_t at)
+{
+	put_end(b, at);
+	push(f, q->id, W_OTHER);
+	return 0;
+}
+
+/* The request goes to the server as it came; its answer is awaited. */
+static int
+forward(struct sftp *f, const struct req *q, int *pass)
+{
+	push(f, q->id, W_OTHER);
+	*pass = 1;
+	return 0;
+}
+
+/*
+ * An open (OPEN, OPENDIR) refused: for why, or, when why is NULL, as one
+ * handle too many: a failure, the path itself is not denied.
+ */
+static int
+refuse_open(struct sftp *f, const struct req *q, const char *why)
+{
+	if (why != NULL)
+		return refuse(f, q, FX_PERMISSION_DENIED, why);
+	return refuse(f, q, FX_FAILURE, "too many open handles");
+}
+
+/*
+ * An open rewritten in b is whole: it waits with the path it opens until
+ * the server's HANDLE says which handle that is, and counts as open from
+ * now on.
+ */
+static int
+push_open(struct sftp *f, const struct req *q, struct sftp_buf *b, size_t at,
+    int what, int write, unsigned char rw, struct sxerr *e)
+{
+	struct sftp_pend *p;
+
+	put_end(b, at);
+	p = push(f, q->id, what);
+	if ((p->path = strdup(q->canon)) == NULL) {
+		f->qlen--;
+		return sxerr_errno(e, EX_OSERR, "sftp");
+	}
+	f->nopen++;
+	p->write = (unsigned char)write;
+	p->rw = rw;
+	return 0;
 }
 
 /* A request on a known handle: what it is, or NULL. */
@@ -599,14 +659,10 @@ two_paths(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = move_ok(f, q->canon, q->canon2);
 	if (why != NULL)
 		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, type, q->id);
-	if (ext != NULL)
-		put_cstr(b, ext);
+	at = rewrite(b, type, q->id, ext);
 	put_cstr(b, q->canon);
 	put_cstr(b, q->canon2);
-	put_end(b, at);
-	push(f, q->id, W_OTHER);
-	return 0;
+	return sent(f, q, b, at);
 }
 
 /*
@@ -634,21 +690,16 @@ one_path(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = awhy;
 	if (why != NULL)
 		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, type, q->id);
-	if (ext != NULL)
-		put_cstr(b, ext);
+	at = rewrite(b, type, q->id, ext);
 	put_cstr(b, q->canon);
 	put_raw(b, rest, nrest);
-	put_end(b, at);
-	push(f, q->id, W_OTHER);
-	return 0;
+	return sent(f, q, b, at);
 }
 
 static int
 do_open(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
     struct sxerr *e)
 {
-	struct sftp_pend *p;
 	const unsigned char *rest;
 	const char *why, *awhy;
 	unsigned char rw = 0;
@@ -674,51 +725,29 @@ do_open(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = "unknown open flags";
 	if (why == NULL)
 		why = awhy;
-	if (why == NULL && f->nopen >= SFTP_HMAX)
-		return refuse(f, q, FX_FAILURE, "too many open handles");
-	if (why != NULL)
-		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, FXP_OPEN, q->id);
+	if (why != NULL || f->nopen >= SFTP_HMAX)
+		return refuse_open(f, q, why);
+	at = rewrite(b, FXP_OPEN, q->id, NULL);
 	put_cstr(b, q->canon);
 	put_raw(b, rest, nrest);
-	put_end(b, at);
-	p = push(f, q->id, W_OPEN);
-	if ((p->path = strdup(q->canon)) == NULL) {
-		f->qlen--;
-		return sxerr_errno(e, EX_OSERR, "sftp");
-	}
-	f->nopen++;
-	p->write = (unsigned char)write;
-	p->rw = rw;
-	return 0;
+	return push_open(f, q, b, at, W_OPEN, write, rw, e);
 }
 
 static int
 do_opendir(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
     struct sxerr *e)
 {
-	struct sftp_pend *p;
 	const char *why;
 	size_t at;
 
 	why = path_arg(f, r, q->path, q->canon, 1, NEED_READ, NULL);
 	if (r->bad || r->n != 0)
 		return malformed(e, "bad request");
-	if (why == NULL && f->nopen >= SFTP_HMAX)
-		return refuse(f, q, FX_FAILURE, "too many open handles");
-	if (why != NULL)
-		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, FXP_OPENDIR, q->id);
+	if (why != NULL || f->nopen >= SFTP_HMAX)
+		return refuse_open(f, q, why);
+	at = rewrite(b, FXP_OPENDIR, q->id, NULL);
 	put_cstr(b, q->canon);
-	put_end(b, at);
-	p = push(f, q->id, W_OPENDIR);
-	if ((p->path = strdup(q->canon)) == NULL) {
-		f->qlen--;
-		return sxerr_errno(e, EX_OSERR, "sftp");
-	}
-	f->nopen++;
-	p->rw = 0;
-	return 0;
+	return push_open(f, q, b, at, W_OPENDIR, 0, 0, e);
 }
 
 /* SSH_FXP_SYMLINK: target first, then the link (OpenSSH's order). */
@@ -747,12 +776,10 @@ do_symlink(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 	 * The target as an absolute canonical path: it means the same
 	 * wherever the link is moved later.
 	 */
-	at = rewrite(b, FXP_SYMLINK, q->id);
+	at = rewrite(b, FXP_SYMLINK, q->id, NULL);
 	put_cstr(b, q->canon2);
 	put_cstr(b, q->canon);
-	put_end(b, at);
-	push(f, q->id, W_OTHER);
-	return 0;
+	return sent(f, q, b, at);
 }
 
 /*
@@ -785,12 +812,9 @@ do_expand(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = allowed(f, q->canon, NEED_READ, NULL);
 	if (why != NULL)
 		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, FXP_EXTENDED, q->id);
-	put_cstr(b, "expand-path@openssh.com");
+	at = rewrite(b, FXP_EXTENDED, q->id, "expand-path@openssh.com");
 	put_cstr(b, q->canon);
-	put_end(b, at);
-	push(f, q->id, W_OTHER);
-	return 0;
+	return sent(f, q, b, at);
 }
 
 /*
@@ -837,9 +861,7 @@ on_handle(struct sftp *f, struct rd *r, struct req *q, int kind, int attrs,
 		why = awhy;
 	if (why != NULL)
 		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	push(f, q->id, W_OTHER);
-	*pass = 1;
-	return 0;
+	return forward(f, q, pass);
 }
 
 static int
@@ -861,9 +883,7 @@ do_close(struct sftp *f, struct rd *r, struct req *q, int *pass,
 	free(h->path);
 	h->path = NULL;
 	f->nopen--;
-	push(f, q->id, W_OTHER);
-	*pass = 1;
-	return 0;
+	return forward(f, q, pass);
 }
 
 static int
@@ -900,9 +920,7 @@ do_copy_data(struct sftp *f, struct rd *r, struct req *q, int *pass,
 	if (from->dir || to->dir || !to->write)
 		return refuse(f, q, FX_PERMISSION_DENIED,
 		    "not open for writing");
-	push(f, q->id, W_OTHER);
-	*pass = 1;
-	return 0;
+	return forward(f, q, pass);
 }
 
 static int
@@ -944,9 +962,7 @@ do_extended(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 	if (strcmp(name, "limits@openssh.com") == 0) {
 		if (r->n != 0)
 			return malformed(e, "bad request");
-		push(f, q->id, W_OTHER);
-		*pass = 1;
-		return 0;
+		return forward(f, q, pass);
 	}
 	/* home-directory, users-groups-by-id and all we do not know */
 	return refuse(f, q, FX_OP_UNSUPPORTED, "request not supported");

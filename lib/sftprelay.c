@@ -62,55 +62,61 @@ next(const struct side *s)
 	return s->tail - s->pos - 4 < n ? 0 : (long)n;
 }
 
+typedef int	 filter_fn(struct sftp *, const unsigned char *, size_t,
+		    struct sftp_buf *, int *, struct sxerr *);
+
+/*
+ * Hand the whole packet at pos, if there is one, to the filter (from names
+ * the sender): one that passes joins the run, any other is cut. 1: one was
+ * handled, 0: none is whole yet, -1: an error.
+ */
+static int
+step(struct sftp *f, struct side *s, filter_fn *fn, const char *from,
+    struct sxerr *e)
+{
+	long n;
+	int pass;
+
+	if ((n = next(s)) == 0)
+		return 0;
+	if (n < 0)
+		return sxerr_set(e, EX_DATAERR, "sftp: bad packet length from "
+		    "the %s", from);
+	if (fn(f, s->b + s->pos + 4, n, &s->gen, &pass, e) == -1)
+		return -1;
+	if (pass)
+		s->pos += 4 + n;
+	else
+		s->cut = 4 + n;
+	return 1;
+}
+
 /* Parse client requests as far as the filter and the output allow. */
 static int
 pump_c2s(struct sftp *f, struct side *s, struct sxerr *e)
 {
-	long n;
-	int pass;
+	int r;
 
-	while (s->gen.len == 0 && s->cut == 0 && !sftp_busy(f)) {
-		if ((n = next(s)) == 0)
-			break;
-		if (n < 0)
-			return sxerr_set(e, EX_DATAERR, "sftp: bad packet "
-			    "length from the client");
-		if (sftp_client(f, s->b + s->pos + 4, n, &s->gen, &pass,
-		    e) == -1)
-			return -1;
-		if (pass)
-			s->pos += 4 + n;
-		else
-			s->cut = 4 + n;
-	}
+	while (s->gen.len == 0 && s->cut == 0 && !sftp_busy(f))
+		if ((r = step(f, s, sftp_client, "client", e)) <= 0)
+			return r;
 	return 0;
 }
 
+/* Server answers, with the filter's own answers put in their places. */
 static int
 pump_s2c(struct sftp *f, struct side *s, struct sxerr *e)
 {
-	long n;
-	int pass;
+	int r;
 
 	for (;;) {
 		if (s->gen.len == 0 && s->cut == 0)
 			sftp_local(f, &s->gen);
 		if (s->gen.len > 0 || s->cut > 0)
-			break;
-		if ((n = next(s)) == 0)
-			break;
-		if (n < 0)
-			return sxerr_set(e, EX_DATAERR, "sftp: bad packet "
-			    "length from the server");
-		if (sftp_server(f, s->b + s->pos + 4, n, &s->gen, &pass,
-		    e) == -1)
-			return -1;
-		if (pass)
-			s->pos += 4 + n;
-		else
-			s->cut = 4 + n;
+			return 0;
+		if ((r = step(f, s, sftp_server, "server", e)) <= 0)
+			return r;
 	}
-	return 0;
 }
 
 /* Write what is due, in order: the run, then gen. -1: the reader is gone. */

@@ -78,6 +78,24 @@ test_close(void **state)
 	assert_int_equal(out_close(fp), 0);
 }
 
+/* -q and -v undo each other; anything else is the program's own. */
+static void
+test_flag(void **state)
+{
+	int quiet = 0, verbose = 1;
+
+	assert_int_equal(out_flag('q', &quiet, &verbose), 1);
+	assert_int_equal(quiet, 1);
+	assert_int_equal(verbose, 0);
+	assert_int_equal(out_flag('v', &quiet, &verbose), 1);
+	assert_int_equal(quiet, 0);
+	assert_int_equal(verbose, 1);
+	assert_int_equal(out_flag('F', &quiet, &verbose), 0);
+	assert_int_equal(out_flag('?', &quiet, &verbose), 0);
+	assert_int_equal(quiet, 0);
+	assert_int_equal(verbose, 1);
+}
+
 int
 main(void)
 {
@@ -85,6 +103,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_flag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
