@@ -7,6 +7,19 @@
 load ../lib/common
 load ../lib/sshd
 
+# systemd-analyze verify loads units as the manager does and leaves the
+# manager's stamp /run/systemd/systemd-units-load; where there was none
+# before (a machine without a running systemd), it is taken away again.
+STAMP=/run/systemd/systemd-units-load
+
+setup_file() {
+	[ -e "$STAMP" ] || : >"$BATS_FILE_TMPDIR/.stamp-ours"
+}
+
+teardown_file() {
+	[ ! -e "$BATS_FILE_TMPDIR/.stamp-ours" ] || rm -f "$STAMP"
+}
+
 setup() {
 	common_setup
 	UNITS=$BATS_TEST_TMPDIR/units

@@ -9,12 +9,17 @@
 #   netns_run CMD...     run CMD inside it
 #   netns_drop PORT      silently drop TCP to and from PORT (a dead link)
 #   netns_undrop PORT    the path is back
-#   netns_cleanup        end what runs inside, delete the namespace
+#   netns_cleanup        end what runs inside, delete the namespace (and
+#                        /run/netns when this test made it)
 
 NETNS=
 
 netns_create() {
 	NETNS=sx-$$-$RANDOM
+	# ip makes /run/netns, mounted on itself, on first use: if this test
+	# is the first, netns_cleanup takes both away again.
+	[ -e /run/netns ] ||
+	    : >"${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/.netns-run"
 	ip netns add "$NETNS" || return 1
 	echo "$NETNS" >>"${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/.netns"
 	ip -n "$NETNS" link set lo up
@@ -58,6 +63,14 @@ netns_cleanup() {
 		fi
 		ip netns del "$ns" 2>/dev/null
 	done <"$f"
+	rm -f "$f"
+	f=${f%/*}/.netns-run
+	if [ -f "$f" ] && [ -z "$(ip netns list 2>/dev/null)" ]; then
+		for ((i = 0; i < 3; i++)); do
+			umount -n /run/netns 2>/dev/null || break
+		done
+		rmdir /run/netns 2>/dev/null
+	fi
 	rm -f "$f"
 	return 0
 }

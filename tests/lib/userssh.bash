@@ -35,8 +35,8 @@ in_home() {
 	esac
 	# shellcheck disable=SC2016 # expanded by the inner sh, on purpose
 	unshare -m sh -c '
-		{ [ -z "$2" ] || mount --bind "$3" "$0/$2"; } &&
-		    mount --rbind "$0" "$1" && shift 3 && exec "$@"' \
+		{ [ -z "$2" ] || mount -n --bind "$3" "$0/$2"; } &&
+		    mount -n --rbind "$0" "$1" && shift 3 && exec "$@"' \
 	    "$HOME" "$pwhome" "$rel" "$TOP" "$@" || rc=$?
 	[ -z "$made" ] || (cd "$HOME" && rmdir -p "$made" 2>/dev/null) || :
 	return $rc
