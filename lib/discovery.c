@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,24 +12,6 @@
 #include "discovery.h"
 #include "slurp.h"
 
-/* A port as JSON gives it: a number, or a string of digits. */
-static int
-port_of(const struct cnode *n, int *port)
-{
-	char *end;
-	long l;
-
-	if (n == NULL || n->type != CN_SCALAR || n->str == NULL ||
-	    n->str[0] < '0' || n->str[0] > '9')
-		return -1;
-	errno = 0;
-	l = strtol(n->str, &end, 10);
-	if (errno != 0 || *end != '\0' || l < 1 || l > 65535)
-		return -1;
-	*port = (int)l;
-	return 0;
-}
-
 /* The target in the parsed file, checked as ssh-allow-check checks a
  * host: no option, no space, no shell, nothing to quote. */
 static int
@@ -38,7 +19,7 @@ target(const struct tunnel *t, const char *path, const struct cnode *root,
     struct dtarget *d, struct sxerr *e)
 {
 	const struct discovery *ds = &t->disc;
-	const struct cnode *h;
+	const struct cnode *h, *p;
 	struct sxerr sub;
 
 	if (root == NULL || root->type != CN_MAP)
@@ -56,7 +37,10 @@ target(const struct tunnel *t, const char *path, const struct cnode *root,
 		    ds->host_field, sub.msg);
 	if (ds->remote_port != 0)
 		d->port = ds->remote_port;
-	else if (port_of(cnode_get(root, ds->port_field), &d->port) == -1)
+	else if ((p = cnode_get(root, ds->port_field)) == NULL ||
+	    p->type != CN_SCALAR || p->str == NULL ||
+	    host_parse_port(p->str, &d->port, &sub) == -1)
+		/* a number, or a string of digits: both are scalars here */
 		return sxerr_set(e, EX_DATAERR, "%s: \"%s\": want a port from "
 		    "1 to 65535", path, ds->port_field);
 	return 0;
