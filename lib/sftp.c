@@ -267,12 +267,14 @@ sftp_buf_free(struct sftp_buf *b)
 void
 sftp_init(struct sftp *f, const struct guard *g, sftp_log_fn *log, void *arg)
 {
-	memset(f, 0, sizeof(*f));
+	/* no memset: q[] is 32 KiB, and push() clears each entry it takes */
 	f->g = g;
 	f->log = log;
 	f->logarg = arg;
 	f->h = calloc(HANDLES, sizeof(*f->h));
 	f->nh = f->h == NULL ? 0 : HANDLES;
+	f->state = 0;
+	f->nopen = f->qhead = f->qlen = 0;
 }
 
 void
