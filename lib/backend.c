@@ -16,6 +16,7 @@
 #include "legacy.h"
 #include "spawn.h"
 #include "sysd.h"
+#include "userns.h"
 
 enum { B_SYSTEMD, B_USER, B_DAEMON, B_AUTOSSH, NBACKEND };
 static const struct backend backends[NBACKEND];
@@ -112,13 +113,18 @@ us_check(const struct tunnel *t, const char *src, char *note, size_t sz,
     struct sxerr *e)
 {
 	char user[64];
+	size_t n = 0;
 
 	if (sysd_check(UNIT_USER, t, src, e) == -1)
 		return -1;
 	if (!sysd_linger(user, sizeof(user)))
-		snprintf(note, sz, "%s: linger is off for %s: the tunnel "
+		n = snprintf(note, sz, "%s: linger is off for %s: the tunnel "
 		    "stops when %s's last session ends; to keep it: loginctl "
 		    "enable-linger %s", t->name, user, user, user);
+	if (!userns_usable() && n < sz)
+		snprintf(note + n, sz - n, "%s%s: no user namespaces here: the "
+		    "user unit runs without its file system sandbox", n ? "; " :
+		    "", t->name);
 	return 0;
 }
 

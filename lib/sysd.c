@@ -18,6 +18,7 @@
 #include "spawn.h"
 #include "state.h"
 #include "sysd.h"
+#include "userns.h"
 
 #define SYSTEMCTL_MS	30000	/* enable --now waits for the start job */
 
@@ -272,7 +273,7 @@ sysd_start(enum unit_kind k, const char *const names[], const int lockfd[],
 	char dir[UNIT_PATH], (*inst)[128];
 	const char **args;
 	size_t i;
-	int changed, rc = -1;
+	int changed, dropped = 0, rc = -1;
 
 	if (known_hosts(e) == -1)
 		return -1;
@@ -287,7 +288,10 @@ sysd_start(enum unit_kind k, const char *const names[], const int lockfd[],
 			goto out;
 	if (unit_dir(k, dir, sizeof(dir), e) == -1 ||
 	    unit_install(k, dir, self, &changed, e) == -1 ||
-	    (changed && sysd_ctl(k, e, "daemon-reload", NULL) == -1))
+	    (k == UNIT_USER &&
+	    unit_userns_dropin(dir, userns_usable(), &dropped, e) == -1) ||
+	    ((changed || dropped) &&
+	    sysd_ctl(k, e, "daemon-reload", NULL) == -1))
 		goto out;
 	for (i = 0; i < n; i++)
 		if (lockfd[i] >= 0)

@@ -153,3 +153,59 @@ unit_install(enum unit_kind k, const char *dir, const char *bin, int *changed,
 	free(u);
 	return rc == -1 ? -1 : 0;
 }
+
+/*
+ * Where a user manager cannot make the user namespace the user unit's
+ * sandbox lives in, systemd fails the unit at every start ("Failed to set
+ * up user namespacing"): a tunnel never up is worse than one less
+ * confined. This drop-in then turns off what needs the namespace; the
+ * filters (system calls, address families, no new privileges) stay.
+ */
+static const char no_userns[] =
+    "# Written by ssh-tunnel-up: user namespaces are not available to this\n"
+    "# user, so the sandbox that needs one is off (ssh-tunnel-up(1),\n"
+    "# Backends under systemd). Removed by ssh-tunnel-up once they are.\n"
+    "[Service]\n"
+    "PrivateUsers=no\n"
+    "ProtectSystem=no\n"
+    "ProtectHome=no\n"
+    "BindPaths=\n"
+    "PrivateTmp=no\n"
+    "PrivateDevices=no\n"
+    "ProtectKernelTunables=no\n"
+    "ProtectKernelModules=no\n"
+    "ProtectControlGroups=no\n"
+    "ProtectClock=no\n"
+    "ProtectHostname=no\n"
+    "CapabilityBoundingSet=~\n";
+
+/*
+ * The user unit's drop-in for a manager without user namespaces: written
+ * when usable is 0, removed when 1; *changed as for unit_install.
+ */
+int
+unit_userns_dropin(const char *dir, int usable, int *changed,
+    struct sxerr *e)
+{
+	char d[UNIT_PATH + 64], path[UNIT_PATH + 96];
+	int rc;
+
+	*changed = 0;
+	if ((size_t)snprintf(d, sizeof(d), "%s/%s.d", dir, UNIT_TEMPLATE) >=
+	    sizeof(d) || (size_t)snprintf(path, sizeof(path), "%s/%s", d,
+	    UNIT_NO_USERNS) >= sizeof(path))
+		return sxerr_set(e, EX_OSERR, "%s: path too long", dir);
+	if (usable) {
+		if (unlink(path) == 0)
+			*changed = 1;
+		else if (errno != ENOENT)
+			return sxerr_errno(e, EX_OSERR, "%s", path);
+		return 0;
+	}
+	if ((rc = unit_current(path, no_userns, e)) == 0 &&
+	    (rc = state_mkdir(d, e)) == 0 &&
+	    (rc = state_write_file(path, no_userns, strlen(no_userns), 0644,
+	    e)) == 0)
+		*changed = 1;
+	return rc == -1 ? -1 : 0;
+}

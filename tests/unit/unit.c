@@ -2,7 +2,8 @@
 /*
  * unit.c: the rendered templates equal the files shipped in systemd/,
  * hostile binary paths and names are refused, and the comparison with an
- * installed unit sees missing, equal and outdated files.
+ * installed unit sees missing, equal and outdated files; the user unit's
+ * drop-in for managers without user namespaces comes and goes.
  */
 #include <sys/stat.h>
 
@@ -176,6 +177,38 @@ t_current(void **st)
 	rmdir(dir);
 }
 
+/* The drop-in for a manager without user namespaces: written once,
+ * kept as it is, removed when they are there again. */
+static void
+t_userns_dropin(void **st)
+{
+	char dir[] = "/tmp/unit-test.XXXXXX", path[256], *text;
+	struct sxerr e;
+	int changed;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s.d/%s", dir, UNIT_TEMPLATE,
+	    UNIT_NO_USERNS);
+	assert_int_equal(unit_userns_dropin(dir, 1, &changed, &e), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(unit_userns_dropin(dir, 0, &changed, &e), 0);
+	assert_int_equal(changed, 1);
+	text = slurp(path);
+	assert_non_null(strstr(text, "\nPrivateUsers=no\n"));
+	assert_non_null(strstr(text, "\nProtectSystem=no\n"));
+	assert_non_null(strstr(text, "\nBindPaths=\n"));
+	free(text);
+	assert_int_equal(unit_userns_dropin(dir, 0, &changed, &e), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(unit_userns_dropin(dir, 1, &changed, &e), 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/%s.d", dir, UNIT_TEMPLATE);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -186,6 +219,7 @@ main(void)
 		cmocka_unit_test(t_instance),
 		cmocka_unit_test(t_dir),
 		cmocka_unit_test(t_current),
+		cmocka_unit_test(t_userns_dropin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
