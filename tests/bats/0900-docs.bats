@@ -189,7 +189,7 @@ report() {
 	[ "$n" -gt 0 ]
 }
 
-@test "docs: every page names itself, and man1/man8 pages have EXIT STATUS and EXAMPLES" {
+@test "docs: every page names itself, and man1/man8 pages have EXIT STATUS, EXAMPLES and CAVEATS" {
 	local page base sec name bad='' n=0
 	while read -r page; do
 		n=$((n + 1))
@@ -207,6 +207,8 @@ report() {
 			    bad+="${page#"$TOP"/}: no EXIT STATUS section"$'\n'
 			grep -qx '\.Sh EXAMPLES' "$page" ||
 			    bad+="${page#"$TOP"/}: no EXAMPLES section"$'\n'
+			grep -qx '\.Sh CAVEATS' "$page" ||
+			    bad+="${page#"$TOP"/}: no CAVEATS section"$'\n'
 			;;
 		esac
 		grep -qx '\.Sh SEE ALSO' "$page" ||
