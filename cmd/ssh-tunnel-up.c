@@ -105,12 +105,19 @@ sv_note(void *arg, int level, const char *msg)
 static int
 supervise(const char *name)
 {
+	static char linebuf[1024];
 	struct lc_ctx c;
 	struct sxerr e;
 
 	ctx(&c);
 	c.note = sv_note;
 	journal = notify_journal();
+	/*
+	 * A line at a time, from a buffer of ours: unbuffered, glibc formats
+	 * each message through 8 KiB of stack, which an idle supervisor then
+	 * keeps as private memory.
+	 */
+	setvbuf(stderr, linebuf, _IOLBF, sizeof(linebuf));
 	if (lc_supervise(&c, name, &e) == -1) {
 		if (!journal)
 			errx(e.ex, "%s", e.msg);

@@ -11,6 +11,7 @@
 
 #include "lifecycle.h"
 #include "lifecycle-priv.h"
+#include "memtrim.h"
 #include "sshbin.h"
 #include "supervise.h"
 
@@ -101,6 +102,45 @@ sv_lock(const struct places *pl, const char *name, int *fdp,
 	    (long)pid);
 }
 
+/* What a supervisor keeps of its places: its files, its lock. */
+struct sv_files {
+	char	pid[STATE_PATH];
+	char	state[STATE_PATH];
+	int	lockfd;
+};
+
+/*
+ * Load the definition, take the lock, name the files. The places
+ * (12 KiB) on the heap, and this function not inlined, so that neither
+ * they nor sv_lock's paths widen the frame of lc_supervise, which stays
+ * on the stack under everything the supervisor does: what is freed, or
+ * below the frames in use, mem_trim() hands back.
+ */
+static __attribute__((noinline)) int
+sv_prepare(const struct lc_ctx *c, const char *name, struct tunnel *t,
+    struct sv_files *f, struct sxerr *e)
+{
+	struct tref *r;
+	int rc = -1;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "malloc");
+	if (sv_load(c, name, t, r, e) == -1 || state_mkdir(r->pl.state,
+	    e) == -1 || sv_lock(&r->pl, name, &f->lockfd, e) == -1)
+		goto out;
+	if (state_path(f->pid, sizeof(f->pid), r->pl.state, name,
+	    ".pid") == -1 || state_path(f->state, sizeof(f->state),
+	    r->pl.state, name, ".state") == -1) {
+		close(f->lockfd);
+		sxerr_set(e, EX_OSERR, "%s: path too long", r->pl.state);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(r);
+	return rc;
+}
+
 /*
  * Be the supervisor of name until SIGTERM or SIGINT: its lock held, its
  * pid file written, its ssh kept running (lib/supervise.c). What it does
@@ -109,36 +149,31 @@ sv_lock(const struct places *pl, const char *name, int *fdp,
 int
 lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
 {
-	char pidf[STATE_PATH], statef[STATE_PATH];
+	struct sv_files f;
 	struct sv v = { c, name };
 	struct sv_hooks h = { sv_reload, sv_log, &v };
 	struct tunnel *t;
-	struct tref r;
-	int rc = -1, fd;
+	int rc = -1;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "calloc");
-	if (sv_load(c, name, t, &r, e) == -1 || state_mkdir(r.pl.state,
-	    e) == -1 || sv_lock(&r.pl, name, &fd, e) == -1)
+	if (sv_prepare(c, name, t, &f, e) == -1)
 		goto out;
-	if (state_path(pidf, sizeof(pidf), r.pl.state, name, ".pid") == -1 ||
-	    state_path(statef, sizeof(statef), r.pl.state, name,
-	    ".state") == -1)
-		sxerr_set(e, EX_OSERR, "%s: path too long", r.pl.state);
-	else if (state_pidfile_write(pidf, getpid(), e) == 0) {
+	if (state_pidfile_write(f.pid, getpid(), e) == 0) {
 		sv_log(&v, 0, "supervising");
 		/*
 		 * What loading the definition freed (the YAML tree, every
-		 * tunnel's tref from the listing) stays in glibc's heap
-		 * unless handed back: most of an idle supervisor's private
-		 * memory, times the tunnels of a host.
+		 * tunnel's tref from the listing) stays in glibc's heap, and
+		 * the stack it took stays touched, unless handed back: most
+		 * of an idle supervisor's private memory, times the tunnels
+		 * of a host.
 		 */
-		malloc_trim(0);
-		if ((rc = supervise_run(t, ssh_bin(), statef, &h, e)) == 0)
+		mem_trim();
+		if ((rc = supervise_run(t, ssh_bin(), f.state, &h, e)) == 0)
 			sv_log(&v, 0, "stopped");
-		(void)unlink(pidf);
+		(void)unlink(f.pid);
 	}
-	close(fd);
+	close(f.lockfd);
 out:
 	free(t);
 	return rc;

@@ -17,6 +17,7 @@
 #include "netwatch.h"
 #include "notify.h"
 #include "now.h"
+#include "memtrim.h"
 #include "spawn.h"
 #include "state.h"
 #include "supervise.h"
@@ -176,6 +177,7 @@ struct sv {
 	size_t			 linelen;
 	size_t			 confirms;
 	int			 up;
+	int			 settled;	/* memory handed back since up */
 	const char		*reason;
 	long long		 started;	/* start of the attempt, ms */
 	long long		 retry_at;	/* -1: no wait pending */
@@ -340,11 +342,14 @@ start_ssh(struct sv *s, struct sxerr *e)
 		return -1;
 	}
 	free(a);
+	/* The argv (25 KiB) was needed for the spawn only. */
+	mem_trim();
 	close(p[1]);
 	s->errfd = p[0];
 	s->linelen = 0;
 	s->confirms = 0;
 	s->up = 0;
+	s->settled = 0;
 	s->reason = NULL;
 	s->started = now_ms();
 	s->retry_at = -1;
@@ -690,6 +695,11 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 			/* EOF: ssh is exiting; SIGCHLD follows. */
 			close(s.errfd);
 			s.errfd = -1;
+		}
+		/* Up, and idle from now on: what connecting took, back. */
+		if (s.up && !s.settled) {
+			mem_trim();
+			s.settled = 1;
 		}
 		if (pfd[2].fd != -1 && pfd[2].revents != 0 &&
 		    netwatch_news(nfd) && s.ssh_pid == 0 && s.retry_at >= 0) {
