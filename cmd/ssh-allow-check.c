@@ -253,27 +253,20 @@ option(int ch, struct opts *o)
 	case 'f':
 		o->feature = optarg;
 		break;
-	case 'h':
-		usage(stdout, 0);
-		break;
 	case 'n':
 		o->validate_only = 1;
 		break;
 	case 'P':
 		o->fdpass = 1;
 		break;
-	case 'V':
-		exit(out_version("ssh-allow-check"));
 	case 'W':
 		o->hostport = optarg;
 		break;
 	case 'x':
 		o->explain = 1;
 		break;
-	case '?':
-	default:
-		if (!out_flag(ch, &quiet, &verbose))
-			usage(stderr, EX_USAGE);
+	default:	/* -h, -V, -q, -v, or a usage error */
+		out_flag(ch, "ssh-allow-check", usage, &quiet, &verbose);
 	}
 }
 

@@ -53,19 +53,13 @@ main(int argc, char *argv[])
 		case 'F':
 			c.config = optarg;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
 		case 'p':
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
-		case 'V':
-			return out_version("ssh-tunnel-down");
-		case '?':
-		default:
-			if (!out_flag(ch, &quiet, &verbose))
-				usage(stderr, EX_USAGE);
+		default:	/* -h, -V, -q, -v, or a usage error */
+			out_flag(ch, "ssh-tunnel-down", usage, &quiet,
+			    &verbose);
 		}
 	}
 	argc -= optind;

@@ -242,9 +242,6 @@ main(int argc, char *argv[])
 		case 'H':
 			header = 1;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
 		case 'j':
 			set_how(&how, JSON);
 			break;
@@ -258,11 +255,8 @@ main(int argc, char *argv[])
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
-		case 'V':
-			return out_version("ssh-tunnel-ls");
-		case '?':
-		default:
-			usage(stderr, EX_USAGE);
+		default:	/* -h, -V, or a usage error */
+			out_flag(ch, "ssh-tunnel-ls", usage, NULL, NULL);
 		}
 	}
 	argc -= optind;

@@ -223,9 +223,6 @@ option(int ch, struct lc_req *q, struct mode *m)
 	case 'f':
 		m->fg = 1;
 		break;
-	case 'h':
-		usage(stdout, 0);
-		break;
 	case 'K':
 		m->authkeys = 1;
 		break;
@@ -249,12 +246,8 @@ option(int ch, struct lc_req *q, struct mode *m)
 	case 's':
 		q->key = optarg;
 		break;
-	case 'V':
-		exit(out_version("ssh-tunnel-up"));
-	case '?':
-	default:
-		if (!out_flag(ch, &quiet, &verbose))
-			usage(stderr, EX_USAGE);
+	default:	/* -h, -V, -q, -v, or a usage error */
+		out_flag(ch, "ssh-tunnel-up", usage, &quiet, &verbose);
 		q->quiet = quiet;	/* the library's -q too */
 	}
 }
