@@ -144,13 +144,6 @@ client_blocks(const struct lc_row *rows, size_t n)
 	return rc;
 }
 
-/* The library's warnings: a definition that does not load, a name unknown. */
-static void
-note(void *arg, int level, const char *msg)
-{
-	warnx("%s", msg);
-}
-
 /* What to print: -c, -j, -N, --probe, else the table. */
 enum how { TABLE, BLOCKS, JSON, NAMES, PROBE };
 
@@ -224,7 +217,8 @@ main(int argc, char *argv[])
 		{ "probe", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct lc_ctx c = { .note = note };
+	/* The library's warnings: a definition that does not load, a name. */
+	struct lc_ctx c = { .note = out_note };
 	struct lc_sel sel = { NULL, 0, 0, 0 };
 	struct sxerr e;
 	enum how how = TABLE;

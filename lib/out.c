@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -193,6 +194,13 @@ out_flag(int ch, const char *prog, void (*usage)(FILE *, int), int *quiet,
 	default:
 		usage(stderr, EX_USAGE);
 	}
+}
+
+/* A library's note hook (lifecycle.h): what it says, as a warning. */
+void
+out_note(void *arg, int level, const char *msg)
+{
+	warnx("%s", msg);
 }
 
 /* usage()'s exit status: ex, or EX_OSERR when -h's text was not written. */

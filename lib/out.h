@@ -20,5 +20,6 @@ int	 out_stdfd(void);
 int	 out_debug_env(void);
 void	 out_flag(int, const char *, void (*)(FILE *, int), int *, int *);
 int	 out_usage_status(FILE *, int);
+void	 out_note(void *, int, const char *);
 
 #endif
