@@ -64,6 +64,28 @@ tell(FILE *fp, const char *host, const struct policy *p,
 		fprintf(fp, "%s: %s: %s\n", host, d->feature, why);
 }
 
+/*
+ * host's canonical name (HOST_MAX + 1 bytes) and the policy's decision on
+ * feature there; the policy, or exit: a bad name 65, at the refusing end
+ * (ex_fail 77) 77 for anything, saying so.
+ */
+static struct policy *
+decide(const char *file, const char *host, const char *feature, int ex_fail,
+    char *canon, struct decision *d)
+{
+	struct policy *p;
+	struct sxerr e;
+
+	if (host_canon(host, canon, HOST_MAX + 1, &e) == -1) {
+		if (ex_fail == EX_NOPERM)
+			errx(EX_NOPERM, "%s; refusing", e.msg);
+		errx(EX_DATAERR, "%s", e.msg);
+	}
+	p = load_policy(file, ex_fail);
+	policy_decide(p, canon, feature, d);
+	return p;
+}
+
 /* The check: 0 allowed, 1 denied; -x on stdout, -v on stderr. */
 static int
 check(const char *file, const char *host, const char *feature, int explain)
@@ -71,12 +93,8 @@ check(const char *file, const char *host, const char *feature, int explain)
 	char canon[HOST_MAX + 1];
 	struct policy *p;
 	struct decision d;
-	struct sxerr e;
 
-	if (host_canon(host, canon, sizeof(canon), &e) == -1)
-		errx(EX_DATAERR, "%s", e.msg);
-	p = load_policy(file, EX_CONFIG);
-	policy_decide(p, canon, feature, &d);
+	p = decide(file, host, feature, EX_CONFIG, canon, &d);
 	if (explain)
 		tell(stdout, canon, p, &d);
 	if (verbose)
@@ -94,12 +112,8 @@ refuse(const char *file, const char *host, const char *feature)
 	char canon[HOST_MAX + 1], why[1024];
 	struct policy *p;
 	struct decision d;
-	struct sxerr e;
 
-	if (host_canon(host, canon, sizeof(canon), &e) == -1)
-		errx(EX_NOPERM, "%s; refusing", e.msg);
-	p = load_policy(file, EX_NOPERM);
-	policy_decide(p, canon, feature, &d);
+	p = decide(file, host, feature, EX_NOPERM, canon, &d);
 	policy_explain(&d, canon, why, sizeof(why));
 	if (d.allow)
 		errx(EX_NOPERM, "%s: %s: the policy check did not answer "
@@ -239,27 +253,20 @@ option(int ch, struct opts *o)
 	case 'f':
 		o->feature = optarg;
 		break;
-	case 'h':
-		usage(stdout, 0);
-		break;
 	case 'n':
 		o->validate_only = 1;
 		break;
 	case 'P':
 		o->fdpass = 1;
 		break;
-	case 'V':
-		exit(out_version("ssh-allow-check"));
 	case 'W':
 		o->hostport = optarg;
 		break;
 	case 'x':
 		o->explain = 1;
 		break;
-	case '?':
-	default:
-		if (!out_flag(ch, &quiet, &verbose))
-			usage(stderr, EX_USAGE);
+	default:	/* -h, -V, -q, -v, or a usage error */
+		out_flag(ch, "ssh-allow-check", usage, &quiet, &verbose);
 	}
 }
 

@@ -230,8 +230,6 @@ option(int ch, struct guard *g, struct opts *o)
 	case 'F':
 		o->conf = optarg;
 		break;
-	case 'h':
-		usage(stdout, 0);
 	case 'n':
 		o->dry = 1;
 		break;
@@ -245,12 +243,8 @@ option(int ch, struct guard *g, struct opts *o)
 			errx(EX_USAGE, "-s: an absolute path");
 		o->sftp = optarg;
 		break;
-	case 'V':
-		exit(out_version("ssh-copy-guard"));
-	case '?':
-	default:
-		if (!out_flag(ch, &quiet, &verbose))
-			usage(stderr, EX_USAGE);
+	default:	/* -h, -V, -q, -v, or a usage error */
+		out_flag(ch, "ssh-copy-guard", usage, &quiet, &verbose);
 	}
 }
 

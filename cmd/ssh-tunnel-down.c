@@ -25,19 +25,10 @@ usage(FILE *fp, int ex)
 	exit(out_usage_status(fp, ex));
 }
 
-/* The library's messages: -q keeps only errors, -v adds what it removed. */
-static void
-note(void *arg, int level, const char *msg)
-{
-	if ((level == LC_INFO && quiet) || (level == LC_DEBUG && !verbose))
-		return;
-	warnx("%s", msg);
-}
-
 int
 main(int argc, char *argv[])
 {
-	struct lc_ctx c = { .note = note };
+	struct lc_ctx c = { .note = out_note };
 	struct lc_sel sel;
 	struct config *cf;
 	struct sxerr e;
@@ -53,23 +44,20 @@ main(int argc, char *argv[])
 		case 'F':
 			c.config = optarg;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
 		case 'p':
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
-		case 'V':
-			return out_version("ssh-tunnel-down");
-		case '?':
-		default:
-			if (!out_flag(ch, &quiet, &verbose))
-				usage(stderr, EX_USAGE);
+		default:	/* -h, -V, -q, -v, or a usage error */
+			out_flag(ch, "ssh-tunnel-down", usage, &quiet,
+			    &verbose);
 		}
 	}
 	argc -= optind;
 	argv += optind;
+	/* The library's messages: -q keeps only errors, -v adds removals. */
+	c.quiet = quiet;
+	c.verbose = verbose;
 	if ((sel.all + (sel.port != 0) + (argc > 0)) != 1)
 		usage(stderr, EX_USAGE);
 	for (j = 0; j < argc; j++)

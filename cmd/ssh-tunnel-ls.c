@@ -144,13 +144,6 @@ client_blocks(const struct lc_row *rows, size_t n)
 	return rc;
 }
 
-/* The library's warnings: a definition that does not load, a name unknown. */
-static void
-note(void *arg, int level, const char *msg)
-{
-	warnx("%s", msg);
-}
-
 /* What to print: -c, -j, -N, --probe, else the table. */
 enum how { TABLE, BLOCKS, JSON, NAMES, PROBE };
 
@@ -224,7 +217,8 @@ main(int argc, char *argv[])
 		{ "probe", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct lc_ctx c = { .note = note };
+	/* The library's warnings: a definition that does not load, a name. */
+	struct lc_ctx c = { .note = out_note };
 	struct lc_sel sel = { NULL, 0, 0, 0 };
 	struct sxerr e;
 	enum how how = TABLE;
@@ -242,9 +236,6 @@ main(int argc, char *argv[])
 		case 'H':
 			header = 1;
 			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
 		case 'j':
 			set_how(&how, JSON);
 			break;
@@ -258,11 +249,8 @@ main(int argc, char *argv[])
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
-		case 'V':
-			return out_version("ssh-tunnel-ls");
-		case '?':
-		default:
-			usage(stderr, EX_USAGE);
+		default:	/* -h, -V, or a usage error */
+			out_flag(ch, "ssh-tunnel-ls", usage, NULL, NULL);
 		}
 	}
 	argc -= optind;

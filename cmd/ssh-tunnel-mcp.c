@@ -198,12 +198,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			help(config);
-		case 'V':
-			return out_version("ssh-tunnel-mcp");
-		case '?':
-		default:
-			if (!out_flag(ch, &quiet, &verbose))
-				usage(stderr, EX_USAGE);
+		default:	/* -V, -q, -v, or a usage error */
+			out_flag(ch, "ssh-tunnel-mcp", usage, &quiet,
+			    &verbose);
 		}
 	}
 	argc -= optind;

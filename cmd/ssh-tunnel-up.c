@@ -41,15 +41,6 @@ usage(FILE *fp, int ex)
 	exit(out_usage_status(fp, ex));
 }
 
-/* What the library says along the way, as warnings. */
-static void
-note(void *arg, int level, const char *msg)
-{
-	if ((level == LC_INFO && quiet) || (level == LC_DEBUG && !verbose))
-		return;
-	warnx("%s", msg);
-}
-
 /* How the library starts a supervisor: this very program, with -f. */
 static void
 ctx(struct lc_ctx *c)
@@ -63,8 +54,9 @@ ctx(struct lc_ctx *c)
 	memset(c, 0, sizeof(*c));
 	c->config = cfgfile;
 	c->self = self;
+	c->quiet = quiet;
 	c->verbose = verbose;
-	c->note = note;
+	c->note = out_note;	/* what the library says along the way */
 }
 
 /* lc_setup's answer as an exit status; 1: not up yet. */
@@ -82,15 +74,16 @@ started(int rc, const struct sxerr *e)
 	return 0;
 }
 
-/* The supervisor's messages: state changes always, ssh's lines with -v. */
+/*
+ * The supervisor's messages: state changes always, ssh's lines with -v
+ * (lc_say keeps those back without it).
+ */
 static void
 sv_note(void *arg, int level, const char *msg)
 {
 	char ts[32];
 	time_t now;
 
-	if (level == LC_DEBUG && !verbose)
-		return;
 	if (journal) {	/* the journal has name, pid and time already */
 		fprintf(stderr, "%s\n", msg);
 		return;
@@ -110,6 +103,7 @@ supervise(const char *name)
 	struct sxerr e;
 
 	ctx(&c);
+	c.quiet = 0;	/* state changes are said even with -q */
 	c.note = sv_note;
 	journal = notify_journal();
 	/*
@@ -230,9 +224,6 @@ option(int ch, struct lc_req *q, struct mode *m)
 	case 'f':
 		m->fg = 1;
 		break;
-	case 'h':
-		usage(stdout, 0);
-		break;
 	case 'K':
 		m->authkeys = 1;
 		break;
@@ -256,12 +247,8 @@ option(int ch, struct lc_req *q, struct mode *m)
 	case 's':
 		q->key = optarg;
 		break;
-	case 'V':
-		exit(out_version("ssh-tunnel-up"));
-	case '?':
-	default:
-		if (!out_flag(ch, &quiet, &verbose))
-			usage(stderr, EX_USAGE);
+	default:	/* -h, -V, -q, -v, or a usage error */
+		out_flag(ch, "ssh-tunnel-up", usage, &quiet, &verbose);
 		q->quiet = quiet;	/* the library's -q too */
 	}
 }

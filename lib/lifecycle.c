@@ -24,14 +24,15 @@
 
 #define YAML_MAX	65536	/* a definition as YAML, a unit */
 
-/* What a program would say, to the caller's note hook. */
+/* What a program would say, at its -q or -v, to the caller's note hook. */
 void
 lc_say(const struct lc_ctx *c, int level, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
 
-	if (c == NULL || c->note == NULL)
+	if (c == NULL || c->note == NULL || (level == LC_INFO && c->quiet) ||
+	    (level == LC_DEBUG && !c->verbose))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

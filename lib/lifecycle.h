@@ -31,7 +31,9 @@ enum lc_level {
 struct lc_ctx {
 	const char	*config;	/* -F, or NULL: the search order */
 	const char	*self;		/* ssh-tunnel-up, run as the supervisor */
-	int		 verbose;	/* passed on to the supervisor */
+	int		 quiet;		/* -q: no LC_INFO to note */
+	int		 verbose;	/* -v: LC_DEBUG to note too; passed on
+					 * to the supervisor */
 	/* What a program would say, with its level; the supervisor's state
 	 * changes come as LC_INFO, ssh's own lines as LC_DEBUG. */
 	void		(*note)(void *, int, const char *);

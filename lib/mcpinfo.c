@@ -16,20 +16,8 @@
 #define LOG_MS		10000
 #define GUARD_FILE	"/etc/scitex-ssh/config.yaml"	/* as ssh-copy-guard */
 
-static int	run_probe(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_client(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_bastion(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_log(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_policy(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_guard_line(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_guard_check(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
+static mcptool_fn run_probe, run_client, run_bastion, run_log, run_policy,
+    run_guard_line, run_guard_check;
 
 #define NAME_ARG(req) \
 	"\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64," \

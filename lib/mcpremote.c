@@ -10,16 +10,7 @@
 #define LIMIT_DEFAULT	60000		/* ms */
 #define CAP_DEFAULT	1048576		/* bytes of stdout, of stderr */
 
-static int	run_exec(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_probe(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_copy_to(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_copy_from(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_sync(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
+static mcptool_fn run_exec, run_probe, run_copy_to, run_copy_from, run_sync;
 
 #define HOST_ARG \
 	"\"host\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":300," \

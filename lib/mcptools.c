@@ -26,14 +26,8 @@
  * inputSchema is also what arguments are checked against (check_args), so
  * that what a client is told and what the server accepts cannot drift.
  */
-static int	run_allow_check(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_tunnel_setup(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_tunnel_status(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
-static int	run_tunnel_remove(const struct mcptools *, json_t *,
-		    const struct mcpwait *, json_t **, struct sxerr *);
+static mcptool_fn run_allow_check, run_tunnel_setup, run_tunnel_status,
+    run_tunnel_remove;
 
 #define NAME_SCHEMA(what) \
 	"{\"type\":\"string\",\"minLength\":1,\"maxLength\":64," \

@@ -40,12 +40,18 @@ struct mcpwait {
 	void	*arg;
 };
 
+/*
+ * What a tool runs: its arguments (checked against its inputSchema), how
+ * to wait; the result into the json_t **, or -1 and the error.
+ */
+typedef int	 mcptool_fn(const struct mcptools *, json_t *,
+		    const struct mcpwait *, json_t **, struct sxerr *);
+
 /* A tool: its name, the rest of its tools/list entry, what it runs. */
 struct mcptool {
 	const char	*name;
 	const char	*def;
-	int		(*run)(const struct mcptools *, json_t *,
-			    const struct mcpwait *, json_t **, struct sxerr *);
+	mcptool_fn	*run;
 };
 
 extern const char mcptools_instructions[];

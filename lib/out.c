@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -159,7 +160,7 @@ out_debug_env(void)
 }
 
 /* -V: "PROGRAM scitex-ssh VERSION" on stdout; the exit status. */
-int
+static int
 out_version(const char *prog)
 {
 	printf("%s scitex-ssh %s\n", prog, VERSION);
@@ -167,18 +168,39 @@ out_version(const char *prog)
 }
 
 /*
- * -q and -v, as every program that has them takes them: each undoes the
- * other, so the last one given counts. 1 when ch was one of them, 0 when
- * it is the caller's to deal with.
+ * The flags every program takes alike, as its option switch's default: -h
+ * (usage on stdout, status 0), -V, and -q and -v, each undoing the other
+ * so that the last one given counts (quiet NULL: the program takes
+ * neither). Anything else is a usage error. Returns after -q and -v only.
  */
-int
-out_flag(int ch, int *quiet, int *verbose)
+void
+out_flag(int ch, const char *prog, void (*usage)(FILE *, int), int *quiet,
+    int *verbose)
 {
-	if (ch != 'q' && ch != 'v')
-		return 0;
-	*quiet = ch == 'q';
-	*verbose = ch == 'v';
-	return 1;
+	switch (ch) {
+	case 'h':
+		usage(stdout, 0);
+		break;
+	case 'V':
+		exit(out_version(prog));
+	case 'q':
+	case 'v':
+		if (quiet != NULL) {
+			*quiet = ch == 'q';
+			*verbose = ch == 'v';
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		usage(stderr, EX_USAGE);
+	}
+}
+
+/* A library's note hook (lifecycle.h): what it says, as a warning. */
+void
+out_note(void *arg, int level, const char *msg)
+{
+	warnx("%s", msg);
 }
 
 /* usage()'s exit status: ex, or EX_OSERR when -h's text was not written. */

@@ -18,8 +18,8 @@ void	 out_json_str(FILE *, const char *);
 int	 out_close(FILE *);
 int	 out_stdfd(void);
 int	 out_debug_env(void);
-int	 out_version(const char *);
-int	 out_flag(int, int *, int *);
+void	 out_flag(int, const char *, void (*)(FILE *, int), int *, int *);
 int	 out_usage_status(FILE *, int);
+void	 out_note(void *, int, const char *);
 
 #endif

@@ -127,14 +127,23 @@ check_len(const char *what, const char *s, size_t min, size_t max,
 	return 0;
 }
 
-/* A local path: an argv word of its own, never an option. */
+/* A path, what says which: an argv word of its own, never an option. */
+static int
+check_path(const char *what, const char *p, struct sxerr *e)
+{
+	if (check_len(what, p, 1, REMOTE_WORD_MAX, e) == -1)
+		return -1;
+	if (p[0] == '-')
+		return refuse(e, what, p, "starts with '-'");
+	return 0;
+}
+
+/* A local path: no control characters either. */
 static int
 check_local(const char *p, struct sxerr *e)
 {
-	if (check_len("local", p, 1, REMOTE_WORD_MAX, e) == -1)
+	if (check_path("local", p, e) == -1)
 		return -1;
-	if (p[0] == '-')
-		return refuse(e, "local", p, "starts with '-'");
 	if (!no_controls(p, ""))
 		return refuse(e, "local", p, "contains a control character");
 	return 0;
@@ -151,10 +160,8 @@ check_remote(const char *p, struct sxerr *e)
 {
 	const char *s;
 
-	if (check_len("remote", p, 1, REMOTE_WORD_MAX, e) == -1)
+	if (check_path("remote", p, e) == -1)
 		return -1;
-	if (p[0] == '-')
-		return refuse(e, "remote", p, "starts with '-'");
 	for (s = p + (p[0] == '~'); *s != '\0'; s++)
 		if ((unsigned char)*s < 0x80 && strchr(SHELL_PLAIN, *s) ==
 		    NULL)

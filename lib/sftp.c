@@ -101,6 +101,16 @@ get_u32(struct rd *r)
 	return v;
 }
 
+/* A packet of n bytes (n >= 1): its type; r reads what follows. */
+static int
+packet(struct rd *r, const unsigned char *p, size_t n)
+{
+	r->p = p + 1;
+	r->n = n - 1;
+	r->bad = 0;
+	return p[0];
+}
+
 static void
 skip(struct rd *r, size_t n)
 {
@@ -639,6 +649,25 @@ handle(struct sftp *f, struct rd *r)
 	return &f->h[h];
 }
 
+/*
+ * A request of one or two paths, checked: refused for why, else rewritten
+ * with the canonical path p and, unless NULL, p2, and sent on.
+ */
+static int
+paths_sent(struct sftp *f, const struct req *q, struct sftp_buf *b,
+    const char *why, int type, const char *ext, const char *p, const char *p2)
+{
+	size_t at;
+
+	if (why != NULL)
+		return refuse(f, q, FX_PERMISSION_DENIED, why);
+	at = rewrite(b, type, q->id, ext);
+	put_cstr(b, p);
+	if (p2 != NULL)
+		put_cstr(b, p2);
+	return sent(f, q, b, at);
+}
+
 /* Two paths, both names inside :rw roots: rename, posix-rename, link. */
 static int
 two_paths(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
@@ -646,7 +675,6 @@ two_paths(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 {
 	const char *why, *why2;
 	char raw2[PATH_MAX];
-	size_t at;
 
 	why = path_arg(f, r, q->path, q->canon, 0, NEED_ENTRY, NULL);
 	why2 = path_arg(f, r, raw2, q->canon2, 0, NEED_ENTRY, NULL);
@@ -659,12 +687,7 @@ two_paths(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 	}
 	if (why == NULL)
 		why = move_ok(f, q->canon, q->canon2);
-	if (why != NULL)
-		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, type, q->id, ext);
-	put_cstr(b, q->canon);
-	put_cstr(b, q->canon2);
-	return sent(f, q, b, at);
+	return paths_sent(f, q, b, why, type, ext, q->canon, q->canon2);
 }
 
 /*
@@ -759,7 +782,6 @@ do_symlink(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 {
 	char target[PATH_MAX], dir[PATH_MAX];
 	const char *why, *lwhy;
-	size_t at;
 
 	why = get_path(r, target) == -1 ? "not a symbolic link target" : NULL;
 	lwhy = path_arg(f, r, q->path, q->canon, 0, NEED_ENTRY, NULL);
@@ -772,16 +794,11 @@ do_symlink(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		dir_of(q->canon, dir);
 		why = link_target(f, dir, target, q->canon2);
 	}
-	if (why != NULL)
-		return refuse(f, q, FX_PERMISSION_DENIED, why);
 	/*
 	 * The target as an absolute canonical path: it means the same
 	 * wherever the link is moved later.
 	 */
-	at = rewrite(b, FXP_SYMLINK, q->id, NULL);
-	put_cstr(b, q->canon2);
-	put_cstr(b, q->canon);
-	return sent(f, q, b, at);
+	return paths_sent(f, q, b, why, FXP_SYMLINK, NULL, q->canon2, q->canon);
 }
 
 /*
@@ -794,7 +811,6 @@ do_expand(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 {
 	char p[PATH_MAX];
 	const char *why = NULL;
-	size_t at;
 
 	if (get_path(r, q->path) == -1)
 		why = "not a path";
@@ -812,11 +828,8 @@ do_expand(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = canon(f, p, 1, q->canon);
 	if (why == NULL)
 		why = allowed(f, q->canon, NEED_READ, NULL);
-	if (why != NULL)
-		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, FXP_EXTENDED, q->id, "expand-path@openssh.com");
-	put_cstr(b, q->canon);
-	return sent(f, q, b, at);
+	return paths_sent(f, q, b, why, FXP_EXTENDED, "expand-path@openssh.com",
+	    q->canon, NULL);
 }
 
 /*
@@ -1000,10 +1013,7 @@ sftp_client(struct sftp *f, const unsigned char *p, size_t n,
 		return sxerr_set(e, EX_SOFTWARE, "sftp: too many requests");
 	if (n < 1 || n > SFTP_MAX_MSG)
 		return malformed(e, "bad packet length");
-	r.p = p + 1;
-	r.n = n - 1;
-	r.bad = 0;
-	type = p[0];
+	type = packet(&r, p, n);
 	if (type == FXP_INIT) {
 		if (f->state != 0)
 			return malformed(e, "second INIT");
@@ -1164,10 +1174,7 @@ sftp_server(struct sftp *f, const unsigned char *p, size_t n,
 		return malformed(e, "bad packet length from the server");
 	if (f->qlen == 0 || (head = &f->q[f->qhead])->what == W_LOCAL)
 		return malformed(e, "answer to no request");
-	r.p = p + 1;
-	r.n = n - 1;
-	r.bad = 0;
-	type = p[0];
+	type = packet(&r, p, n);
 	if (type == FXP_VERSION) {
 		if (head->what != W_INIT)
 			return malformed(e, "VERSION out of place");

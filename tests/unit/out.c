@@ -78,22 +78,46 @@ test_close(void **state)
 	assert_int_equal(out_close(fp), 0);
 }
 
-/* -q and -v undo each other; anything else is the program's own. */
+static FILE *usage_fp;
+static int usage_ex;
+
+/* Records the call; the programs' usage() exits instead. */
+static void
+usage(FILE *fp, int ex)
+{
+	usage_fp = fp;
+	usage_ex = ex;
+}
+
+/* -q and -v undo each other; -h and anything else go to usage(). */
 static void
 test_flag(void **state)
 {
 	int quiet = 0, verbose = 1;
 
-	assert_int_equal(out_flag('q', &quiet, &verbose), 1);
+	out_flag('q', "prog", usage, &quiet, &verbose);
 	assert_int_equal(quiet, 1);
 	assert_int_equal(verbose, 0);
-	assert_int_equal(out_flag('v', &quiet, &verbose), 1);
+	out_flag('v', "prog", usage, &quiet, &verbose);
 	assert_int_equal(quiet, 0);
 	assert_int_equal(verbose, 1);
-	assert_int_equal(out_flag('F', &quiet, &verbose), 0);
-	assert_int_equal(out_flag('?', &quiet, &verbose), 0);
+	assert_null(usage_fp);
+	out_flag('h', "prog", usage, &quiet, &verbose);
+	assert_ptr_equal(usage_fp, stdout);
+	assert_int_equal(usage_ex, 0);
+	out_flag('?', "prog", usage, &quiet, &verbose);
+	assert_ptr_equal(usage_fp, stderr);
+	assert_int_equal(usage_ex, 64);
+	usage_fp = NULL;
+	out_flag('F', "prog", usage, &quiet, &verbose);
+	assert_ptr_equal(usage_fp, stderr);
 	assert_int_equal(quiet, 0);
 	assert_int_equal(verbose, 1);
+	/* A program without -q and -v: a usage error. */
+	usage_fp = NULL;
+	out_flag('q', "prog", usage, NULL, NULL);
+	assert_ptr_equal(usage_fp, stderr);
+	assert_int_equal(usage_ex, 64);
 }
 
 int
