@@ -13,6 +13,7 @@
 
 #include "job.h"
 #include "now.h"
+#include "spawn.h"
 
 extern char **environ;
 
@@ -36,30 +37,19 @@ job_start(struct job *j, char *const argv[], int limit_ms, size_t cap,
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t a;
-	sigset_t all, none;
-	int out[2], err[2], rc;
+	int p[2][2], *out = p[0], *err = p[1], rc;
 
 	memset(j, 0, sizeof(*j));
 	j->fd[0] = j->fd[1] = j->fd[2] = -1;
 	j->cap = cap;
-	if (pipe2(out, O_CLOEXEC) == -1)
-		return sxerr_errno(e, EX_OSERR, "pipe");
-	if (pipe2(err, O_CLOEXEC) == -1) {
-		close(out[0]), close(out[1]);
-		return sxerr_errno(e, EX_OSERR, "pipe");
-	}
+	if (spawn_pipe_set(p, 2, e) == -1)
+		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	posix_spawnattr_init(&a);
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawnattr_setsigdefault(&a, &all);
-	posix_spawnattr_setsigmask(&a, &none);
+	spawn_attr_init(&a, POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&a, 0);
-	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	j->start = now_ms();
 	rc = posix_spawnp(&j->pid, argv[0], &fa, &a, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

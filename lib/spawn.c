@@ -18,16 +18,37 @@
 
 extern char **environ;
 
-/* Default dispositions and an empty mask for a child about to exec. */
-static void
-spawn_sigdefaults(posix_spawnattr_t *a)
+/*
+ * The attributes of every child: default dispositions and an empty signal
+ * mask whatever ours are, plus flags (a session, a process group).
+ */
+void
+spawn_attr_init(posix_spawnattr_t *a, short flags)
 {
 	sigset_t all, none;
 
+	posix_spawnattr_init(a);
 	sigfillset(&all);
 	sigemptyset(&none);
 	posix_spawnattr_setsigdefault(a, &all);
 	posix_spawnattr_setsigmask(a, &none);
+	posix_spawnattr_setflags(a, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK | flags);
+}
+
+/* n close-on-exec pipes into p, or none (those made closed again). */
+int
+spawn_pipe_set(int (*p)[2], size_t n, struct sxerr *e)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pipe2(p[i], O_CLOEXEC) == -1) {
+			while (i-- > 0)
+				close(p[i][0]), close(p[i][1]);
+			return sxerr_errno(e, EX_OSERR, "pipe");
+		}
+	return 0;
 }
 
 /* Append what fd has to read into buf (kept NUL-terminated); 0 at EOF. */
@@ -61,7 +82,7 @@ spawn_capture(char *const argv[], struct capture *c, struct sxerr *e)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t a;
-	int in[2], out[2], err[2], rc, open_fds, st;
+	int p[3][2], *in = p[0], *out = p[1], *err = p[2], rc, open_fds, st;
 	size_t olen = 0, elen = 0;
 	long long deadline;
 	struct pollfd pfd[2];
@@ -72,24 +93,13 @@ spawn_capture(char *const argv[], struct capture *c, struct sxerr *e)
 	if (c->errsz > 0)
 		c->err[0] = '\0';
 	c->status = -1;
-	if (pipe2(in, O_CLOEXEC) == -1)
-		return sxerr_errno(e, EX_OSERR, "pipe");
-	if (pipe2(out, O_CLOEXEC) == -1) {
-		close(in[0]), close(in[1]);
-		return sxerr_errno(e, EX_OSERR, "pipe");
-	}
-	if (pipe2(err, O_CLOEXEC) == -1) {
-		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-		return sxerr_errno(e, EX_OSERR, "pipe");
-	}
+	if (spawn_pipe_set(p, 3, e) == -1)
+		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	posix_spawnattr_init(&a);
-	spawn_sigdefaults(&a);
-	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK);
+	spawn_attr_init(&a, 0);
 	rc = posix_spawnp(&pid, argv[0], &fa, &a, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
@@ -165,10 +175,7 @@ spawn_detached(char *const argv[], const char *errpath, int passfd,
 	if (passfd != -1)
 		posix_spawn_file_actions_adddup2(&fa, passfd, 3);
 	posix_spawn_file_actions_addclosefrom_np(&fa, passfd != -1 ? 4 : 3);
-	posix_spawnattr_init(&a);
-	spawn_sigdefaults(&a);
-	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	spawn_attr_init(&a, POSIX_SPAWN_SETSID);
 	rc = posix_spawn(pid, argv[0], &fa, &a, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
@@ -231,21 +238,14 @@ spawn_pipes(const char *path, char *const argv[], char *const env[],
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t a;
-	int in[2], out[2], rc;
+	int p[2][2], *in = p[0], *out = p[1], rc;
 
-	if (pipe2(in, O_CLOEXEC) == -1)
-		return sxerr_errno(e, EX_OSERR, "pipe");
-	if (pipe2(out, O_CLOEXEC) == -1) {
-		close(in[0]), close(in[1]);
-		return sxerr_errno(e, EX_OSERR, "pipe");
-	}
+	if (spawn_pipe_set(p, 2, e) == -1)
+		return -1;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawnattr_init(&a);
-	spawn_sigdefaults(&a);
-	posix_spawnattr_setflags(&a, POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETSIGMASK);
+	spawn_attr_init(&a, 0);
 	rc = posix_spawn(pid, path, &fa, &a, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <spawn.h>
 #include <stddef.h>
 
 #include "sxerr.h"
@@ -29,5 +30,7 @@ int	spawn_pipes(const char *, char *const [], char *const [], int *,
 	    int *, pid_t *, struct sxerr *);
 int	spawn_tied(char *const [], int, pid_t *, struct sxerr *);
 void	spawn_stop(pid_t, int);
+void	spawn_attr_init(posix_spawnattr_t *, short);
+int	spawn_pipe_set(int (*)[2], size_t, struct sxerr *);
 
 #endif
