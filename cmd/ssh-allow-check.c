@@ -32,7 +32,7 @@ usage(FILE *fp, int ex)
 	    "       ssh-allow-check [-Pv] [-F config] [-f feature] -W host:port\n"
 	    "       ssh-allow-check [-F config] [-f feature] -d [--] host\n"
 	    "       ssh-allow-check [-F config] -n\n");
-	exit(ex);
+	exit(out_usage_status(fp, ex));
 }
 
 /* The policy, or exit: 78 for a config error, 77 at the refusing end. */

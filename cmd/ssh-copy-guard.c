@@ -28,7 +28,7 @@ usage(FILE *fp, int ex)
 	fprintf(fp,
 	    "usage: ssh-copy-guard [-nqv] [-F config] [-r dir[:ro|:rw]] "
 	    "[-s sftp_server]\n");
-	exit(ex);
+	exit(out_usage_status(fp, ex));
 }
 
 static void __attribute__((noreturn))

@@ -160,6 +160,19 @@ report() {
 	report
 }
 
+@test "docs: -h and -V into a full disk exit 71, as every output does" {
+	local page prog rc bad='' n=0
+	while read -r page prog; do
+		n=$((n + 1))
+		for f in -h -V; do
+			rc=0
+			"$BUILD/bin/$prog" "$f" >/dev/full 2>/dev/null || rc=$?
+			[ $rc -eq 71 ] || bad+="$prog $f >/dev/full: exit $rc, want 71"$'\n'
+		done
+	done < <(built_pages)
+	report
+}
+
 @test "docs: an unknown option exits 64 with the usage on stderr" {
 	local page prog out c rc bad='' n=0
 	while read -r page prog; do
