@@ -33,15 +33,19 @@ put(const char *file, const char *s)
  * user namespace mapping only our ids, a mount namespace in it, and one
  * mount operation (making / private, as namespace setup does first). The
  * last step is what fails where an LSM lets the namespace be made but
- * keeps the capabilities in it from working.
+ * keeps the capabilities in it from working. Asked once a process: a
+ * start of 500 tunnels forks for it once, not 500 times.
  */
 int
 userns_usable(void)
 {
+	static int known = -1;
 	char umap[64], gmap[64];
 	pid_t pid;
 	int st;
 
+	if (known != -1)
+		return known;
 	snprintf(umap, sizeof(umap), "%lu %lu 1\n", (unsigned long)getuid(),
 	    (unsigned long)getuid());
 	snprintf(gmap, sizeof(gmap), "%lu %lu 1\n", (unsigned long)getgid(),
@@ -59,5 +63,5 @@ userns_usable(void)
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR)
 			return 0;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return known = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
