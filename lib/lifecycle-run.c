@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +46,7 @@ sv_reload(void *arg, struct tunnel *t, struct sxerr *e)
 	if (rc == 0 && (rc = backend_load(cf, &r, t, e)) == 0)
 		rc = tunnel_check_key(t, e);
 	config_free(cf);
-	malloc_trim(0);
+	mem_trim();
 	return rc == 0 ? 0 : -1;
 }
 

@@ -47,5 +47,4 @@ mem_trim(void)
 		(void)madvise((void *)low, top - low, MADV_DONTNEED);
 	/* last: stack_low()'s stdio buffer is freed memory too */
 	malloc_trim(0);
-	(void)here;
 }

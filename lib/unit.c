@@ -127,10 +127,25 @@ unit_current(const char *path, const char *text, struct sxerr *e)
 }
 
 /*
- * Write the template for bin into dir unless it is there already, byte
- * for byte; *changed tells whether it was written (a daemon-reload is
- * due then). The write is atomic.
+ * text into path (in dir, made if missing) unless it is there already,
+ * byte for byte; *changed tells whether it was written (a daemon-reload
+ * is due then). The write is atomic.
  */
+static int
+put_unit_file(const char *dir, const char *path, const char *text,
+    int *changed, struct sxerr *e)
+{
+	int rc;
+
+	*changed = 0;
+	if ((rc = unit_current(path, text, e)) == 0 &&
+	    (rc = state_mkdir(dir, e)) == 0 &&
+	    (rc = state_write_file(path, text, strlen(text), 0644, e)) == 0)
+		*changed = 1;
+	return rc == -1 ? -1 : 0;
+}
+
+/* The template for bin into dir, as put_unit_file says. */
 int
 unit_install(enum unit_kind k, const char *dir, const char *bin, int *changed,
     struct sxerr *e)
@@ -146,12 +161,9 @@ unit_install(enum unit_kind k, const char *dir, const char *bin, int *changed,
 		free(u);
 		return sxerr_set(e, EX_OSERR, "%s: path too long", dir);
 	}
-	if ((rc = unit_current(path, u, e)) == 0 &&
-	    (rc = state_mkdir(dir, e)) == 0 &&
-	    (rc = state_write_file(path, u, strlen(u), 0644, e)) == 0)
-		*changed = 1;
+	rc = put_unit_file(dir, path, u, changed, e);
 	free(u);
-	return rc == -1 ? -1 : 0;
+	return rc;
 }
 
 /*
@@ -188,7 +200,6 @@ unit_userns_dropin(const char *dir, int usable, int *changed,
     struct sxerr *e)
 {
 	char d[UNIT_PATH + 64], path[UNIT_PATH + 96];
-	int rc;
 
 	*changed = 0;
 	if ((size_t)snprintf(d, sizeof(d), "%s/%s.d", dir, UNIT_TEMPLATE) >=
@@ -202,10 +213,5 @@ unit_userns_dropin(const char *dir, int usable, int *changed,
 			return sxerr_errno(e, EX_OSERR, "%s", path);
 		return 0;
 	}
-	if ((rc = unit_current(path, no_userns, e)) == 0 &&
-	    (rc = state_mkdir(d, e)) == 0 &&
-	    (rc = state_write_file(path, no_userns, strlen(no_userns), 0644,
-	    e)) == 0)
-		*changed = 1;
-	return rc == -1 ? -1 : 0;
+	return put_unit_file(d, path, no_userns, changed, e);
 }
