@@ -650,18 +650,13 @@ handle(struct sftp *f, struct rd *r)
 }
 
 /*
- * A request of one or two paths, checked: refused for why, else rewritten
- * with the canonical path p and, unless NULL, p2, and sent on.
+ * A checked request of one or two paths, begun by rewrite() at at: the
+ * canonical path p and, unless NULL, p2, and on it goes.
  */
 static int
 paths_sent(struct sftp *f, const struct req *q, struct sftp_buf *b,
-    const char *why, int type, const char *ext, const char *p, const char *p2)
+    size_t at, const char *p, const char *p2)
 {
-	size_t at;
-
-	if (why != NULL)
-		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, type, q->id, ext);
 	put_cstr(b, p);
 	if (p2 != NULL)
 		put_cstr(b, p2);
@@ -687,7 +682,10 @@ two_paths(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 	}
 	if (why == NULL)
 		why = move_ok(f, q->canon, q->canon2);
-	return paths_sent(f, q, b, why, type, ext, q->canon, q->canon2);
+	if (why != NULL)
+		return refuse(f, q, FX_PERMISSION_DENIED, why);
+	return paths_sent(f, q, b, rewrite(b, type, q->id, ext), q->canon,
+	    q->canon2);
 }
 
 /*
@@ -794,11 +792,14 @@ do_symlink(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		dir_of(q->canon, dir);
 		why = link_target(f, dir, target, q->canon2);
 	}
+	if (why != NULL)
+		return refuse(f, q, FX_PERMISSION_DENIED, why);
 	/*
 	 * The target as an absolute canonical path: it means the same
 	 * wherever the link is moved later.
 	 */
-	return paths_sent(f, q, b, why, FXP_SYMLINK, NULL, q->canon2, q->canon);
+	return paths_sent(f, q, b, rewrite(b, FXP_SYMLINK, q->id, NULL),
+	    q->canon2, q->canon);
 }
 
 /*
@@ -828,8 +829,10 @@ do_expand(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = canon(f, p, 1, q->canon);
 	if (why == NULL)
 		why = allowed(f, q->canon, NEED_READ, NULL);
-	return paths_sent(f, q, b, why, FXP_EXTENDED, "expand-path@openssh.com",
-	    q->canon, NULL);
+	if (why != NULL)
+		return refuse(f, q, FX_PERMISSION_DENIED, why);
+	return paths_sent(f, q, b, rewrite(b, FXP_EXTENDED, q->id,
+	    "expand-path@openssh.com"), q->canon, NULL);
 }
 
 /*
