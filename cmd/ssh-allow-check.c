@@ -244,27 +244,13 @@ static void
 option(int ch, struct opts *o)
 {
 	switch (ch) {
-	case 'd':
-		o->deny = 1;
-		break;
-	case 'F':
-		o->file = optarg;
-		break;
-	case 'f':
-		o->feature = optarg;
-		break;
-	case 'n':
-		o->validate_only = 1;
-		break;
-	case 'P':
-		o->fdpass = 1;
-		break;
-	case 'W':
-		o->hostport = optarg;
-		break;
-	case 'x':
-		o->explain = 1;
-		break;
+	case 'd': o->deny = 1; break;
+	case 'F': o->file = optarg; break;
+	case 'f': o->feature = optarg; break;
+	case 'n': o->validate_only = 1; break;
+	case 'P': o->fdpass = 1; break;
+	case 'W': o->hostport = optarg; break;
+	case 'x': o->explain = 1; break;
 	default:	/* -h, -V, -q, -v, or a usage error */
 		out_flag(ch, "ssh-allow-check", usage, &quiet, &verbose);
 	}

@@ -227,12 +227,8 @@ option(int ch, struct guard *g, struct opts *o)
 	struct sxerr e;
 
 	switch (ch) {
-	case 'F':
-		o->conf = optarg;
-		break;
-	case 'n':
-		o->dry = 1;
-		break;
+	case 'F': o->conf = optarg; break;
+	case 'n': o->dry = 1; break;
 	case 'r':
 		if (guard_add_root(g, optarg, &e) == -1)
 			errx(e.ex, "%s", e.msg);

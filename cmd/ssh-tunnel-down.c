@@ -38,12 +38,8 @@ main(int argc, char *argv[])
 	verbose = out_debug_env();
 	while ((ch = getopt(argc, argv, "aF:hp:qVv")) != -1) {
 		switch (ch) {
-		case 'a':
-			sel.all = 1;
-			break;
-		case 'F':
-			c.config = optarg;
-			break;
+		case 'a': sel.all = 1; break;
+		case 'F': c.config = optarg; break;
 		case 'p':
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);

@@ -227,24 +227,12 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "cF:HhjNp:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			set_how(&how, BLOCKS);
-			break;
-		case 'F':
-			c.config = optarg;
-			break;
-		case 'H':
-			header = 1;
-			break;
-		case 'j':
-			set_how(&how, JSON);
-			break;
-		case 'N':
-			set_how(&how, NAMES);
-			break;
-		case 'P':
-			set_how(&how, PROBE);
-			break;
+		case 'c': set_how(&how, BLOCKS); break;
+		case 'F': c.config = optarg; break;
+		case 'H': header = 1; break;
+		case 'j': set_how(&how, JSON); break;
+		case 'N': set_how(&how, NAMES); break;
+		case 'P': set_how(&how, PROBE); break;
 		case 'p':
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);

@@ -193,9 +193,7 @@ main(int argc, char *argv[])
 	verbose = out_debug_env();
 	while ((ch = getopt(argc, argv, "F:hqVv")) != -1) {
 		switch (ch) {
-		case 'F':
-			config = optarg;
-			break;
+		case 'F': config = optarg; break;
 		case 'h':
 			help(config);
 		default:	/* -V, -q, -v, or a usage error */

@@ -203,50 +203,28 @@ static void
 option(int ch, struct lc_req *q, struct mode *m)
 {
 	switch (ch) {
-	case 'A':
-		m->adoptport = optarg;
-		break;
-	case 'a':
-		m->all = 1;
-		break;
-	case 'D':
-		q->discovery = optarg;
-		break;
+	case 'A': m->adoptport = optarg; break;
+	case 'a': m->all = 1; break;
+	case 'D': q->discovery = optarg; break;
 	case 'b':
 		if (q->nbastion >= TUN_BASTION_MAX)
 			errx(EX_USAGE, "-b: at most %d bastions",
 			    TUN_BASTION_MAX);
 		q->bastion[q->nbastion++] = optarg;
 		break;
-	case 'F':
-		cfgfile = optarg;
-		break;
-	case 'f':
-		m->fg = 1;
-		break;
-	case 'K':
-		m->authkeys = 1;
-		break;
-	case 'l':
-		q->local = optarg;
-		break;
-	case 'm':
-		q->backend = optarg;
-		break;
-	case 'n':
-		q->dry = 1;
-		break;
+	case 'F': cfgfile = optarg; break;
+	case 'f': m->fg = 1; break;
+	case 'K': m->authkeys = 1; break;
+	case 'l': q->local = optarg; break;
+	case 'm': q->backend = optarg; break;
+	case 'n': q->dry = 1; break;
 	case 'o':
 		if (q->nopt >= TUN_OPT_MAX)
 			errx(EX_USAGE, "-o: at most %d options", TUN_OPT_MAX);
 		q->opt[q->nopt++] = optarg;
 		break;
-	case 'p':
-		q->port = optarg;
-		break;
-	case 's':
-		q->key = optarg;
-		break;
+	case 'p': q->port = optarg; break;
+	case 's': q->key = optarg; break;
 	default:	/* -h, -V, -q, -v, or a usage error */
 		out_flag(ch, "ssh-tunnel-up", usage, &quiet, &verbose);
 		q->quiet = quiet;	/* the library's -q too */

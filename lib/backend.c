@@ -21,13 +21,17 @@
 enum { B_SYSTEMD, B_USER, B_DAEMON, B_AUTOSSH, NBACKEND };
 static const struct backend backends[NBACKEND];
 
-/* Backends systemd and user: lib/sysd.c, through these wrappers. */
-static int	daemon_stop(const struct places *, const char *, struct sxerr *);
+/*
+ * Backends systemd and user: lib/sysd.c, for the unit kind each names in
+ * its table entry.
+ */
+static int	daemon_stop(const struct backend *, const struct places *,
+		    const char *, struct sxerr *);
 
 static int
-sd_available(struct sxerr *e)
+sd_available(const struct backend *b, struct sxerr *e)
 {
-	return sysd_available(UNIT_SYSTEM, e);
+	return sysd_available(b->unit, e);
 }
 
 /*
@@ -35,7 +39,8 @@ sd_available(struct sxerr *e)
  * hand on, in arrays, as sysd_start takes them.
  */
 static int
-sysd_start_v(enum unit_kind k, struct bstart *v, size_t n, struct sxerr *e)
+sd_start_many(const struct backend *b, struct bstart *v, size_t n,
+    struct sxerr *e)
 {
 	const char **names;
 	int *fds, rc = -1;
@@ -50,7 +55,7 @@ sysd_start_v(enum unit_kind k, struct bstart *v, size_t n, struct sxerr *e)
 			names[i] = v[i].name;
 			fds[i] = v[i].lockfd;
 		}
-		rc = sysd_start(k, names, fds, n, v[0].self, e);
+		rc = sysd_start(b->unit, names, fds, n, v[0].self, e);
 	}
 	free(names);
 	free(fds);
@@ -58,65 +63,43 @@ sysd_start_v(enum unit_kind k, struct bstart *v, size_t n, struct sxerr *e)
 }
 
 static int
-sd_start(struct bstart *b, struct sxerr *e)
+sd_start(const struct backend *b, struct bstart *bs, struct sxerr *e)
 {
-	return sysd_start_v(UNIT_SYSTEM, b, 1, e);
+	return sd_start_many(b, bs, 1, e);
 }
 
+/* A user tunnel may be run by the daemon: that is stopped too. */
 static int
-sd_start_many(struct bstart *v, size_t n, struct sxerr *e)
-{
-	return sysd_start_v(UNIT_SYSTEM, v, n, e);
-}
-
-static int
-sd_stop(const struct places *pl, const char *name, struct sxerr *e)
-{
-	return sysd_stop(UNIT_SYSTEM, name, e);
-}
-
-static int
-sd_unit(const struct tunnel *t, const char *self, char *buf, size_t sz,
+sd_stop(const struct backend *b, const struct places *pl, const char *name,
     struct sxerr *e)
 {
-	return sysd_unit(UNIT_SYSTEM, t, self, buf, sz, e);
+	int unit, dmn = 0;
+
+	if ((unit = sysd_stop(b->unit, name, e)) == -1 ||
+	    (b->unit == UNIT_USER && (dmn = daemon_stop(b, pl, name, e)) == -1))
+		return -1;
+	return unit || dmn;
 }
 
 static int
-sd_check(const struct tunnel *t, const char *src, char *note, size_t sz,
-    struct sxerr *e)
+sd_unit(const struct backend *b, const struct tunnel *t, const char *self,
+    char *buf, size_t sz, struct sxerr *e)
 {
-	return sysd_check(UNIT_SYSTEM, t, src, e);
+	return sysd_unit(b->unit, t, self, buf, sz, e);
 }
 
+/* A user unit: whenever linger is off, whoever started it: said before. */
 static int
-us_available(struct sxerr *e)
-{
-	return sysd_available(UNIT_USER, e);
-}
-
-static int
-us_start(struct bstart *b, struct sxerr *e)
-{
-	return sysd_start_v(UNIT_USER, b, 1, e);
-}
-
-static int
-us_start_many(struct bstart *v, size_t n, struct sxerr *e)
-{
-	return sysd_start_v(UNIT_USER, v, n, e);
-}
-
-/* Whenever linger is off, whoever started the unit: said before. */
-static int
-us_check(const struct tunnel *t, const char *src, char *note, size_t sz,
-    struct sxerr *e)
+sd_check(const struct backend *b, const struct tunnel *t, const char *src,
+    char *note, size_t sz, struct sxerr *e)
 {
 	char user[64];
 	size_t n = 0;
 
-	if (sysd_check(UNIT_USER, t, src, e) == -1)
+	if (sysd_check(b->unit, t, src, e) == -1)
 		return -1;
+	if (b->unit != UNIT_USER)
+		return 0;
 	if (!sysd_linger(user, sizeof(user)))
 		n = snprintf(note, sz, "%s: linger is off for %s: the tunnel "
 		    "stops when %s's last session ends; to keep it: loginctl "
@@ -128,34 +111,15 @@ us_check(const struct tunnel *t, const char *src, char *note, size_t sz,
 	return 0;
 }
 
-/* A user tunnel may be run by the daemon: that is stopped too. */
-static int
-us_stop(const struct places *pl, const char *name, struct sxerr *e)
-{
-	int a, b;
-
-	if ((a = sysd_stop(UNIT_USER, name, e)) == -1 ||
-	    (b = daemon_stop(pl, name, e)) == -1)
-		return -1;
-	return a || b;
-}
-
-static int
-us_unit(const struct tunnel *t, const char *self, char *buf, size_t sz,
-    struct sxerr *e)
-{
-	return sysd_unit(UNIT_USER, t, self, buf, sz, e);
-}
-
 /* Backend daemon: a detached supervisor with a pid file, nothing else. */
 static int
-daemon_available(struct sxerr *e)
+daemon_available(const struct backend *b, struct sxerr *e)
 {
 	return 0;
 }
 
 static int
-daemon_start(struct bstart *b, struct sxerr *e)
+daemon_start(const struct backend *be, struct bstart *b, struct sxerr *e)
 {
 	char log[STATE_PATH];
 	char *argv[10];
@@ -211,7 +175,8 @@ backend_signal(const struct tref *r)
  * exits within 5 s. Returns 1 when one was running, 0 when none was.
  */
 static int
-daemon_stop(const struct places *pl, const char *name, struct sxerr *e)
+daemon_stop(const struct backend *b, const struct places *pl, const char *name,
+    struct sxerr *e)
 {
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	unsigned long long start;
@@ -277,6 +242,7 @@ scan_defs(const struct backend *b, struct tref **v, size_t *n,
 	struct sxerr ignore;
 	DIR *dir;
 	size_t len;
+	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
 	if (b->places(&r.pl, e) == -1)
@@ -296,13 +262,11 @@ scan_defs(const struct backend *b, struct tref **v, size_t *n,
 		    state_path(r.path, sizeof(r.path), r.pl.defs, r.name,
 		    ".yaml") == -1)
 			continue;
-		if (add_ref(v, n, &r, e) == -1) {
-			closedir(dir);
-			return -1;
-		}
+		if ((rc = add_ref(v, n, &r, e)) == -1)
+			break;
 	}
 	closedir(dir);
-	return 0;
+	return rc;
 }
 
 static int
@@ -333,13 +297,11 @@ defined_load(const struct config *cf, const struct tref *r, struct tunnel *t,
 static int
 sysd_status(const struct tref *r, struct tstate *st)
 {
-	enum unit_kind k = r->b == &backends[B_SYSTEMD] ? UNIT_SYSTEM :
-	    UNIT_USER;
 	char inst[128], a[32];
 
-	if ((r->b != &backends[B_SYSTEMD] && r->b != &backends[B_USER]) ||
+	if (r->b->unit == -1 ||
 	    unit_instance(r->name, inst, sizeof(inst), NULL) == -1 ||
-	    sysd_active(k, inst, a, sizeof(a)) == -1)
+	    sysd_active(r->b->unit, inst, a, sizeof(a)) == -1)
 		return 0;
 	/*
 	 * Our supervisor has died and systemd is at work: seeing it gone
@@ -408,7 +370,7 @@ supervised_state(const struct tref *r, struct tstate *st)
 
 /* Backend autossh: scitex-ssh 1.0's units, named autossh-tunnel-PORT. */
 static int
-as_available(struct sxerr *e)
+as_available(const struct backend *b, struct sxerr *e)
 {
 	return sxerr_set(e, EX_USAGE, "scitex-ssh 1.0's units are adopted "
 	    "(--adopt), not started anew");
@@ -430,18 +392,16 @@ as_list(struct tref **v, size_t *n, struct sxerr *e)
 	struct legacy *l;
 	struct tref r;
 	size_t nl, i;
+	int rc = 0;
 
 	if (legacy_list(&l, &nl, e) == -1)
 		return -1;
-	for (i = 0; i < nl; i++) {
+	for (i = 0; i < nl && rc == 0; i++) {
 		as_ref(&l[i], &r);
-		if (add_ref(v, n, &r, e) == -1) {
-			free(l);
-			return -1;
-		}
+		rc = add_ref(v, n, &r, e);
 	}
 	free(l);
-	return 0;
+	return rc;
 }
 
 /* The unit of r (port, and path when known), read afresh. */
@@ -482,13 +442,14 @@ as_ctl(const char *name, int restart, struct sxerr *e)
 }
 
 static int
-as_start(struct bstart *b, struct sxerr *e)
+as_start(const struct backend *be, struct bstart *b, struct sxerr *e)
 {
 	return as_ctl(b->name, 1, e);
 }
 
 static int
-as_stop(const struct places *pl, const char *name, struct sxerr *e)
+as_stop(const struct backend *b, const struct places *pl, const char *name,
+    struct sxerr *e)
 {
 	return as_ctl(name, 0, e);
 }
@@ -529,16 +490,16 @@ as_remove(const struct tref *r, struct sxerr *e)
 }
 
 static const struct backend backends[NBACKEND] = {
-	[B_SYSTEMD] = { "systemd", 1, sd_available, state_places_system,
+	[B_SYSTEMD] = { "systemd", 1, UNIT_SYSTEM, sd_available,
+	    state_places_system, sd_start, sd_stop, sd_unit, defined_load,
+	    supervised_state, NULL, NULL, sd_check, sd_start_many },
+	[B_USER] = { "user", 1, UNIT_USER, sd_available, state_places_user,
 	    sd_start, sd_stop, sd_unit, defined_load, supervised_state, NULL,
 	    NULL, sd_check, sd_start_many },
-	[B_USER] = { "user", 1, us_available, state_places_user, us_start,
-	    us_stop, us_unit, defined_load, supervised_state, NULL, NULL,
-	    us_check, us_start_many },
-	[B_DAEMON] = { "daemon", 1, daemon_available, state_places_user,
+	[B_DAEMON] = { "daemon", 1, -1, daemon_available, state_places_user,
 	    daemon_start, daemon_stop, NULL, defined_load, supervised_state,
 	    NULL, NULL, NULL, NULL },
-	[B_AUTOSSH] = { "autossh", 0, as_available, state_places_user,
+	[B_AUTOSSH] = { "autossh", 0, -1, as_available, state_places_user,
 	    as_start, as_stop, NULL, as_load, as_state, as_list, as_remove,
 	    NULL, NULL },
 };
@@ -622,7 +583,7 @@ backend_pick(struct sxerr *e)
 	size_t i;
 
 	for (i = 0; i < NBACKEND; i++)
-		if (backends[i].defines && backends[i].available(e) == 0)
+		if (backends[i].defines && backends[i].available(&backends[i], e) == 0)
 			return &backends[i];
 	return NULL;
 }

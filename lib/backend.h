@@ -34,15 +34,19 @@ struct bstart {
 
 struct tref;
 
+/* Each operation is handed its own entry: systemd and user share theirs. */
 struct backend {
 	const char	*name;
 	int		 defines;	/* takes definitions: -m may name it */
-	int		(*available)(struct sxerr *);
+	int		 unit;		/* systemd's unit kind; -1: none */
+	int		(*available)(const struct backend *, struct sxerr *);
 	int		(*places)(struct places *, struct sxerr *);
-	int		(*start)(struct bstart *, struct sxerr *);
-	int		(*stop)(const struct places *, const char *,
+	int		(*start)(const struct backend *, struct bstart *,
 			    struct sxerr *);
-	int		(*unit)(const struct tunnel *, const char *, char *,
+	int		(*stop)(const struct backend *, const struct places *,
+			    const char *, struct sxerr *);
+	int		(*unit_text)(const struct backend *,
+			    const struct tunnel *, const char *, char *,
 			    size_t, struct sxerr *);
 	int		(*load)(const struct config *, const struct tref *,
 			    struct tunnel *, struct sxerr *);
@@ -53,11 +57,12 @@ struct backend {
 	int		(*remove)(const struct tref *, struct sxerr *);
 	/* Before anything is written: can it run this tunnel, read from
 	 * that file (NULL: written anew)? A warning to show into note. */
-	int		(*check)(const struct tunnel *, const char *, char *,
-			    size_t, struct sxerr *);
+	int		(*check)(const struct backend *, const struct tunnel *,
+			    const char *, char *, size_t, struct sxerr *);
 	/* Many starts at once (ssh-tunnel-up -a), all or none; NULL: each
 	 * through start. */
-	int		(*start_many)(struct bstart *, size_t, struct sxerr *);
+	int		(*start_many)(const struct backend *, struct bstart *,
+			    size_t, struct sxerr *);
 };
 
 /* A tunnel and where it is defined. */

@@ -55,7 +55,7 @@ adopt_back(struct adopt *a, struct sxerr *e)
 	char path[STATE_PATH];
 	struct sxerr ignore;
 
-	(void)a->s.b->stop(&a->pl, a->t.name, &ignore);
+	(void)a->s.b->stop(a->s.b, &a->pl, a->t.name, &ignore);
 	if (state_path(path, sizeof(path), a->pl.defs, a->t.name,
 	    ".yaml") == 0)
 		(void)unlink(path);
@@ -72,7 +72,7 @@ adopt_undo(struct adopt *a, int rc)
 
 	memset(&bs, 0, sizeof(bs));
 	bs.name = a->old.name;
-	(void)a->old.b->start(&bs, &ignore);
+	(void)a->old.b->start(a->old.b, &bs, &ignore);
 	return rc;
 }
 
@@ -95,7 +95,7 @@ lc_adopt(const struct lc_ctx *c, const struct lc_req *q, int port, FILE *fp,
 		return sxerr_errno(e, EX_OSERR, "calloc");
 	if (adopt_prepare(c, q, port, a, e) == -1)
 		goto out;
-	if (a->old.b->stop(&a->pl, a->old.name, e) == -1) {
+	if (a->old.b->stop(a->old.b, &a->pl, a->old.name, e) == -1) {
 		lc_prefixed(e, "--adopt");
 		goto out;
 	}
@@ -115,7 +115,7 @@ lc_adopt(const struct lc_ctx *c, const struct lc_req *q, int port, FILE *fp,
 		    a->old.path);
 		/* A backend without a unit is started by nothing at boot,
 		 * where the 1.0 unit was. */
-		if (a->s.b->unit == NULL)
+		if (a->s.b->unit_text == NULL)
 			lc_say(c, LC_ERR, "%s: backend %s does not survive a "
 			    "reboot, as the 1.0 unit did; for that: -m systemd "
 			    "(root's key) or -m user with linger", a->t.name,

@@ -145,7 +145,7 @@ launch_all(const struct lc_ctx *c, struct one *v, size_t n)
 			continue;
 		b = v[i].s.b;
 		if (b->start_many == NULL) {
-			if (b->start(&v[i].bs, &e) == -1) {
+			if (b->start(b, &v[i].bs, &e) == -1) {
 				lc_prefixed(&e, "backend %s", b->name);
 				failed(&v[i], &e);
 			} else
@@ -160,7 +160,7 @@ launch_all(const struct lc_ctx *c, struct one *v, size_t n)
 		for (j = i, m = 0; j < n; j++)
 			if (v[j].st == ONE_LAUNCH && v[j].s.b == b)
 				bs[m++] = v[j].bs;
-		if ((bad = b->start_many(bs, m, &e) == -1))
+		if ((bad = b->start_many(b, bs, m, &e) == -1))
 			lc_prefixed(&e, "backend %s", b->name);
 		for (j = i, m = 0; j < n; j++) {
 			if (v[j].st != ONE_LAUNCH || v[j].s.b != b)

@@ -49,7 +49,7 @@ down(const struct lc_ctx *c, const struct tref *r)
 
 	if (r->b->remove != NULL)
 		return down_other(c, r);
-	if ((stopped = r->b->stop(&r->pl, r->name, &e)) == -1) {
+	if ((stopped = r->b->stop(r->b, &r->pl, r->name, &e)) == -1) {
 		lc_say(c, LC_ERR, "%s: backend %s: %s", r->name, r->b->name,
 		    e.msg);
 		return 1;

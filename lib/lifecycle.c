@@ -334,7 +334,7 @@ lc_check(const struct lc_ctx *c, const struct backend *b,
 	char note[512];
 
 	note[0] = '\0';
-	if (b->check != NULL && b->check(t, src != NULL && *src != '\0' ?
+	if (b->check != NULL && b->check(b, t, src != NULL && *src != '\0' ?
 	    src : NULL, note, sizeof(note), e) == -1)
 		return lc_prefixed(e, "%s: backend %s", t->name, b->name);
 	if (note[0] != '\0')
@@ -353,7 +353,7 @@ lc_backend(const char *mflag, const struct backend *dflt, struct sxerr *e)
 			lc_prefixed(e, "-m");
 			return NULL;
 		}
-		if (b->available(e) == -1) {
+		if (b->available(b, e) == -1) {
 			lc_prefixed(e, "backend %s", b->name);
 			return NULL;
 		}
@@ -421,9 +421,9 @@ lc_dry_run(FILE *fp, const struct tunnel *t, const struct backend *b,
 	if (tunnel_yaml(t, buf, YAML_MAX, e) == -1)
 		goto out;
 	fprintf(fp, "# %s/%s.yaml\n%s", pl->defs, t->name, buf);
-	if (b->unit == NULL)
+	if (b->unit_text == NULL)
 		fprintf(fp, "# backend %s: no unit\n", b->name);
-	else if (b->unit(t, self, buf, YAML_MAX, e) == -1)
+	else if (b->unit_text(b, t, self, buf, YAML_MAX, e) == -1)
 		goto out;
 	else
 		fprintf(fp, "# backend %s: unit\n%s", b->name, buf);
@@ -601,7 +601,7 @@ launch(const struct lc_ctx *c, const struct lc_start *s, int fd, pid_t *pid,
 	if (s->defining && write_def(t, s->pl, e) == -1)
 		return -1;
 	lc_bstart(c, s, fd, &bs);
-	if (b->start(&bs, e) == -1)
+	if (b->start(b, &bs, e) == -1)
 		return lc_prefixed(e, "%s: backend %s", t->name, b->name);
 	if (bs.note[0] != '\0')
 		lc_say(c, LC_INFO, "%s", bs.note);

@@ -193,12 +193,20 @@ tunnel_valid_key(const char *s, struct sxerr *e)
 	return 0;
 }
 
+/* -1 with "more than max what" once a list of n holds max already. */
+static int
+full(size_t n, size_t max, const char *what, struct sxerr *e)
+{
+	if (n < max)
+		return 0;
+	return sxerr_set(e, EX_DATAERR, "more than %zu %s", max, what);
+}
+
 static int
 add_bastion(struct tunnel *t, const char *s, struct sxerr *e)
 {
-	if (t->nbastion >= TUN_BASTION_MAX)
-		return sxerr_set(e, EX_DATAERR, "more than %d bastions",
-		    TUN_BASTION_MAX);
+	if (full(t->nbastion, TUN_BASTION_MAX, "bastions", e) == -1)
+		return -1;
 	if (!plain_value(s))
 		return sxerr_set(e, EX_DATAERR, "%.80s: bad bastion", s);
 	if (host_parse_bastion(s, &t->bastion[t->nbastion], e) == -1)
@@ -260,10 +268,8 @@ each_scalar(const char *file, const struct cnode *v, const char *key,
 static int
 add_forward(struct tunnel *t, const char *s, struct sxerr *e)
 {
-	if (t->nfwd >= TUN_FWD_MAX)
-		return sxerr_set(e, EX_DATAERR, "more than %d forwards",
-		    TUN_FWD_MAX);
-	if (tunnel_parse_forward(s, &t->fwd[t->nfwd], e) == -1)
+	if (full(t->nfwd, TUN_FWD_MAX, "forwards", e) == -1 ||
+	    tunnel_parse_forward(s, &t->fwd[t->nfwd], e) == -1)
 		return -1;
 	t->nfwd++;
 	return 0;
@@ -272,10 +278,8 @@ add_forward(struct tunnel *t, const char *s, struct sxerr *e)
 static int
 add_option(struct tunnel *t, const char *s, struct sxerr *e)
 {
-	if (t->nopt >= TUN_OPT_MAX)
-		return sxerr_set(e, EX_DATAERR, "more than %d ssh options",
-		    TUN_OPT_MAX);
-	if (tunnel_valid_option(s, e) == -1)
+	if (full(t->nopt, TUN_OPT_MAX, "ssh options", e) == -1 ||
+	    tunnel_valid_option(s, e) == -1)
 		return -1;
 	strlcpy(t->opt[t->nopt++], s, TUN_OPT_LEN);
 	return 0;
@@ -849,6 +853,8 @@ tunnel_authkeys(const struct tunnel *t, char *buf, size_t sz,
 	char pub[16384];
 	size_t len = 0, i;
 	const struct forward *f;
+	const char *h;
+	int k;
 
 	if (read_pub(t, pub, sizeof(pub), e) == -1)
 		return -1;
@@ -857,25 +863,19 @@ tunnel_authkeys(const struct tunnel *t, char *buf, size_t sz,
 		    t->name);
 	if (cat(buf, sz, &len, e, "restrict,port-forwarding") == -1)
 		return -1;
-	for (i = 0; i < t->nfwd; i++) {
-		f = &t->fwd[i];
-		if (f->dir != 'R')
-			continue;
-		if (cat(buf, sz, &len, e, ",permitlisten=\"%s%s%s:%d\"",
-		    br(f->bind[0] ? f->bind : "localhost", 1),
-		    f->bind[0] ? f->bind : "localhost",
-		    br(f->bind[0] ? f->bind : "localhost", 0), f->port) == -1)
-			return -1;
-	}
-	for (i = 0; i < t->nfwd; i++) {
-		f = &t->fwd[i];
-		if (f->dir != 'R')
-			continue;
-		if (cat(buf, sz, &len, e, ",permitopen=\"%s%s%s:%d\"",
-		    br(fwd_remote_host(f), 1), fwd_remote_host(f),
-		    br(fwd_remote_host(f), 0), f->port) == -1)
-			return -1;
-	}
+	/* Every permitlisten, then every permitopen, as documented. */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < t->nfwd; i++) {
+			f = &t->fwd[i];
+			if (f->dir != 'R')
+				continue;
+			h = k == 1 ? fwd_remote_host(f) : f->bind[0] ? f->bind :
+			    "localhost";
+			if (cat(buf, sz, &len, e, ",%s=\"%s%s%s:%d\"", k == 1 ?
+			    "permitopen" : "permitlisten", br(h, 1), h, br(h, 0),
+			    f->port) == -1)
+				return -1;
+		}
 	return cat(buf, sz, &len, e, ",command=\"/bin/false\" %s %s\n", pub,
 	    t->name);
 }

@@ -208,7 +208,7 @@ t_autossh(void **state)
 	assert_true(strcmp(st.state, "stopped") == 0 ||
 	    strcmp(st.state, "failed") == 0);
 	/* its own unit, not one of ours: there is nothing of it to start */
-	assert_int_equal(r.b->available(&e), -1);
+	assert_int_equal(r.b->available(r.b, &e), -1);
 	assert_int_equal(e.ex, EX_USAGE);
 }
 
