@@ -223,6 +223,16 @@ guard_config(struct guard *g, const struct config *c, int skip_roots,
  * glob or run a second command is refused, as are control characters
  * anywhere: what we execute is exactly what the client could see.
  */
+/* A control character, refused wherever it is but as a tab between words. */
+static int
+control(unsigned char c, struct sxerr *e)
+{
+	if (c < 0x20 || c == 0x7f)
+		return refuse(e, "control character 0x%02x in the command line",
+		    c);
+	return 0;
+}
+
 int
 guard_split(const char *s, size_t len, struct guard_cmd *cmd, struct sxerr *e)
 {
@@ -246,9 +256,8 @@ guard_split(const char *s, size_t len, struct guard_cmd *cmd, struct sxerr *e)
 			}
 			continue;
 		}
-		if (c < 0x20 || c == 0x7f)
-			return refuse(e, "control character 0x%02x in the "
-			    "command line", c);
+		if (control(c, e) == -1)
+			return -1;
 		if (!inword) {
 			if (cmd->nword == GUARD_WORDS_MAX)
 				return refuse(e, "more than %d words",
@@ -259,27 +268,21 @@ guard_split(const char *s, size_t len, struct guard_cmd *cmd, struct sxerr *e)
 		if (c == '\\') {
 			if (++i == len)
 				return refuse(e, "trailing backslash");
-			c = s[i];
-			if (c < 0x20 || c == 0x7f)
-				return refuse(e, "control character 0x%02x in "
-				    "the command line", c);
+			if (control(c = s[i], e) == -1)
+				return -1;
 			*o++ = c;
 		} else if (c == '\'') {
 			for (i++; i < len && s[i] != '\''; i++) {
-				c = s[i];
-				if (c < 0x20 || c == 0x7f)
-					return refuse(e, "control character "
-					    "0x%02x in the command line", c);
+				if (control(c = s[i], e) == -1)
+					return -1;
 				*o++ = c;
 			}
 			if (i == len)
 				return refuse(e, "unterminated quote");
 		} else if (c == '"') {
 			for (i++; i < len && s[i] != '"'; i++) {
-				c = s[i];
-				if (c < 0x20 || c == 0x7f)
-					return refuse(e, "control character "
-					    "0x%02x in the command line", c);
+				if (control(c = s[i], e) == -1)
+					return -1;
 				if (c == '$' || c == '`')
 					return refuse(e, "shell expansion "
 					    "'%c' refused", c);
@@ -653,10 +656,10 @@ parse_sftp(const struct guard *g, struct guard_cmd *cmd, struct sxerr *e)
 /*
  * rsync --server: the long options a client may send, with what their
  * value is. --link-dest makes hard links to the files it names, which a
- * later write in place would change: it needs a writable root. Anything that runs a program (--rsh), reads a config or a
- * secret, talks to a daemon, writes a log or batch file, follows links
- * out of the tree, or takes its arguments over the protocol (-s) is
- * absent and so refused.
+ * later write in place would change: it needs a writable root. Anything
+ * that runs a program (--rsh), reads a config or a secret, talks to a
+ * daemon, writes a log or batch file, follows links out of the tree, or
+ * takes its arguments over the protocol (-s) is absent and so refused.
  */
 enum rk { RK_FLAG, RK_VAL, RK_SUFFIX, RK_RPATH, RK_WPATH, RK_FILES,
 	RK_SENDER, RK_REMOVE };
@@ -665,49 +668,9 @@ static const struct ropt {
 	const char	*name;
 	enum rk		 kind;
 } ropts[] = {
-	{ "append", RK_FLAG },		{ "backup-dir", RK_WPATH },
-	{ "block-size", RK_VAL },	{ "bwlimit", RK_VAL },
-	{ "checksum-choice", RK_VAL },	{ "checksum-seed", RK_VAL },
-	{ "compare-dest", RK_RPATH },	{ "compress-choice", RK_VAL },
-	{ "compress-level", RK_VAL },	{ "compress-threads", RK_VAL },
-	{ "copy-dest", RK_RPATH },	{ "delay-updates", RK_FLAG },
-	{ "delete", RK_FLAG },		{ "delete-after", RK_FLAG },
-	{ "delete-before", RK_FLAG },	{ "delete-delay", RK_FLAG },
-	{ "delete-during", RK_FLAG },	{ "delete-excluded", RK_FLAG },
-	{ "delete-missing-args", RK_FLAG }, { "dirs", RK_FLAG },
-	{ "existing", RK_FLAG },	{ "fake-super", RK_FLAG },
-	{ "files-from", RK_FILES },	{ "force", RK_FLAG },
-	{ "from0", RK_FLAG },		{ "fsync", RK_FLAG },
-	{ "fuzzy", RK_FLAG },		{ "group", RK_FLAG },
-	{ "groupmap", RK_VAL },		{ "hard-links", RK_FLAG },
-	{ "iconv", RK_VAL },		{ "ignore-errors", RK_FLAG },
-	{ "ignore-existing", RK_FLAG },
-	{ "ignore-missing-args", RK_FLAG },
-	{ "ignore-times", RK_FLAG },	{ "info", RK_VAL },
-	{ "inplace", RK_FLAG },		{ "link-dest", RK_WPATH },
-	{ "links", RK_FLAG },		{ "list-only", RK_FLAG },
-	{ "log-format", RK_VAL },	{ "max-alloc", RK_VAL },
-	{ "max-delete", RK_VAL },	{ "max-size", RK_VAL },
-	{ "min-size", RK_VAL },		{ "mkpath", RK_FLAG },
-	{ "modify-window", RK_VAL },	{ "msgs2stderr", RK_FLAG },
-	{ "munge-links", RK_FLAG },	{ "new-compress", RK_FLAG },
-	{ "no-W", RK_FLAG },		{ "no-implied-dirs", RK_FLAG },
-	{ "no-msgs2stderr", RK_FLAG },	{ "no-r", RK_FLAG },
-	{ "no-relative", RK_FLAG },	{ "no-specials", RK_FLAG },
-	{ "numeric-ids", RK_FLAG },	{ "old-compress", RK_FLAG },
-	{ "one-file-system", RK_FLAG },	{ "open-noatime", RK_FLAG },
-	{ "owner", RK_FLAG },		{ "partial", RK_FLAG },
-	{ "partial-dir", RK_WPATH },	{ "perms", RK_FLAG },
-	{ "preallocate", RK_FLAG },	{ "recursive", RK_FLAG },
-	{ "remove-sent-files", RK_REMOVE },
-	{ "remove-source-files", RK_REMOVE },
-	{ "safe-links", RK_FLAG },	{ "sender", RK_SENDER },
-	{ "size-only", RK_FLAG },	{ "skip-compress", RK_VAL },
-	{ "specials", RK_FLAG },	{ "stats", RK_FLAG },
-	{ "stderr", RK_VAL },		{ "suffix", RK_SUFFIX },
-	{ "temp-dir", RK_WPATH },	{ "timeout", RK_VAL },
-	{ "times", RK_FLAG },		{ "use-qsort", RK_FLAG },
-	{ "usermap", RK_VAL },
+#define RSYNCOPT(name, kind)	{ name, kind },
+#include "rsyncopt.def"
+#undef RSYNCOPT
 };
 
 /*

@@ -20,51 +20,9 @@
  * Sorted, as ssh_config(5) lists them.
  */
 static const struct sshopt opts[] = {
-	{ "AddKeysToAgent",		SO_CHOICE, 0, 0, YESNO },
-	{ "AddressFamily",		SO_CHOICE, 0, 0, "any|inet|inet6" },
-	{ "BindAddress",		SO_HOST, 0, 0, NULL },
-	{ "BindInterface",		SO_IFACE, 0, 0, NULL },
-	{ "CASignatureAlgorithms",	SO_ALGS, 0, 0, NULL },
-	{ "CertificateFile",		SO_PATH, 0, 0, "none" },
-	{ "CheckHostIP",		SO_CHOICE, 0, 0, YESNO },
-	{ "Ciphers",			SO_ALGS, 0, 0, NULL },
-	{ "Compression",		SO_CHOICE, 0, 0, YESNO },
-	{ "ConnectTimeout",		SO_NUM, 1, 3600, NULL },
-	{ "ConnectionAttempts",		SO_NUM, 1, 100, NULL },
-	{ "FingerprintHash",		SO_CHOICE, 0, 0, "md5|sha256" },
-	{ "GSSAPIAuthentication",	SO_CHOICE, 0, 0, YESNO },
-	{ "GlobalKnownHostsFile",	SO_PATH, 0, 0, "none" },
-	{ "HashKnownHosts",		SO_CHOICE, 0, 0, YESNO },
-	{ "HostKeyAlgorithms",		SO_ALGS, 0, 0, NULL },
-	{ "HostKeyAlias",		SO_HOST, 0, 0, NULL },
-	{ "HostName",			SO_HOST, 0, 0, NULL },
-	{ "IPQoS",			SO_CHOICE, 0, 0, "af11|af12|af13|af21|"
-	    "af22|af23|af31|af32|af33|af41|af42|af43|cs0|cs1|cs2|cs3|cs4|cs5|"
-	    "cs6|cs7|ef|le|lowdelay|throughput|reliability|none" },
-	{ "IdentitiesOnly",		SO_CHOICE, 0, 0, YESNO },
-	{ "IdentityAgent",		SO_PATH, 0, 0, "none|SSH_AUTH_SOCK" },
-	{ "IdentityFile",		SO_PATH, 0, 0, NULL },
-	{ "KexAlgorithms",		SO_ALGS, 0, 0, NULL },
-	{ "MACs",			SO_ALGS, 0, 0, NULL },
-	{ "Port",			SO_NUM, 1, 65535, NULL },
-	{ "PreferredAuthentications",	SO_ALGS, 0, 0, NULL },
-	{ "ProxyJump",			SO_JUMP, 0, 0, "none" },
-	{ "PubkeyAcceptedAlgorithms",	SO_ALGS, 0, 0, NULL },
-	{ "PubkeyAuthentication",	SO_CHOICE, 0, 0,
-	    "yes|no|unbound|host-bound" },
-	{ "RekeyLimit",			SO_SIZE, 0, 0, "default|none" },
-	{ "RequiredRSASize",		SO_NUM, 1024, 16384, NULL },
-	{ "ServerAliveCountMax",	SO_NUM, 1, 100, NULL },
-	{ "ServerAliveInterval",	SO_NUM, 1, 3600, NULL },
-	{ "StreamLocalBindMask",	SO_OCTAL, 0, 0777, NULL },
-	{ "StreamLocalBindUnlink",	SO_CHOICE, 0, 0, YESNO },
-	{ "StrictHostKeyChecking",	SO_CHOICE, 0, 0,
-	    "yes|no|accept-new|off" },
-	{ "TCPKeepAlive",		SO_CHOICE, 0, 0, YESNO },
-	{ "UpdateHostKeys",		SO_CHOICE, 0, 0, YESNO },
-	{ "User",			SO_USER, 0, 0, NULL },
-	{ "UserKnownHostsFile",		SO_PATH, 0, 0, "none" },
-	{ "VerifyHostKeyDNS",		SO_CHOICE, 0, 0, YESNO },
+#define SSHOPT(name, kind, lo, hi, words)	{ name, kind, lo, hi, words },
+#include "sshopt.def"
+#undef SSHOPT
 };
 
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))

@@ -15,7 +15,8 @@ xdg_home(int flags)
 
 	if (h != NULL && h[0] == '/')
 		return h;
-	if ((flags & XDG_ENV_HOME) == 0 && (pw = getpwuid(getuid())) != NULL && pw->pw_dir[0] == '/')
+	if ((flags & XDG_ENV_HOME) == 0 && (pw = getpwuid(getuid())) != NULL &&
+	    pw->pw_dir[0] == '/')
 		return pw->pw_dir;
 	return NULL;
 }
