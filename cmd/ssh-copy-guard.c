@@ -206,8 +206,7 @@ serve_sftp(const struct guard *g, const struct guard_cmd *cmd, char **env)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	rc = sftp_serve(g, cmd->prog, (char *const *)cmd->argv, env,
-	    log_refusal, NULL, &e);
+	rc = sftp_serve(g, cmd, env, log_refusal, NULL, &e);
 	if (rc == -1) {
 		syslog(LOG_NOTICE, "%s", e.msg);
 		errx(e.ex, "%s", e.msg);

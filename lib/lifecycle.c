@@ -269,37 +269,30 @@ define(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 }
 
 /*
- * lc_tunnel, and the file the definition is read from into src (""
- * when it is defined anew).
+ * lc_tunnel, and where the definition is read from into r: r->b its
+ * backend and r->path its file (NULL and "" when it is defined anew).
  */
 static int
 tunnel_src(const struct lc_req *q, const char *config, struct config **cfp,
-    struct tunnel *t, const struct backend **bp, char *src, size_t srcsz,
-    struct sxerr *e)
+    struct tunnel *t, struct tref *r, struct sxerr *e)
 {
-	struct tref r;
 	int rc;
 
-	if (src != NULL)
-		src[0] = '\0';
-
+	r->b = NULL;
+	r->path[0] = '\0';
 	*cfp = NULL;
-	*bp = NULL;
 	if (defines(q) && define(t, q, e) == -1)
 		return -1;
 	if (config_open(config, cfp, e) == -1)
 		return -1;
 	if (defines(q))
 		return 0;
-	if ((rc = backend_lookup(*cfp, q->name, &r, e)) == 0) {
+	if ((rc = backend_lookup(*cfp, q->name, r, e)) == 0) {
 		if (q->key || q->local || q->nopt)
 			rc = sxerr_set(e, EX_USAGE, "%s: -s, -l and -o define "
 			    "a tunnel: give -p and -b too", q->name);
-		else if ((rc = backend_load(*cfp, &r, t, e)) == 0) {
-			*bp = r.b;
-			if (src != NULL)
-				strlcpy(src, r.path, srcsz);
-		}
+		else
+			rc = backend_load(*cfp, r, t, e);
 	} else if (rc == 1)
 		rc = sxerr_set(e, 1, "%s: no such tunnel; define it with -p "
 		    "and -b", q->name);
@@ -319,7 +312,12 @@ int
 lc_tunnel(const struct lc_req *q, const char *config, struct config **cfp,
     struct tunnel *t, const struct backend **bp, struct sxerr *e)
 {
-	return tunnel_src(q, config, cfp, t, bp, NULL, 0, e);
+	struct tref r;
+	int rc;
+
+	rc = tunnel_src(q, config, cfp, t, &r, e);
+	*bp = rc == 0 ? r.b : NULL;
+	return rc;
 }
 
 /*
@@ -677,9 +675,9 @@ int
 lc_setup(const struct lc_ctx *c, const struct lc_req *q, FILE *fp,
     struct sxerr *e)
 {
-	char src[STATE_PATH];
 	struct lc_start s;
 	struct tunnel *t;
+	struct tref src;
 	struct config *cf;
 	struct places pl;
 	int rc;
@@ -687,19 +685,18 @@ lc_setup(const struct lc_ctx *c, const struct lc_req *q, FILE *fp,
 	memset(&s, 0, sizeof(s));
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "calloc");
-	if (tunnel_src(q, c->config, &cf, t, &s.b, src, sizeof(src), e) ==
-	    -1) {
+	if (tunnel_src(q, c->config, &cf, t, &src, e) == -1) {
 		free(t);
 		return -1;
 	}
-	if ((s.b = lc_backend(q->backend, s.b, e)) == NULL ||
+	if ((s.b = lc_backend(q->backend, src.b, e)) == NULL ||
 	    s.b->places(&pl, e) == -1)
 		rc = -1;
 	else if (q->dry)
 		rc = lc_dry_run(fp, t, s.b, &pl, c->self, e);
 	else if ((rc = lc_gate(cf, e)) == 0 &&
 	    (rc = tunnel_check_key(t, e)) == 0)
-		rc = lc_check(c, s.b, t, src, e);
+		rc = lc_check(c, s.b, t, src.path, e);
 	config_free(cf);
 	if (rc == 0 && !q->dry) {
 		s.t = t;

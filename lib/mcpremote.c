@@ -203,35 +203,36 @@ strings(const json_t *a, size_t *n)
 }
 
 /*
- * Check, gate and run r under the policy, waiting through the session
- * for ssh -G and then for the job; the job is done when this returns 0.
- * A cancel ends either and is an error.
+ * Check, gate and run s->r under the policy (the session's, put in s->p
+ * while it is in use), with the limits s gives, waiting through the
+ * session for ssh -G and then for the job; the job is done when this
+ * returns 0. A cancel ends either and is an error.
  */
 static int
-run_job(const struct mcptools *m, const struct remote_req *r, int limit,
-    size_t cap, const struct mcpwait *w, struct job *j, struct sxerr *e)
+run_job(const struct mcptools *m, struct remote_start *s,
+    const struct mcpwait *w, struct job *j, struct sxerr *e)
 {
-	struct remote_target t;
 	struct config *cf;
 	struct policy *p;
-	struct job rj;
 	char msg[128];
 	int rc;
 
 	memset(j, 0, sizeof(*j));
 	if (mcptools_policy(m, &cf, &p, e) == -1)
 		return -1;
-	snprintf(msg, sizeof(msg), "%.100s: resolving", r->host);
-	if ((rc = remote_start_resolve(r, p, &t, &rj, e)) == 0 &&
-	    (rc = mcptools_job(w, &rj, msg, NULL, e)) == -1)
-		job_free(&rj);
+	s->p = p;
+	snprintf(msg, sizeof(msg), "%.100s: resolving", s->r->host);
+	if ((rc = remote_start_resolve(s, e)) == 0 &&
+	    (rc = mcptools_job(w, &s->rj, msg, NULL, e)) == -1)
+		job_free(&s->rj);
 	if (rc == 0)
-		rc = remote_start_job(r, p, &t, &rj, limit, cap, j, e);
+		rc = remote_start_job(s, j, e);
+	s->p = NULL;
 	policy_free(p);
 	config_free(cf);
 	if (rc == -1)
 		return -1;
-	snprintf(msg, sizeof(msg), "%.100s: running", r->host);
+	snprintf(msg, sizeof(msg), "%.100s: running", s->r->host);
 	return mcptools_job(w, j, msg, NULL, e);
 }
 
@@ -257,15 +258,16 @@ static int
 run_result(const struct mcptools *m, const struct remote_req *r,
     json_t *args, const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
+	struct remote_start s = { .r = r,
+	    .limit_ms = int_arg(args, "timeout_ms", LIMIT_DEFAULT),
+	    .cap = (size_t)int_arg(args, "max_output_bytes", CAP_DEFAULT) };
 	struct remote_target t;
 	struct job j;
 	int rc = -1;
 
 	if (remote_check(r, &t, e) == -1)
 		return -1;
-	if (run_job(m, r, int_arg(args, "timeout_ms", LIMIT_DEFAULT),
-	    (size_t)int_arg(args, "max_output_bytes", CAP_DEFAULT), w, &j,
-	    e) == 0) {
+	if (run_job(m, &s, w, &j, e) == 0) {
 		if ((*res = result(&t, &j)) == NULL)
 			sxerr_set(e, EX_OSERR, "out of memory");
 		else
@@ -303,6 +305,7 @@ run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 {
 	struct remote_target t;
 	struct remote_req r;
+	struct remote_start s = { .r = &r, .cap = 65536 };
 	struct job j;
 	const char **names;
 	char path[4096];
@@ -316,9 +319,8 @@ run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	if ((r.names = names = strings(json_object_get(args, "programs"),
 	    &r.nnames)) == NULL)
 		return sxerr_set(e, EX_OSERR, "out of memory");
-	if (remote_check(&r, &t, e) == -1 ||
-	    run_job(m, &r, int_arg(args, "timeout_ms", LIMIT_DEFAULT), 65536,
-	    w, &j, e) == -1) {
+	s.limit_ms = int_arg(args, "timeout_ms", LIMIT_DEFAULT);
+	if (remote_check(&r, &t, e) == -1 || run_job(m, &s, w, &j, e) == -1) {
 		free(names);
 		return -1;
 	}

@@ -854,12 +854,19 @@ alias(json_t *args, const char *key, const char *old, const char **v,
 	return 0;
 }
 
+/* An lc_req made of a tool's arguments, and the strings it points into. */
+struct setup_req {
+	struct lc_req	 q;
+	char		 name[NAME_MAX_LEN + 1];	/* q.name, when none is given */
+	char		 port[16];			/* q.port */
+};
+
 /* The request ssh-tunnel-up's flags would make of the arguments. */
 static int
-setup_req(json_t *args, struct lc_req *q, char *name, size_t namesz,
-    char *port, size_t portsz, struct sxerr *e)
+setup_req(json_t *args, struct setup_req *sr, struct sxerr *e)
 {
 	const json_t *p = json_object_get(args, "port"), *v;
+	struct lc_req *q = &sr->q;
 	struct bastion b;
 	size_t i;
 
@@ -871,9 +878,9 @@ setup_req(json_t *args, struct lc_req *q, char *name, size_t namesz,
 		return -1;
 	/* Checked here too, so that the message names the argument. */
 	if ((q->name = mcptools_str(args, "name", NULL)) == NULL) {
-		if (lc_default_name(name, namesz, e) == -1)
+		if (lc_default_name(sr->name, sizeof(sr->name), e) == -1)
 			return -1;
-		q->name = name;
+		q->name = sr->name;
 	} else if (tunnel_valid_name(q->name, e) == -1)
 		return -1;
 	if (q->bastion[0] != NULL) {
@@ -888,14 +895,14 @@ setup_req(json_t *args, struct lc_req *q, char *name, size_t namesz,
 			return -1;
 		q->opt[q->nopt++] = json_string_value(v);
 	}
-	port[0] = '\0';
+	sr->port[0] = '\0';
 	if (p != NULL)
-		snprintf(port, portsz, "%" JSON_INTEGER_FORMAT,
+		snprintf(sr->port, sizeof(sr->port), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(p));
-	if (setup_forward(json_object_get(args, "forwards"), p, port,
-	    portsz, &q->local, e) == -1)
+	if (setup_forward(json_object_get(args, "forwards"), p, sr->port,
+	    sizeof(sr->port), &q->local, e) == -1)
 		return -1;
-	q->port = port[0] != '\0' ? port : NULL;
+	q->port = sr->port[0] != '\0' ? sr->port : NULL;
 	return 0;
 }
 
@@ -991,27 +998,28 @@ run_tunnel_setup(const struct mcptools *m, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	struct setup_wait sw = { w, now_ms() };
-	char port[16], name[NAME_MAX_LEN + 1], self[PATH_MAX], *out;
+	struct setup_req sr;
+	const struct lc_req *q = &sr.q;
+	char self[PATH_MAX], *out;
 	json_t *arr = NULL, *tun, *next = json_null();
 	struct sxerr le, why;
-	struct lc_req q;
 	struct lc_ctx c;
 	struct said s;
 	int allup, rc;
 
-	if (setup_req(args, &q, name, sizeof(name), port, sizeof(port),
-	    e) == -1 || find_up(m, self, sizeof(self), e) == -1)
+	if (setup_req(args, &sr, e) == -1 ||
+	    find_up(m, self, sizeof(self), e) == -1)
 		return -1;
 	tool_ctx(m, &c, &s);
 	c.self = self;
 	c.pause = setup_pause;
 	c.pausearg = &sw;
-	if ((rc = setup_out(&c, &q, &out, &why)) == -1) {
+	if ((rc = setup_out(&c, q, &out, &why)) == -1) {
 		*e = why;
 		return -1;
 	}
 	/* Up or not: its row, if it is there. */
-	if (!q.dry && list(m, q.name, 0, &arr, &allup, &le) == -1)
+	if (!q->dry && list(m, q->name, 0, &arr, &allup, &le) == -1)
 		arr = NULL;
 	tun = json_incref(json_array_get(arr, 0));
 	if (rc == 1) {
@@ -1019,12 +1027,12 @@ run_tunnel_setup(const struct mcptools *m, json_t *args,
 		next = setup_next(tun, why.msg);
 	}
 	*res = json_pack("{s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "name", q.name, "dry_run", q.dry, "up", !q.dry && rc == 0,
+	    "name", q->name, "dry_run", q->dry, "up", !q->dry && rc == 0,
 	    "tunnel", tun != NULL ? tun : json_null(),
-	    "client_config", !q.dry && rc == 0 ? str_or_null(out) :
+	    "client_config", !q->dry && rc == 0 ? str_or_null(out) :
 	    json_null(),
-	    "plan", q.dry ? jsonrpc_text(out) : json_null(),
-	    "policy", q.dry ? setup_policy(m) : json_null(),
+	    "plan", q->dry ? jsonrpc_text(out) : json_null(),
+	    "policy", q->dry ? setup_policy(m) : json_null(),
 	    "next", next, "messages", str_or_null(s.buf));
 	rc = *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
 	json_decref(arr);

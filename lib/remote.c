@@ -613,28 +613,25 @@ remote_argv(const struct remote_req *r, const struct remote_target *t,
  * Check, resolve, gate, build and start: the job runs under limit_ms
  * with cap bytes of each output kept. Nothing is started unless every
  * step before said yes. In two halves for a caller that waits for
- * ssh -G in its own loop: remote_start_resolve checks r, asks the
+ * ssh -G in its own loop: remote_start_resolve checks s->r, asks the
  * policy about the name given (a denied one starts nothing, not even
- * ssh -G) and starts ssh -G as rj; remote_start_job, once rj is done,
- * frees it, asks the policy about the name reached and starts j.
+ * ssh -G) and starts ssh -G as s->rj; remote_start_job, once that is
+ * done, frees it, asks the policy about the name reached and starts j.
  */
 int
-remote_start_resolve(const struct remote_req *r, const struct policy *p,
-    struct remote_target *t, struct job *rj, struct sxerr *e)
+remote_start_resolve(struct remote_start *s, struct sxerr *e)
 {
 	struct decision d;
 
-	memset(rj, 0, sizeof(*rj));
-	if (remote_check(r, t, e) == -1 ||
-	    remote_gate(p, r->op, t, &d, e) == -1)
+	memset(&s->rj, 0, sizeof(s->rj));
+	if (remote_check(s->r, &s->t, e) == -1 ||
+	    remote_gate(s->p, s->r->op, &s->t, &d, e) == -1)
 		return -1;
-	return remote_resolve_start(ssh_bin(), t, rj, e);
+	return remote_resolve_start(ssh_bin(), &s->t, &s->rj, e);
 }
 
 int
-remote_start_job(const struct remote_req *r, const struct policy *p,
-    struct remote_target *t, struct job *rj, int limit_ms, size_t cap,
-    struct job *j, struct sxerr *e)
+remote_start_job(struct remote_start *s, struct job *j, struct sxerr *e)
 {
 	struct decision d;
 	char **argv;
@@ -642,11 +639,11 @@ remote_start_job(const struct remote_req *r, const struct policy *p,
 
 	memset(j, 0, sizeof(*j));
 	j->fd[0] = j->fd[1] = j->fd[2] = -1;
-	if (remote_resolve_end(ssh_bin(), t, rj, e) == -1 ||
-	    remote_gate(p, r->op, t, &d, e) == -1 ||
-	    remote_argv(r, t, ssh_bin(), &argv, e) == -1)
+	if (remote_resolve_end(ssh_bin(), &s->t, &s->rj, e) == -1 ||
+	    remote_gate(s->p, s->r->op, &s->t, &d, e) == -1 ||
+	    remote_argv(s->r, &s->t, ssh_bin(), &argv, e) == -1)
 		return -1;
-	rc = job_start(j, argv, limit_ms, cap, e);
+	rc = job_start(j, argv, s->limit_ms, s->cap, e);
 	remote_argv_free(argv);
 	return rc;
 }
@@ -655,18 +652,18 @@ int
 remote_start(const struct remote_req *r, const struct policy *p,
     int limit_ms, size_t cap, struct job *j, struct sxerr *e)
 {
-	struct remote_target t;
-	struct job rj;
+	struct remote_start s = { .r = r, .p = p, .limit_ms = limit_ms,
+	    .cap = cap };
 
 	memset(j, 0, sizeof(*j));
 	j->fd[0] = j->fd[1] = j->fd[2] = -1;
-	if (remote_start_resolve(r, p, &t, &rj, e) == -1)
+	if (remote_start_resolve(&s, e) == -1)
 		return -1;
-	if (job_wait(&rj, e) == -1) {
-		job_free(&rj);
+	if (job_wait(&s.rj, e) == -1) {
+		job_free(&s.rj);
 		return -1;
 	}
-	return remote_start_job(r, p, &t, &rj, limit_ms, cap, j, e);
+	return remote_start_job(&s, j, e);
 }
 
 int

@@ -64,6 +64,20 @@ struct remote_target {
 	char		 reached[HOST_MAX + 1];	/* ssh -G's hostname */
 };
 
+/*
+ * remote_start in two halves: the request, the policy that judges it and
+ * the limits of the job, given; between the halves, the target and the
+ * ssh -G job that resolves it.
+ */
+struct remote_start {
+	const struct remote_req	*r;
+	const struct policy	*p;
+	int			 limit_ms;	/* the job's time limit */
+	size_t			 cap;		/* bytes kept of each output */
+	struct remote_target	 t;
+	struct job		 rj;		/* ssh -G */
+};
+
 const char *remote_feature(enum remote_op);
 int	remote_check(const struct remote_req *, struct remote_target *,
 	    struct sxerr *);
@@ -79,11 +93,8 @@ int	remote_argv(const struct remote_req *, const struct remote_target *,
 void	remote_argv_free(char **);
 int	remote_start(const struct remote_req *, const struct policy *,
 	    int, size_t, struct job *, struct sxerr *);
-int	remote_start_resolve(const struct remote_req *, const struct policy *,
-	    struct remote_target *, struct job *, struct sxerr *);
-int	remote_start_job(const struct remote_req *, const struct policy *,
-	    struct remote_target *, struct job *, int, size_t, struct job *,
-	    struct sxerr *);
+int	remote_start_resolve(struct remote_start *, struct sxerr *);
+int	remote_start_job(struct remote_start *, struct job *, struct sxerr *);
 int	remote_run(const struct remote_req *, const struct policy *, int,
 	    size_t, struct job *, struct sxerr *);
 int	remote_reached(const struct job *);

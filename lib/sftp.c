@@ -334,10 +334,14 @@ pop(struct sftp *f)
 	f->qlen--;
 }
 
-/* One request as the filter saw it, for the refusal's log line. */
+/*
+ * One request as the filter saw it, for the refusal's log line and for
+ * its rewriting.
+ */
 struct req {
+	int		 type;		/* FXP_* */
 	uint32_t	 id;
-	const char	*name;
+	const char	*name;		/* for the log; an extension: its own */
 	char		 path[PATH_MAX];
 	char		 path2[PATH_MAX];
 	char		 canon[PATH_MAX];
@@ -423,7 +427,7 @@ canon(const struct sftp *f, const char *p, int follow, char *out)
 /* Read the client's path, make it canonical and judge it. */
 static const char *
 path_arg(struct sftp *f, struct rd *r, char *raw, char *out, int follow,
-    int need, unsigned char *rw)
+    int need)
 {
 	const char *why;
 
@@ -431,7 +435,7 @@ path_arg(struct sftp *f, struct rd *r, char *raw, char *out, int follow,
 		return "not a path";
 	if ((why = canon(f, raw, follow, out)) != NULL)
 		return why;
-	return allowed(f, out, need, rw);
+	return allowed(f, out, need, NULL);
 }
 
 /*
@@ -572,16 +576,16 @@ put_cstr(struct sftp_buf *b, const char *s)
 }
 
 /*
- * Rewritten request: type, id, the extension's name (ext, when it is one),
- * then what the caller puts before sent() or an open's push_open().
+ * q rewritten: its type, id, the extension's name (when it is one), then
+ * what the caller puts before sent() or an open's push_open().
  */
 static size_t
-rewrite(struct sftp_buf *b, int type, uint32_t id, const char *ext)
+rewrite(struct sftp_buf *b, const struct req *q)
 {
-	size_t at = put_begin(b, type, id, 1);
+	size_t at = put_begin(b, q->type, q->id, 1);
 
-	if (ext != NULL)
-		put_cstr(b, ext);
+	if (q->type == FXP_EXTENDED)
+		put_cstr(b, q->name);
 	return at;
 }
 
@@ -618,23 +622,23 @@ refuse_open(struct sftp *f, const struct req *q, const char *why)
 /*
  * An open rewritten in b is whole: it waits with the path it opens until
  * the server's HANDLE says which handle that is, and counts as open from
- * now on.
+ * now on. h is the handle it is to become (its path aside).
  */
 static int
 push_open(struct sftp *f, const struct req *q, struct sftp_buf *b, size_t at,
-    int what, int write, unsigned char rw, struct sxerr *e)
+    const struct sftp_handle *h, struct sxerr *e)
 {
 	struct sftp_pend *p;
 
 	put_end(b, at);
-	p = push(f, q->id, what);
+	p = push(f, q->id, h->dir ? W_OPENDIR : W_OPEN);
 	if ((p->path = strdup(q->canon)) == NULL) {
 		f->qlen--;
 		return sxerr_errno(e, EX_OSERR, "sftp");
 	}
 	f->nopen++;
-	p->write = (unsigned char)write;
-	p->rw = rw;
+	p->write = h->write;
+	p->rw = h->rw;
 	return 0;
 }
 
@@ -666,13 +670,13 @@ paths_sent(struct sftp *f, const struct req *q, struct sftp_buf *b,
 /* Two paths, both names inside :rw roots: rename, posix-rename, link. */
 static int
 two_paths(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
-    int type, const char *ext, struct sxerr *e)
+    struct sxerr *e)
 {
 	const char *why, *why2;
 	char raw2[PATH_MAX];
 
-	why = path_arg(f, r, q->path, q->canon, 0, NEED_ENTRY, NULL);
-	why2 = path_arg(f, r, raw2, q->canon2, 0, NEED_ENTRY, NULL);
+	why = path_arg(f, r, q->path, q->canon, 0, NEED_ENTRY);
+	why2 = path_arg(f, r, raw2, q->canon2, 0, NEED_ENTRY);
 	strlcpy(q->path2, raw2, sizeof(q->path2));
 	if (r->bad || r->n != 0)
 		return malformed(e, "bad request");
@@ -684,27 +688,42 @@ two_paths(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = move_ok(f, q->canon, q->canon2);
 	if (why != NULL)
 		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	return paths_sent(f, q, b, rewrite(b, type, q->id, ext), q->canon,
-	    q->canon2);
+	return paths_sent(f, q, b, rewrite(b, q), q->canon, q->canon2);
 }
 
 /*
+ * What a request of one path asks of it: its last symbolic link followed
+ * or not, a root fit for need, and whether attributes come after it.
+ */
+struct path_rule {
+	int	follow;
+	int	need;		/* NEED_* */
+	int	attrs;
+};
+
+static const struct path_rule
+    rule_lstat = { 0, NEED_READ, 0 },		/* and readlink */
+    rule_stat = { 1, NEED_READ, 0 },		/* realpath, statvfs */
+    rule_setstat = { 1, NEED_WRITE, 1 },
+    rule_lsetstat = { 0, NEED_WRITE, 1 },
+    rule_mkdir = { 0, NEED_ENTRY, 1 },
+    rule_remove = { 0, NEED_ENTRY, 0 };		/* and rmdir */
+
+/*
  * One path and the rest of the request kept as it came (attributes):
- * open, opendir, stat, lstat, setstat, mkdir, and the extensions alike.
+ * stat, lstat, setstat, mkdir, and the extensions alike.
  */
 static int
 one_path(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
-    int type, const char *ext, int follow, int need, int attrs,
-    struct sxerr *e)
+    const struct path_rule *pr, struct sxerr *e)
 {
 	const unsigned char *rest;
 	const char *why, *awhy = NULL;
-	unsigned char rw = 0;
 	size_t at, nrest;
 
-	why = path_arg(f, r, q->path, q->canon, follow, need, &rw);
+	why = path_arg(f, r, q->path, q->canon, pr->follow, pr->need);
 	rest = r->p;
-	if (attrs)
+	if (pr->attrs)
 		awhy = get_attrs(r);
 	nrest = r->p - rest;
 	if (r->bad || r->n != 0)
@@ -713,7 +732,7 @@ one_path(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = awhy;
 	if (why != NULL)
 		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	at = rewrite(b, type, q->id, ext);
+	at = rewrite(b, q);
 	put_cstr(b, q->canon);
 	put_raw(b, rest, nrest);
 	return sent(f, q, b, at);
@@ -723,12 +742,11 @@ static int
 do_open(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
     struct sxerr *e)
 {
+	struct sftp_handle h = { NULL, 0, 0, 0 };
 	const unsigned char *rest;
 	const char *why, *awhy;
-	unsigned char rw = 0;
 	uint32_t fl;
 	size_t at, nrest;
-	int write;
 
 	if (get_path(r, q->path) == -1)
 		why = "not a path";
@@ -740,9 +758,10 @@ do_open(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 	nrest = r->p - rest;
 	if (r->bad || r->n != 0)
 		return malformed(e, "bad request");
-	write = (fl & ~FXF_READ) != 0;
+	h.write = (fl & ~FXF_READ) != 0;
 	if (why == NULL)
-		why = allowed(f, q->canon, write ? NEED_WRITE : NEED_READ, &rw);
+		why = allowed(f, q->canon, h.write ? NEED_WRITE : NEED_READ,
+		    &h.rw);
 	if (why == NULL && (fl & ~(FXF_READ | FXF_WRITE | FXF_APPEND |
 	    FXF_CREAT | FXF_TRUNC | FXF_EXCL)) != 0)
 		why = "unknown open flags";
@@ -750,27 +769,28 @@ do_open(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = awhy;
 	if (why != NULL || f->nopen >= SFTP_HMAX)
 		return refuse_open(f, q, why);
-	at = rewrite(b, FXP_OPEN, q->id, NULL);
+	at = rewrite(b, q);
 	put_cstr(b, q->canon);
 	put_raw(b, rest, nrest);
-	return push_open(f, q, b, at, W_OPEN, write, rw, e);
+	return push_open(f, q, b, at, &h, e);
 }
 
 static int
 do_opendir(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
     struct sxerr *e)
 {
+	static const struct sftp_handle dir = { NULL, 1, 0, 0 };
 	const char *why;
 	size_t at;
 
-	why = path_arg(f, r, q->path, q->canon, 1, NEED_READ, NULL);
+	why = path_arg(f, r, q->path, q->canon, 1, NEED_READ);
 	if (r->bad || r->n != 0)
 		return malformed(e, "bad request");
 	if (why != NULL || f->nopen >= SFTP_HMAX)
 		return refuse_open(f, q, why);
-	at = rewrite(b, FXP_OPENDIR, q->id, NULL);
+	at = rewrite(b, q);
 	put_cstr(b, q->canon);
-	return push_open(f, q, b, at, W_OPENDIR, 0, 0, e);
+	return push_open(f, q, b, at, &dir, e);
 }
 
 /* SSH_FXP_SYMLINK: target first, then the link (OpenSSH's order). */
@@ -782,7 +802,7 @@ do_symlink(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 	const char *why, *lwhy;
 
 	why = get_path(r, target) == -1 ? "not a symbolic link target" : NULL;
-	lwhy = path_arg(f, r, q->path, q->canon, 0, NEED_ENTRY, NULL);
+	lwhy = path_arg(f, r, q->path, q->canon, 0, NEED_ENTRY);
 	if (why == NULL)
 		why = lwhy;
 	strlcpy(q->path2, target, sizeof(q->path2));
@@ -798,8 +818,7 @@ do_symlink(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 	 * The target as an absolute canonical path: it means the same
 	 * wherever the link is moved later.
 	 */
-	return paths_sent(f, q, b, rewrite(b, FXP_SYMLINK, q->id, NULL),
-	    q->canon2, q->canon);
+	return paths_sent(f, q, b, rewrite(b, q), q->canon2, q->canon);
 }
 
 /*
@@ -831,33 +850,45 @@ do_expand(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 		why = allowed(f, q->canon, NEED_READ, NULL);
 	if (why != NULL)
 		return refuse(f, q, FX_PERMISSION_DENIED, why);
-	return paths_sent(f, q, b, rewrite(b, FXP_EXTENDED, q->id,
-	    "expand-path@openssh.com"), q->canon, NULL);
+	return paths_sent(f, q, b, rewrite(b, q), q->canon, NULL);
 }
 
 /*
  * Requests on handles go through unchanged when the handle is one the
- * filter saw opened and fits the request: kind says what it must be, trail
- * how many bytes follow the handle (and attributes).
+ * filter saw opened and fits the request: kind says what it must be,
+ * attrs whether attributes follow it, trail how many bytes follow then.
  */
 enum { H_ANY, H_FILE, H_DIR, H_WRITE, H_RWFILE };
 
+struct handle_rule {
+	int	kind;		/* H_* */
+	int	attrs;
+	size_t	trail;
+};
+
+static const struct handle_rule
+    rule_read = { H_FILE, 0, 12 },		/* offset, length */
+    rule_fstat = { H_FILE, 0, 0 },		/* and fstatvfs */
+    rule_fsetstat = { H_RWFILE, 1, 0 },
+    rule_readdir = { H_DIR, 0, 0 },
+    rule_fsync = { H_WRITE, 0, 0 };
+
 static int
-on_handle(struct sftp *f, struct rd *r, struct req *q, int kind, int attrs,
-    size_t trail, int *pass, struct sxerr *e)
+on_handle(struct sftp *f, struct rd *r, struct req *q,
+    const struct handle_rule *hr, int *pass, struct sxerr *e)
 {
 	struct sftp_handle *h;
 	const char *why = NULL, *awhy = NULL;
 
 	h = handle(f, r);
-	if (attrs)
+	if (hr->attrs)
 		awhy = get_attrs(r);
-	if (r->bad || r->n != trail)
+	if (r->bad || r->n != hr->trail)
 		return malformed(e, "bad request");
 	if (h == NULL)
 		return refuse(f, q, FX_FAILURE, "unknown handle");
 	strlcpy(q->path, h->path, sizeof(q->path));
-	switch (kind) {
+	switch (hr->kind) {
 	case H_FILE:
 		if (h->dir)
 			why = "not a file handle";
@@ -908,16 +939,16 @@ static int
 do_write(struct sftp *f, struct rd *r, struct req *q, int *pass,
     struct sxerr *e)
 {
+	struct handle_rule hr = { H_WRITE, 0, 12 };
 	struct rd h = *r;
-	uint32_t n;
 
 	/* handle, offset, data: the data is never looked at */
 	handle(f, &h);
 	skip(&h, 8);
-	n = get_u32(&h);
+	hr.trail += get_u32(&h);
 	if (h.bad)
 		return malformed(e, "bad request");
-	return on_handle(f, r, q, H_WRITE, 0, 12 + (size_t)n, pass, e);
+	return on_handle(f, r, q, &hr, pass, e);
 }
 
 static int
@@ -960,21 +991,19 @@ do_extended(struct sftp *f, struct rd *r, struct req *q, struct sftp_buf *b,
 	}
 	q->name = name;
 	if (strcmp(name, "posix-rename@openssh.com") == 0)
-		return two_paths(f, r, q, b, FXP_EXTENDED, name, e);
+		return two_paths(f, r, q, b, e);
 	if (strcmp(name, "hardlink@openssh.com") == 0)
-		return two_paths(f, r, q, b, FXP_EXTENDED, name, e);
+		return two_paths(f, r, q, b, e);
 	if (strcmp(name, "statvfs@openssh.com") == 0)
-		return one_path(f, r, q, b, FXP_EXTENDED, name, 1, NEED_READ, 0,
-		    e);
+		return one_path(f, r, q, b, &rule_stat, e);
 	if (strcmp(name, "lsetstat@openssh.com") == 0)
-		return one_path(f, r, q, b, FXP_EXTENDED, name, 0, NEED_WRITE,
-		    1, e);
+		return one_path(f, r, q, b, &rule_lsetstat, e);
 	if (strcmp(name, "expand-path@openssh.com") == 0)
 		return do_expand(f, r, q, b, e);
 	if (strcmp(name, "fstatvfs@openssh.com") == 0)
-		return on_handle(f, r, q, H_FILE, 0, 0, pass, e);
+		return on_handle(f, r, q, &rule_fstat, pass, e);
 	if (strcmp(name, "fsync@openssh.com") == 0)
-		return on_handle(f, r, q, H_WRITE, 0, 0, pass, e);
+		return on_handle(f, r, q, &rule_fsync, pass, e);
 	if (strcmp(name, "copy-data") == 0)
 		return do_copy_data(f, r, q, pass, e);
 	if (strcmp(name, "limits@openssh.com") == 0) {
@@ -1033,6 +1062,7 @@ sftp_client(struct sftp *f, const unsigned char *p, size_t n,
 	q.id = get_u32(&r);
 	if (r.bad)
 		return malformed(e, "request without id");
+	q.type = type;
 	q.path[0] = q.path2[0] = '\0';
 	q.name = type < (int)(sizeof(reqname) / sizeof(reqname[0])) &&
 	    reqname[type] != NULL ? reqname[type] : "request";
@@ -1042,32 +1072,32 @@ sftp_client(struct sftp *f, const unsigned char *p, size_t n,
 	case FXP_CLOSE:
 		return do_close(f, &r, &q, pass, e);
 	case FXP_READ:
-		return on_handle(f, &r, &q, H_FILE, 0, 12, pass, e);
+		return on_handle(f, &r, &q, &rule_read, pass, e);
 	case FXP_WRITE:
 		return do_write(f, &r, &q, pass, e);
 	case FXP_FSTAT:
-		return on_handle(f, &r, &q, H_FILE, 0, 0, pass, e);
+		return on_handle(f, &r, &q, &rule_fstat, pass, e);
 	case FXP_FSETSTAT:
-		return on_handle(f, &r, &q, H_RWFILE, 1, 0, pass, e);
+		return on_handle(f, &r, &q, &rule_fsetstat, pass, e);
 	case FXP_READDIR:
-		return on_handle(f, &r, &q, H_DIR, 0, 0, pass, e);
+		return on_handle(f, &r, &q, &rule_readdir, pass, e);
 	case FXP_LSTAT:
 	case FXP_READLINK:
-		return one_path(f, &r, &q, b, type, NULL, 0, NEED_READ, 0, e);
+		return one_path(f, &r, &q, b, &rule_lstat, e);
 	case FXP_STAT:
 	case FXP_REALPATH:
-		return one_path(f, &r, &q, b, type, NULL, 1, NEED_READ, 0, e);
+		return one_path(f, &r, &q, b, &rule_stat, e);
 	case FXP_SETSTAT:
-		return one_path(f, &r, &q, b, type, NULL, 1, NEED_WRITE, 1, e);
+		return one_path(f, &r, &q, b, &rule_setstat, e);
 	case FXP_MKDIR:
-		return one_path(f, &r, &q, b, type, NULL, 0, NEED_ENTRY, 1, e);
+		return one_path(f, &r, &q, b, &rule_mkdir, e);
 	case FXP_REMOVE:
 	case FXP_RMDIR:
-		return one_path(f, &r, &q, b, type, NULL, 0, NEED_ENTRY, 0, e);
+		return one_path(f, &r, &q, b, &rule_remove, e);
 	case FXP_OPENDIR:
 		return do_opendir(f, &r, &q, b, e);
 	case FXP_RENAME:
-		return two_paths(f, &r, &q, b, type, NULL, e);
+		return two_paths(f, &r, &q, b, e);
 	case FXP_SYMLINK:
 		return do_symlink(f, &r, &q, b, e);
 	case FXP_EXTENDED:

@@ -25,11 +25,11 @@
  * EX_DATAERR on anything that cannot be parsed or does not fit the
  * protocol: the session must end then, nothing more may be forwarded.
  *
- * sftp_serve() is the whole subsystem: spawn argv[0] (prog) with env and
- * pipes, confine this process (Landlock, read-only on the roots, when the
- * kernel offers it), relay until either side ends, and return the server's
- * exit status (or -1 and e on a failure of our own; the server is then
- * killed). log, when not NULL, is called with one line per refusal.
+ * sftp_serve() is the whole subsystem: spawn cmd's prog with its argv, env
+ * and pipes, confine this process (Landlock, read-only on the roots, when
+ * the kernel offers it), relay until either side ends, and return the
+ * server's exit status (or -1 and e on a failure of our own; the server is
+ * then killed). log, when not NULL, is called with one line per refusal.
  */
 #define SFTP_MAX_MSG	(256 * 1024)	/* OpenSSH's SFTP_MAX_MSG_LENGTH */
 #define SFTP_QMAX	1024		/* requests in flight at once */
@@ -78,8 +78,7 @@ int	sftp_local(struct sftp *, struct sftp_buf *toclient);
 int	sftp_busy(const struct sftp *);
 int	sftp_buf_init(struct sftp_buf *, size_t);
 void	sftp_buf_free(struct sftp_buf *);
-int	sftp_serve(const struct guard *, const char *prog,
-	    char *const argv[], char *const env[], sftp_log_fn *, void *,
-	    struct sxerr *);
+int	sftp_serve(const struct guard *, const struct guard_cmd *,
+	    char *const env[], sftp_log_fn *, void *, struct sxerr *);
 
 #endif

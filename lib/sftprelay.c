@@ -287,47 +287,48 @@ confine_self(const struct guard *g, struct sxerr *e)
 
 /* See sftp.h. The caller ignores SIGPIPE. */
 int
-sftp_serve(const struct guard *g, const char *prog, char *const argv[],
+sftp_serve(const struct guard *g, const struct guard_cmd *cmd,
     char *const env[], sftp_log_fn *log, void *arg, struct sxerr *e)
 {
 	struct side c, s;
+	struct piped srv;
 	struct sftp f;
-	pid_t pid;
-	int to, from, st, rc = -1;
+	int st, rc = -1;
 
 	memset(&c, 0, sizeof(c));
 	memset(&s, 0, sizeof(s));
-	if (spawn_pipes(prog, argv, env, &to, &from, &pid, e) == -1)
+	if (spawn_pipes(cmd->prog, (char *const *)cmd->argv, env, &srv,
+	    e) == -1)
 		return -1;
-	c.out = to;
+	c.out = srv.to;
 	sftp_init(&f, g, log, arg);
-	if (side_init(&c, 0, to) == -1 || side_init(&s, from, 1) == -1 ||
-	    f.h == NULL) {
+	if (side_init(&c, 0, srv.to) == -1 ||
+	    side_init(&s, srv.from, 1) == -1 || f.h == NULL) {
 		sxerr_set(e, EX_OSERR, "sftp: out of memory");
 		goto out;
 	}
 	/* Larger pipes: fewer trips through poll for the bulk. */
-	fcntl(to, F_SETPIPE_SZ, PIPESZ);
-	fcntl(from, F_SETPIPE_SZ, PIPESZ);
+	fcntl(srv.to, F_SETPIPE_SZ, PIPESZ);
+	fcntl(srv.from, F_SETPIPE_SZ, PIPESZ);
 	if (confine_self(g, e) == -1)
 		goto out;
 	nonblock(0);
 	nonblock(1);
-	nonblock(to);
-	nonblock(from);
+	nonblock(srv.to);
+	nonblock(srv.from);
 	rc = relay(&f, &c, &s, e);
  out:
 	if (c.out != -1)
 		close(c.out);
-	close(from);
+	close(srv.from);
 	side_free(&c);
 	side_free(&s);
 	sftp_free(&f);
 	if (rc == -1) {
-		spawn_stop(pid, 1000);
+		spawn_stop(srv.pid, 1000);
 		return -1;
 	}
-	while (waitpid(pid, &st, 0) == -1)
+	while (waitpid(srv.pid, &st, 0) == -1)
 		if (errno != EINTR)
 			return sxerr_errno(e, EX_OSERR, "waitpid");
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

@@ -228,13 +228,13 @@ spawn_tied(char *const argv[], int errfd, pid_t *pid, struct sxerr *e)
 
 /*
  * Run path with argv and env (exactly these: no PATH search), its stdin
- * and stdout pipes whose other ends come back in *to and *from (close on
- * exec), stderr ours. For a program we talk to, as ssh-copy-guard talks
+ * and stdout pipes whose other ends come back in c->to and c->from (close
+ * on exec), stderr ours. For a program we talk to, as ssh-copy-guard talks
  * to sftp-server.
  */
 int
 spawn_pipes(const char *path, char *const argv[], char *const env[],
-    int *to, int *from, pid_t *pid, struct sxerr *e)
+    struct piped *c, struct sxerr *e)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t a;
@@ -246,7 +246,7 @@ spawn_pipes(const char *path, char *const argv[], char *const env[],
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	spawn_attr_init(&a, 0);
-	rc = posix_spawn(pid, path, &fa, &a, argv, env);
+	rc = posix_spawn(&c->pid, path, &fa, &a, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&a);
 	close(in[0]), close(out[1]);
@@ -255,8 +255,8 @@ spawn_pipes(const char *path, char *const argv[], char *const env[],
 		errno = rc;
 		return sxerr_errno(e, EX_OSERR, "%s", path);
 	}
-	*to = in[1];
-	*from = out[0];
+	c->to = in[1];
+	c->from = out[0];
 	return 0;
 }
 

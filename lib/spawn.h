@@ -23,11 +23,18 @@ struct capture {
 	int	 status;	/* as from waitpid; -1 when stopped by us */
 };
 
+/* A program we talk to through its stdin and stdout (spawn_pipes). */
+struct piped {
+	pid_t	 pid;
+	int	 to;		/* our end of its stdin */
+	int	 from;		/* our end of its stdout */
+};
+
 int	spawn_capture(char *const [], struct capture *, struct sxerr *);
 int	spawn_detached(char *const [], const char *, int, pid_t *,
 	    struct sxerr *);
-int	spawn_pipes(const char *, char *const [], char *const [], int *,
-	    int *, pid_t *, struct sxerr *);
+int	spawn_pipes(const char *, char *const [], char *const [],
+	    struct piped *, struct sxerr *);
 int	spawn_tied(char *const [], int, pid_t *, struct sxerr *);
 void	spawn_stop(pid_t, int);
 void	spawn_attr_init(posix_spawnattr_t *, short);
