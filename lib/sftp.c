@@ -1066,44 +1066,30 @@ sftp_client(struct sftp *f, const unsigned char *p, size_t n,
 	q.path[0] = q.path2[0] = '\0';
 	q.name = type < (int)(sizeof(reqname) / sizeof(reqname[0])) &&
 	    reqname[type] != NULL ? reqname[type] : "request";
+	/* A table as sftp-server(8) has: every request, one line. */
 	switch (type) {
-	case FXP_OPEN:
-		return do_open(f, &r, &q, b, e);
-	case FXP_CLOSE:
-		return do_close(f, &r, &q, pass, e);
-	case FXP_READ:
-		return on_handle(f, &r, &q, &rule_read, pass, e);
-	case FXP_WRITE:
-		return do_write(f, &r, &q, pass, e);
-	case FXP_FSTAT:
-		return on_handle(f, &r, &q, &rule_fstat, pass, e);
-	case FXP_FSETSTAT:
-		return on_handle(f, &r, &q, &rule_fsetstat, pass, e);
-	case FXP_READDIR:
-		return on_handle(f, &r, &q, &rule_readdir, pass, e);
+	case FXP_OPEN: return do_open(f, &r, &q, b, e);
+	case FXP_CLOSE: return do_close(f, &r, &q, pass, e);
+	case FXP_READ: return on_handle(f, &r, &q, &rule_read, pass, e);
+	case FXP_WRITE: return do_write(f, &r, &q, pass, e);
+	case FXP_FSTAT: return on_handle(f, &r, &q, &rule_fstat, pass, e);
+	case FXP_FSETSTAT: return on_handle(f, &r, &q, &rule_fsetstat, pass, e);
+	case FXP_READDIR: return on_handle(f, &r, &q, &rule_readdir, pass, e);
 	case FXP_LSTAT:
-	case FXP_READLINK:
-		return one_path(f, &r, &q, b, &rule_lstat, e);
+	case FXP_READLINK: return one_path(f, &r, &q, b, &rule_lstat, e);
 	case FXP_STAT:
-	case FXP_REALPATH:
-		return one_path(f, &r, &q, b, &rule_stat, e);
-	case FXP_SETSTAT:
-		return one_path(f, &r, &q, b, &rule_setstat, e);
-	case FXP_MKDIR:
-		return one_path(f, &r, &q, b, &rule_mkdir, e);
+	case FXP_REALPATH: return one_path(f, &r, &q, b, &rule_stat, e);
+	case FXP_SETSTAT: return one_path(f, &r, &q, b, &rule_setstat, e);
+	case FXP_MKDIR: return one_path(f, &r, &q, b, &rule_mkdir, e);
 	case FXP_REMOVE:
-	case FXP_RMDIR:
-		return one_path(f, &r, &q, b, &rule_remove, e);
-	case FXP_OPENDIR:
-		return do_opendir(f, &r, &q, b, e);
-	case FXP_RENAME:
-		return two_paths(f, &r, &q, b, e);
-	case FXP_SYMLINK:
-		return do_symlink(f, &r, &q, b, e);
-	case FXP_EXTENDED:
-		return do_extended(f, &r, &q, b, pass, e);
+	case FXP_RMDIR: return one_path(f, &r, &q, b, &rule_remove, e);
+	case FXP_OPENDIR: return do_opendir(f, &r, &q, b, e);
+	case FXP_RENAME: return two_paths(f, &r, &q, b, e);
+	case FXP_SYMLINK: return do_symlink(f, &r, &q, b, e);
+	case FXP_EXTENDED: return do_extended(f, &r, &q, b, pass, e);
 	default:
-		return refuse(f, &q, FX_OP_UNSUPPORTED, "request not supported");
+		return refuse(f, &q, FX_OP_UNSUPPORTED,
+		    "request not supported");
 	}
 }
 

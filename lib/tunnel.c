@@ -871,9 +871,9 @@ tunnel_authkeys(const struct tunnel *t, char *buf, size_t sz,
 				continue;
 			h = k == 1 ? fwd_remote_host(f) : f->bind[0] ? f->bind :
 			    "localhost";
-			if (cat(buf, sz, &len, e, ",%s=\"%s%s%s:%d\"", k == 1 ?
-			    "permitopen" : "permitlisten", br(h, 1), h, br(h, 0),
-			    f->port) == -1)
+			if (cat(buf, sz, &len, e, ",%s=\"%s%s%s:%d\"",
+			    k == 1 ? "permitopen" : "permitlisten", br(h, 1),
+			    h, br(h, 0), f->port) == -1)
 				return -1;
 		}
 	return cat(buf, sz, &len, e, ",command=\"/bin/false\" %s %s\n", pub,
