@@ -35,7 +35,8 @@ XCFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 # jansson only for what speaks JSON-RPC: the MCP modules and their users.
 CFLAGS_MCP = $(shell pkg-config --cflags $(PKGS_MCP))
 MCPOBJ    = $(O)/lib/jsonrpc.o $(O)/lib/mcp.o $(O)/lib/mcptools.o \
-            $(O)/lib/mcpinfo.o $(O)/lib/mcpremote.o
+            $(O)/lib/mcptool.o $(O)/lib/mcptunnel.o $(O)/lib/mcpinfo.o \
+            $(O)/lib/mcpremote.o
 XLDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 # libyaml and libbsd linked statically: fewer objects for the dynamic
 # linker to load and relocate on every ssh invocation (ssh-allow-check).

@@ -22,7 +22,7 @@ enum state { ST_NEW, ST_ANSWERED, ST_READY };
 
 struct mcp {
 	struct jsonrpc	 rpc;
-	struct mcptools	 tools;
+	struct mcptool_ctx	 tools;
 	enum state	 state;
 	const char	*version;	/* negotiated */
 	/* Serving while a tool waits (mcp_io). */

@@ -149,12 +149,21 @@ const struct mcptool mcpinfo_tools[] = {
 const size_t mcpinfo_ntools = sizeof(mcpinfo_tools) /
     sizeof(mcpinfo_tools[0]);
 
+/* The text written to fp is whole only if fp closed without error. */
+static int
+text_closed(FILE *fp, int rc, struct sxerr *e)
+{
+	if (fclose(fp) == EOF && rc == 0)
+		return sxerr_errno(e, EX_OSERR, "open_memstream");
+	return rc;
+}
+
 /* The row of the tunnel called name; rows->v the caller's to free. */
 static int
-one_row(const struct mcptools *m, const char *name, struct lc_rows *rows,
+one_row(const struct mcptool_ctx *m, const char *name, struct lc_rows *rows,
     struct sxerr *e)
 {
-	if (mcptools_rows(m, name, 0, rows, e) == -1)
+	if (mcptool_rows(m, name, 0, rows, e) == -1)
 		return -1;
 	if (rows->n == 0 || !rows->v[0].loaded) {
 		free(rows->v);
@@ -166,10 +175,10 @@ one_row(const struct mcptools *m, const char *name, struct lc_rows *rows,
 
 /* The probe's ssh runs as a job the session waits for. */
 static int
-run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
+run_probe(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
-	const char *name = mcptools_str(args, "name", NULL);
+	const char *name = mcptool_str(args, "name", NULL);
 	struct lc_rows rows;
 	struct job j;
 	char buf[512];
@@ -181,19 +190,18 @@ run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	free(rows.v);
 	if (rc == 0) {
 		snprintf(buf, sizeof(buf), "%.64s: probing", name);
-		if (mcptools_job(w, &j, buf, LC_PROBE_UNTIL, e) == -1) {
+		if (mcptool_job(w, &j, buf, LC_PROBE_UNTIL, e) == -1) {
 			job_free(&j);
 			return -1;
 		}
 		rc = lc_probe_end(&j, buf, sizeof(buf));
 	}
-	*res = json_pack("{s:s, s:b, s:o}", "name", name, "verified",
-	    rc == 0, "answer", jsonrpc_text(buf));
-	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
+	return mcptool_result(res, json_pack("{s:s, s:b, s:o}", "name", name,
+	    "verified", rc == 0, "answer", jsonrpc_text(buf)), e);
 }
 
 static int
-run_client(const struct mcptools *m, json_t *args, const struct mcpwait *w,
+run_client(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
 	char buf[2048], bast[512], *all = NULL;
@@ -202,7 +210,7 @@ run_client(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	FILE *fp;
 	int rc = 0;
 
-	if (mcptools_rows(m, mcptools_str(args, "name", NULL), 0, &rows,
+	if (mcptool_rows(m, mcptool_str(args, "name", NULL), 0, &rows,
 	    e) == -1)
 		return -1;
 	if ((fp = open_memstream(&all, &len)) == NULL) {
@@ -220,36 +228,35 @@ run_client(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 			fprintf(fp, "%s%s", i ? "\n" : "", buf);
 	}
 	free(rows.v);
-	if (fclose(fp) == EOF && rc == 0)
-		rc = sxerr_errno(e, EX_OSERR, "open_memstream");
-	if (rc == 0 && (*res = json_pack("{s:o}", "client_config",
-	    jsonrpc_text(all != NULL ? all : ""))) == NULL)
-		rc = sxerr_set(e, EX_OSERR, "out of memory");
+	rc = text_closed(fp, rc, e);
+	if (rc == 0)
+		rc = mcptool_result(res, json_pack("{s:o}", "client_config",
+		    jsonrpc_text(all != NULL ? all : "")), e);
 	free(all);
 	return rc;
 }
 
 static int
-run_bastion(const struct mcptools *m, json_t *args,
+run_bastion(const struct mcptool_ctx *m, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
-	static struct tunnel t;
 	static char line[20000], block[2048];
+	static struct tunnel t;
 	const struct backend *b;
 	struct config *cf;
 	struct lc_req q;
 
 	memset(&q, 0, sizeof(q));
-	q.name = mcptools_str(args, "name", NULL);
+	q.name = mcptool_str(args, "name", NULL);
 	if (lc_tunnel(&q, m->config, &cf, &t, &b, e) == -1)
 		return -1;
 	config_free(cf);
 	if (tunnel_authkeys(&t, line, sizeof(line), e) == -1 ||
 	    tunnel_sshd_match(&t, block, sizeof(block), e) == -1)
 		return -1;
-	*res = json_pack("{s:s, s:o, s:o}", "name", q.name, "authorized_keys",
-	    jsonrpc_text(line), "sshd_config", jsonrpc_text(block));
-	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
+	return mcptool_result(res, json_pack("{s:s, s:o, s:o}", "name", q.name,
+	    "authorized_keys", jsonrpc_text(line), "sshd_config",
+	    jsonrpc_text(block)), e);
 }
 
 /* The last n lines of what buf holds. */
@@ -267,10 +274,10 @@ tail(const char *buf, int n)
 }
 
 static int
-run_log(const struct mcptools *m, json_t *args, const struct mcpwait *w,
+run_log(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
-	const char *name = mcptools_str(args, "name", NULL);
+	const char *name = mcptool_str(args, "name", NULL);
 	const json_t *l = json_object_get(args, "lines");
 	int n = l != NULL ? (int)json_integer_value(l) : LOG_LINES;
 	char path[STATE_PATH], unit[128], num[16], src[STATE_PATH + 64];
@@ -325,25 +332,23 @@ run_log(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	/* journalctl may take seconds on a big journal: the session waits. */
 	if (job_start(&j, argv, LOG_MS, 1 << 20, e) == -1)
 		return -1;
-	if (mcptools_job(w, &j, src, NULL, e) == -1) {
+	if (mcptool_job(w, &j, src, NULL, e) == -1) {
 		job_free(&j);
 		return -1;
 	}
 	if (job_exit_code(&j) != 0)
 		rc = sxerr_set(e, 1, "%s: %s", src, j.err.buf != NULL ?
 		    j.err.buf : "failed");
-	else if ((*res = json_pack("{s:s, s:s, s:o}", "name", name, "source",
-	    src, "log", jsonrpc_text(tail(j.out.buf != NULL ? j.out.buf :
-	    "", n)))) == NULL)
-		rc = sxerr_set(e, EX_OSERR, "out of memory");
 	else
-		rc = 0;
+		rc = mcptool_result(res, json_pack("{s:s, s:s, s:o}", "name",
+		    name, "source", src, "log", jsonrpc_text(tail(j.out.buf !=
+		    NULL ? j.out.buf : "", n))), e);
 	job_free(&j);
 	return rc;
 }
 
 static int
-run_policy(const struct mcptools *m, json_t *args, const struct mcpwait *w,
+run_policy(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
 	struct config *cf;
@@ -351,7 +356,7 @@ run_policy(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	struct sxerr pe;
 	int valid;
 
-	if ((valid = mcptools_policy(m, &cf, &p, &pe) == 0)) {
+	if ((valid = mcptool_policy(m, &cf, &p, &pe) == 0)) {
 		*res = json_pack("{s:b, s:o, s:n}", "valid", p->path[0] != '\0',
 		    "path", p->path[0] != '\0' ? jsonrpc_text(p->path) :
 		    json_null(), "error");
@@ -363,7 +368,7 @@ run_policy(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	} else
 		*res = json_pack("{s:b, s:n, s:o}", "valid", 0, "path",
 		    "error", jsonrpc_text(pe.msg));
-	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
+	return mcptool_result(res, *res, e);
 }
 
 /*
@@ -387,7 +392,7 @@ line_root(const char *r, struct sxerr *e)
 }
 
 static int
-run_guard_line(const struct mcptools *m, json_t *args,
+run_guard_line(const struct mcptool_ctx *m, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	json_t *roots = json_object_get(args, "roots"), *v;
@@ -407,30 +412,30 @@ run_guard_line(const struct mcptools *m, json_t *args,
 		fprintf(fp, " -r %s", json_string_value(v));
 	}
 	fputc('"', fp);
-	if (fclose(fp) == EOF && rc == 0)
-		rc = sxerr_errno(e, EX_OSERR, "open_memstream");
+	rc = text_closed(fp, rc, e);
 	if (rc == 0 && asprintf(&line, "%s KEY", opts) == -1)
 		rc = sxerr_set(e, EX_OSERR, "out of memory");
-	if (rc == 0 && (*res = json_pack("{s:s, s:s}", "options", opts,
-	    "line", line)) == NULL)
-		rc = sxerr_set(e, EX_OSERR, "out of memory");
+	if (rc == 0)
+		rc = mcptool_result(res, json_pack("{s:s, s:s}", "options",
+		    opts, "line", line), e);
 	free(opts);
 	free(line);
 	return rc;
 }
 
 static int
-run_guard_check(const struct mcptools *m, json_t *args,
+run_guard_check(const struct mcptool_ctx *m, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	static struct guard_cmd cmd;
-	const char *oc = mcptools_str(args, "command", NULL);
+	const char *oc = mcptool_str(args, "command", NULL);
 	json_t *roots = json_object_get(args, "roots"), *v;
 	struct config *c = NULL;
 	struct guard g;
 	struct sxerr ge;
 	char *runs = NULL;
 	size_t i, len;
+	int rc;
 	FILE *fp;
 
 	guard_init(&g);
@@ -449,23 +454,21 @@ run_guard_check(const struct mcptools *m, json_t *args,
 	if (g.nroot == 0)
 		return sxerr_set(e, EX_CONFIG, "no roots: give roots, or a "
 		    "copy: section in /etc/scitex-ssh/config.yaml");
-	if (guard_parse(&g, oc, strlen(oc), &cmd, &ge) == -1) {
-		*res = json_pack("{s:b, s:n, s:b, s:o}", "allowed", 0, "runs",
-		    "writes", 0, "reason", jsonrpc_text(ge.msg));
-		return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") :
-		    0;
-	}
+	if (guard_parse(&g, oc, strlen(oc), &cmd, &ge) == -1)
+		return mcptool_result(res, json_pack("{s:b, s:n, s:b, s:o}",
+		    "allowed", 0, "runs", "writes", 0, "reason",
+		    jsonrpc_text(ge.msg)), e);
 	if ((fp = open_memstream(&runs, &len)) == NULL)
 		return sxerr_errno(e, EX_OSERR, "open_memstream");
 	fputs(cmd.prog, fp);
 	for (i = 1; i < cmd.argc; i++)
 		fprintf(fp, " %s", cmd.argv[i]);
-	if (fclose(fp) == EOF) {
+	if (text_closed(fp, 0, e) == -1) {
 		free(runs);
-		return sxerr_errno(e, EX_OSERR, "open_memstream");
+		return -1;
 	}
-	*res = json_pack("{s:b, s:o, s:b, s:n}", "allowed", 1, "runs",
-	    jsonrpc_text(runs), "writes", cmd.writes, "reason");
+	rc = mcptool_result(res, json_pack("{s:b, s:o, s:b, s:n}", "allowed",
+	    1, "runs", jsonrpc_text(runs), "writes", cmd.writes, "reason"), e);
 	free(runs);
-	return *res == NULL ? sxerr_set(e, EX_OSERR, "out of memory") : 0;
+	return rc;
 }

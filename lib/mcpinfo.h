@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "mcptools.h"
+#include "mcptool.h"
 
 /*
  * The read-only tools: what the programs already show people, for agents.

@@ -209,7 +209,7 @@ strings(const json_t *a, size_t *n)
  * returns 0. A cancel ends either and is an error.
  */
 static int
-run_job(const struct mcptools *m, struct remote_start *s,
+run_job(const struct mcptool_ctx *m, struct remote_start *s,
     const struct mcpwait *w, struct job *j, struct sxerr *e)
 {
 	struct config *cf;
@@ -218,12 +218,12 @@ run_job(const struct mcptools *m, struct remote_start *s,
 	int rc;
 
 	memset(j, 0, sizeof(*j));
-	if (mcptools_policy(m, &cf, &p, e) == -1)
+	if (mcptool_policy(m, &cf, &p, e) == -1)
 		return -1;
 	s->p = p;
 	snprintf(msg, sizeof(msg), "%.100s: resolving", s->r->host);
 	if ((rc = remote_start_resolve(s, e)) == 0 &&
-	    (rc = mcptools_job(w, &s->rj, msg, NULL, e)) == -1)
+	    (rc = mcptool_job(w, &s->rj, msg, NULL, e)) == -1)
 		job_free(&s->rj);
 	if (rc == 0)
 		rc = remote_start_job(s, j, e);
@@ -233,7 +233,7 @@ run_job(const struct mcptools *m, struct remote_start *s,
 	if (rc == -1)
 		return -1;
 	snprintf(msg, sizeof(msg), "%.100s: running", s->r->host);
-	return mcptools_job(w, j, msg, NULL, e);
+	return mcptool_job(w, j, msg, NULL, e);
 }
 
 /* The result of a finished job, as RESULT_SCHEMA says. */
@@ -255,7 +255,7 @@ result(const struct remote_target *t, const struct job *j)
 
 /* Run r and make its result: the one path of every remote tool. */
 static int
-run_result(const struct mcptools *m, const struct remote_req *r,
+run_result(const struct mcptool_ctx *m, const struct remote_req *r,
     json_t *args, const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	struct remote_start s = { .r = r,
@@ -267,18 +267,14 @@ run_result(const struct mcptools *m, const struct remote_req *r,
 
 	if (remote_check(r, &t, e) == -1)
 		return -1;
-	if (run_job(m, &s, w, &j, e) == 0) {
-		if ((*res = result(&t, &j)) == NULL)
-			sxerr_set(e, EX_OSERR, "out of memory");
-		else
-			rc = 0;
-	}
+	if (run_job(m, &s, w, &j, e) == 0)
+		rc = mcptool_result(res, result(&t, &j), e);
 	job_free(&j);
 	return rc;
 }
 
 static int
-run_exec(const struct mcptools *m, json_t *args, const struct mcpwait *w,
+run_exec(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
 	struct remote_req r;
@@ -287,8 +283,8 @@ run_exec(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 
 	memset(&r, 0, sizeof(r));
 	r.op = REMOTE_EXEC;
-	r.host = mcptools_str(args, "host", NULL);
-	r.command = mcptools_str(args, "command", NULL);
+	r.host = mcptool_str(args, "host", NULL);
+	r.command = mcptool_str(args, "command", NULL);
 	r.tty = json_is_true(json_object_get(args, "tty"));
 	if (json_object_get(args, "argv") != NULL &&
 	    (r.argv = argv = strings(json_object_get(args, "argv"),
@@ -300,7 +296,7 @@ run_exec(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 }
 
 static int
-run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
+run_probe(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
 	struct remote_target t;
@@ -315,7 +311,7 @@ run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 
 	memset(&r, 0, sizeof(r));
 	r.op = REMOTE_PROBE;
-	r.host = mcptools_str(args, "host", NULL);
+	r.host = mcptool_str(args, "host", NULL);
 	if ((r.names = names = strings(json_object_get(args, "programs"),
 	    &r.nnames)) == NULL)
 		return sxerr_set(e, EX_OSERR, "out of memory");
@@ -330,14 +326,10 @@ run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 			    remote_reached(&j) && remote_probe_found(
 			    j.out.buf != NULL ? j.out.buf : "", names[i], path,
 			    sizeof(path)) ? jsonrpc_text(path) : json_null());
-	*res = json_pack("{s:s, s:b, s:o, s:b, s:o, s:I}", "host",
-	    t.dest.host, "reachable", remote_reached(&j), "programs", found,
-	    "timed_out", j.timed_out, "stderr", jsonrpc_text(j.err.buf !=
-	    NULL ? j.err.buf : ""), "duration_ms", (json_int_t)j.ms);
-	if (*res != NULL)
-		rc = 0;
-	else
-		sxerr_set(e, EX_OSERR, "out of memory");
+	rc = mcptool_result(res, json_pack("{s:s, s:b, s:o, s:b, s:o, s:I}",
+	    "host", t.dest.host, "reachable", remote_reached(&j), "programs",
+	    found, "timed_out", j.timed_out, "stderr", jsonrpc_text(j.err.buf
+	    != NULL ? j.err.buf : ""), "duration_ms", (json_int_t)j.ms), e);
 	job_free(&j);
 	free(names);
 	return rc;
@@ -345,36 +337,36 @@ run_probe(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 
 /* copy_to and copy_from: the same arguments, the other way. */
 static int
-run_copy(const struct mcptools *m, enum remote_op op, json_t *args,
+run_copy(const struct mcptool_ctx *m, enum remote_op op, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	struct remote_req r;
 
 	memset(&r, 0, sizeof(r));
 	r.op = op;
-	r.host = mcptools_str(args, "host", NULL);
-	r.local = mcptools_str(args, "local", NULL);
-	r.remote = mcptools_str(args, "remote", NULL);
+	r.host = mcptool_str(args, "host", NULL);
+	r.local = mcptool_str(args, "local", NULL);
+	r.remote = mcptool_str(args, "remote", NULL);
 	r.recursive = json_is_true(json_object_get(args, "recursive"));
 	return run_result(m, &r, args, w, res, e);
 }
 
 static int
-run_copy_to(const struct mcptools *m, json_t *args, const struct mcpwait *w,
+run_copy_to(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
 	return run_copy(m, REMOTE_COPY_TO, args, w, res, e);
 }
 
 static int
-run_copy_from(const struct mcptools *m, json_t *args,
+run_copy_from(const struct mcptool_ctx *m, json_t *args,
     const struct mcpwait *w, json_t **res, struct sxerr *e)
 {
 	return run_copy(m, REMOTE_COPY_FROM, args, w, res, e);
 }
 
 static int
-run_sync(const struct mcptools *m, json_t *args, const struct mcpwait *w,
+run_sync(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
     json_t **res, struct sxerr *e)
 {
 	struct remote_req r;
@@ -382,11 +374,11 @@ run_sync(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	int rc;
 
 	memset(&r, 0, sizeof(r));
-	r.op = strcmp(mcptools_str(args, "direction", ""), "pull") == 0 ?
+	r.op = strcmp(mcptool_str(args, "direction", ""), "pull") == 0 ?
 	    REMOTE_SYNC_PULL : REMOTE_SYNC_PUSH;
-	r.host = mcptools_str(args, "host", NULL);
-	r.local = mcptools_str(args, "local", NULL);
-	r.remote = mcptools_str(args, "remote", NULL);
+	r.host = mcptool_str(args, "host", NULL);
+	r.local = mcptool_str(args, "local", NULL);
+	r.remote = mcptool_str(args, "remote", NULL);
 	r.delete = json_is_true(json_object_get(args, "delete"));
 	if ((r.exclude = ex = strings(json_object_get(args, "exclude"),
 	    &r.nexclude)) == NULL)

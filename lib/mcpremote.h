@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "mcptools.h"
+#include "mcptool.h"
 
 /*
  * The tools of scitex-ssh 1.0's remote primitives (lib/remote.c): exec,
