@@ -470,11 +470,8 @@ legacy_tunnel(const struct legacy *l, const char *name, struct tunnel *t,
 		if (tunnel_parse_forward(l->fwd[i], &t->fwd[i], e) == -1)
 			return -1;
 	t->nfwd = i;
-	for (i = 0; i < l->nopt && i < TUN_OPT_MAX; i++) {
-		if (tunnel_valid_option(l->opt[i], e) == -1)
+	for (i = 0; i < l->nopt && i < TUN_OPT_MAX; i++)
+		if (tunnel_add_option(t, l->opt[i], e) == -1)
 			return -1;
-		strlcpy(t->opt[i], l->opt[i], TUN_OPT_LEN);
-	}
-	t->nopt = i;
 	return tunnel_check(t, e);
 }

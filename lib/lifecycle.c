@@ -259,12 +259,9 @@ define(struct tunnel *t, const struct lc_req *q, struct sxerr *e)
 			return -1;
 		strlcpy(t->key, key, sizeof(t->key));
 	}
-	for (i = 0; i < q->nopt; i++) {
-		if (tunnel_valid_option(q->opt[i], e) == -1)
+	for (i = 0; i < q->nopt; i++)
+		if (tunnel_add_option(t, q->opt[i], e) == -1)
 			return lc_prefixed(e, "-o");
-		strlcpy(t->opt[i], q->opt[i], TUN_OPT_LEN);
-	}
-	t->nopt = q->nopt;
 	return 0;
 }
 

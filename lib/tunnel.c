@@ -275,14 +275,28 @@ add_forward(struct tunnel *t, const char *s, struct sxerr *e)
 	return 0;
 }
 
-static int
-add_option(struct tunnel *t, const char *s, struct sxerr *e)
+/* One more ssh option, validated, at the end of the packed ones. */
+int
+tunnel_add_option(struct tunnel *t, const char *s, struct sxerr *e)
 {
+	size_t n;
+
 	if (full(t->nopt, TUN_OPT_MAX, "ssh options", e) == -1 ||
 	    tunnel_valid_option(s, e) == -1)
 		return -1;
-	strlcpy(t->opt[t->nopt++], s, TUN_OPT_LEN);
+	if ((n = strlen(s) + 1) > sizeof(t->optbuf) - t->optused)
+		return sxerr_set(e, EX_DATAERR, "ssh options longer than %zu "
+		    "bytes in all", sizeof(t->optbuf));
+	memcpy(t->optbuf + t->optused, s, n);
+	t->optat[t->nopt++] = (unsigned short)t->optused;
+	t->optused += n;
 	return 0;
+}
+
+const char *
+tunnel_option(const struct tunnel *t, size_t i)
+{
+	return t->optbuf + t->optat[i];
 }
 
 static int
@@ -303,7 +317,7 @@ static int
 	if (strcmp(key, "forwards") == 0)
 		return add_forward;
 	if (strcmp(key, "ssh_options") == 0)
-		return add_option;
+		return tunnel_add_option;
 	return NULL;
 }
 
@@ -627,7 +641,8 @@ tunnel_yaml(const struct tunnel *t, char *buf, size_t sz, struct sxerr *e)
 	if (t->nopt > 0 && cat(buf, sz, &len, e, "ssh_options:\n") == -1)
 		return -1;
 	for (i = 0; i < t->nopt; i++)
-		if (cat(buf, sz, &len, e, "  - \"%s\"\n", t->opt[i]) == -1)
+		if (cat(buf, sz, &len, e, "  - \"%s\"\n",
+		    tunnel_option(t, i)) == -1)
 			return -1;
 	return 0;
 }
@@ -657,7 +672,8 @@ has_option(const struct tunnel *t, const char *kw)
 	size_t i, n = strlen(kw);
 
 	for (i = 0; i < t->nopt; i++)
-		if (strncasecmp(t->opt[i], kw, n) == 0 && t->opt[i][n] == '=')
+		if (strncasecmp(tunnel_option(t, i), kw, n) == 0 &&
+		    tunnel_option(t, i)[n] == '=')
 			return 1;
 	return 0;
 }
@@ -681,7 +697,8 @@ common_args(const struct tunnel *t, const char *ssh, struct sshargv *a,
 		if (arg(a, e, "%s", forced[i]) == -1)
 			return -1;
 	for (i = 0; i < t->nopt; i++)
-		if (arg(a, e, "-o") == -1 || arg(a, e, "%s", t->opt[i]) == -1)
+		if (arg(a, e, "-o") == -1 ||
+		    arg(a, e, "%s", tunnel_option(t, i)) == -1)
 			return -1;
 	if (arg(a, e, "-o") == -1 || arg(a, e, "ConnectTimeout=%d",
 	    TUN_CONNECT_TIMEOUT) == -1)

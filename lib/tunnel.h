@@ -17,7 +17,8 @@
 #define TUN_FWD_MAX	16
 #define TUN_BASTION_MAX	8
 #define TUN_OPT_MAX	32
-#define TUN_OPT_LEN	512
+#define TUN_OPT_LEN	512	/* one option, its NUL included */
+#define TUN_OPT_BUF	4096	/* all of them, one after another */
 #define TUN_PATH_MAX	1024
 #define TUN_ARGV_MAX	(16 + 2 * TUN_OPT_MAX + 2 * TUN_FWD_MAX + 16)
 
@@ -61,7 +62,14 @@ struct tunnel {
 	int		alive_interval;
 	int		alive_count;
 	int		retry_max;
-	char		opt[TUN_OPT_MAX][TUN_OPT_LEN];
+	/*
+	 * The ssh options, packed: a supervisor keeps its tunnel for life
+	 * and ssh-tunnel-ls one per row, so 4 KiB rather than 32 of 512.
+	 * Offsets, not pointers: a tunnel is copied and compared whole.
+	 */
+	unsigned short	optat[TUN_OPT_MAX];
+	char		optbuf[TUN_OPT_BUF];
+	size_t		optused;
 	size_t		nopt;
 	struct discovery disc;
 };
@@ -80,6 +88,8 @@ int	tunnel_fmt_forward(const struct forward *, int, char *, size_t);
 int	tunnel_valid_name(const char *, struct sxerr *);
 int	tunnel_valid_option(const char *, struct sxerr *);
 int	tunnel_valid_key(const char *, struct sxerr *);
+int	tunnel_add_option(struct tunnel *, const char *, struct sxerr *);
+const char *tunnel_option(const struct tunnel *, size_t);
 int	tunnel_from_node(const char *, const char *, const struct cnode *,
 	    struct tunnel *, struct sxerr *);
 int	tunnel_load_file(const char *, const char *, struct tunnel *,

@@ -43,14 +43,12 @@ roundtrip(const char *opt)
 	    tunnel_parse_forward("R 2222:localhost:22", &t.fwd[0], &e) == -1)
 		abort();
 	t.nbastion = t.nfwd = 1;
-	strlcpy(t.opt[0], opt, sizeof(t.opt[0]));
-	t.nopt = 1;
-	if (tunnel_yaml(&t, buf, sizeof(buf), &e) == -1 ||
+	if (tunnel_add_option(&t, opt, &e) == -1 || tunnel_yaml(&t, buf, sizeof(buf), &e) == -1 ||
 	    config_parse("w.yaml", buf, strlen(buf), &root, &e) == -1 ||
 	    tunnel_from_node("labbox", "w.yaml", root, &u, &e) == -1)
 		abort();
 	cnode_free(root);
-	if (u.nopt != 1 || strcmp(u.opt[0], opt) != 0)
+	if (u.nopt != 1 || strcmp(tunnel_option(&u, 0), opt) != 0)
 		abort();
 }
 

@@ -92,6 +92,39 @@ from_yaml(const char *y, struct tunnel *t, struct sxerr *e)
 	return rc;
 }
 
+/* Packed options: 32 fit, their bytes in all are bounded, order kept. */
+static void
+test_options_packed(void **state)
+{
+	static struct tunnel t;
+	struct sxerr e;
+	char o[TUN_OPT_LEN];
+	size_t i;
+
+	tunnel_init(&t, "x");
+	for (i = 0; i < TUN_OPT_MAX; i++) {
+		snprintf(o, sizeof(o), "ConnectionAttempts=%zu", i + 1);
+		assert_int_equal(tunnel_add_option(&t, o, &e), 0);
+	}
+	assert_int_equal(t.nopt, TUN_OPT_MAX);
+	assert_string_equal(tunnel_option(&t, 0), "ConnectionAttempts=1");
+	assert_string_equal(tunnel_option(&t, 31), "ConnectionAttempts=32");
+	assert_int_equal(tunnel_add_option(&t, "Port=22", &e), -1);
+	assert_string_equal(e.msg, "more than 32 ssh options");
+
+	/* Long ones: the buffer, not the count, ends them; nothing torn. */
+	tunnel_init(&t, "x");
+	memset(o, 0, sizeof(o));
+	memcpy(o, "UserKnownHostsFile=/", 20);
+	memset(o + 20, 'a', 393);
+	for (i = 0; tunnel_add_option(&t, o, &e) == 0; i++)
+		;
+	assert_int_equal(i, TUN_OPT_BUF / 414);
+	assert_int_equal(t.nopt, i);
+	assert_string_equal(e.msg, "ssh options longer than 4096 bytes in all");
+	assert_string_equal(tunnel_option(&t, i - 1), o);
+}
+
 static void
 test_yaml_roundtrip(void **state)
 {
@@ -270,6 +303,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forwards),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_options_packed),
 		cmocka_unit_test(test_yaml_roundtrip),
 		cmocka_unit_test(test_yaml_errors),
 		cmocka_unit_test(test_argv),
