@@ -101,12 +101,36 @@ sv_lock(const struct places *pl, const char *name, int *fdp,
 	    (long)pid);
 }
 
-/* What a supervisor keeps of its places: its files, its lock. */
+/*
+ * What a supervisor keeps of its places: its files (on the heap, not two
+ * 4 KiB buffers in a frame that lasts its whole life), its lock.
+ */
 struct sv_files {
-	char	pid[STATE_PATH];
-	char	state[STATE_PATH];
+	char	*pid;
+	char	*state;
 	int	lockfd;
 };
+
+/* f's files, both or neither; 0, or -1 with f's lock closed. */
+static int
+sv_name_files(const char *dir, const char *name, struct sv_files *f,
+    struct sxerr *e)
+{
+	char p[STATE_PATH], s[STATE_PATH];
+
+	f->pid = f->state = NULL;
+	if (state_path(p, sizeof(p), dir, name, ".pid") == -1 ||
+	    state_path(s, sizeof(s), dir, name, ".state") == -1)
+		sxerr_set(e, EX_OSERR, "%s: path too long", dir);
+	else if ((f->pid = strdup(p)) == NULL ||
+	    (f->state = strdup(s)) == NULL) {
+		free(f->pid);
+		sxerr_errno(e, EX_OSERR, "strdup");
+	} else
+		return 0;
+	close(f->lockfd);
+	return -1;
+}
 
 /*
  * Load the definition, take the lock, name the files. The places
@@ -127,14 +151,7 @@ sv_prepare(const struct lc_ctx *c, const char *name, struct tunnel *t,
 	if (sv_load(c, name, t, r, e) == -1 || state_mkdir(r->pl.state,
 	    e) == -1 || sv_lock(&r->pl, name, &f->lockfd, e) == -1)
 		goto out;
-	if (state_path(f->pid, sizeof(f->pid), r->pl.state, name,
-	    ".pid") == -1 || state_path(f->state, sizeof(f->state),
-	    r->pl.state, name, ".state") == -1) {
-		close(f->lockfd);
-		sxerr_set(e, EX_OSERR, "%s: path too long", r->pl.state);
-		goto out;
-	}
-	rc = 0;
+	rc = sv_name_files(r->pl.state, name, f, e);
 out:
 	free(r);
 	return rc;
@@ -173,6 +190,8 @@ lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
 		(void)unlink(f.pid);
 	}
 	close(f.lockfd);
+	free(f.pid);
+	free(f.state);
 out:
 	free(t);
 	return rc;

@@ -144,7 +144,7 @@ int
 state_write_file(const char *path, const void *buf, size_t len, mode_t mode,
     struct sxerr *e)
 {
-	char tmp[STATE_PATH], dir[STATE_PATH], *slash;
+	char tmp[STATE_PATH], *slash;
 	int fd, dfd;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
@@ -168,11 +168,15 @@ state_write_file(const char *path, const void *buf, size_t len, mode_t mode,
 		unlink(tmp);
 		return -1;
 	}
-	strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+	/*
+	 * The rename is durable only once the directory is. tmp, spent,
+	 * holds its name: a supervisor writes its state here every change,
+	 * and each page of stack it touches stays its own.
+	 */
+	strlcpy(tmp, path, sizeof(tmp));
+	if ((slash = strrchr(tmp, '/')) != NULL && slash != tmp)
 		*slash = '\0';
-	/* The rename is durable only once the directory is. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+	if ((dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
 		(void)fsync(dfd);
 		close(dfd);
 	}
