@@ -22,6 +22,14 @@ enum { B_SYSTEMD, B_USER, B_DAEMON, B_AUTOSSH, NBACKEND };
 static const struct backend backends[NBACKEND];
 
 /*
+ * The places of each backend, which every tref of it points to: one copy
+ * (8 KiB) for all its tunnels, computed anew at each listing. The 1.0
+ * units have none: their unit file is all they have.
+ */
+static struct places bplaces[NBACKEND];
+static const struct places noplaces;
+
+/*
  * Backends systemd and user: lib/sysd.c, for the unit kind each names in
  * its table entry.
  */
@@ -165,7 +173,7 @@ backend_signal(const struct tref *r)
 	pid_t pid;
 
 	if (strcmp(r->b->name, "daemon") != 0 ||
-	    !backend_supervisor(&r->pl, r->name, &pid))
+	    !backend_supervisor(r->pl, r->name, &pid))
 		return 0;
 	return kill(pid, SIGTERM) == 0;
 }
@@ -232,6 +240,15 @@ have_ref(const struct tref *v, size_t n, const char *name,
 	return 0;
 }
 
+/* The places of b, computed anew into its entry of bplaces. */
+static const struct places *
+places_of(const struct backend *b, struct sxerr *e)
+{
+	struct places *pl = &bplaces[b - backends];
+
+	return b->places(pl, e) == -1 ? NULL : pl;
+}
+
 /* Every NAME.yaml with a valid NAME in one tunnels.d. */
 static int
 scan_defs(const struct backend *b, struct tref **v, size_t *n,
@@ -245,10 +262,10 @@ scan_defs(const struct backend *b, struct tref **v, size_t *n,
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
-	if (b->places(&r.pl, e) == -1)
+	if ((r.pl = places_of(b, e)) == NULL)
 		return -1;
 	r.b = b;
-	if ((dir = opendir(r.pl.defs)) == NULL)
+	if ((dir = opendir(r.pl->defs)) == NULL)
 		return 0;
 	while ((d = readdir(dir)) != NULL) {
 		len = strlen(d->d_name);
@@ -259,7 +276,7 @@ scan_defs(const struct backend *b, struct tref **v, size_t *n,
 		r.name[len - 5] = '\0';
 		if (tunnel_valid_name(r.name, &ignore) == -1 ||
 		    have_ref(*v, *n, r.name, b) ||
-		    state_path(r.path, sizeof(r.path), r.pl.defs, r.name,
+		    state_path(r.path, sizeof(r.path), r.pl->defs, r.name,
 		    ".yaml") == -1)
 			continue;
 		if ((rc = add_ref(v, n, &r, e)) == -1)
@@ -335,8 +352,8 @@ supervised_state(const struct tref *r, struct tstate *st)
 	pid_t pid;
 	int alive;
 
-	alive = backend_supervisor(&r->pl, r->name, &pid);
-	if (state_path(path, sizeof(path), r->pl.state, r->name,
+	alive = backend_supervisor(r->pl, r->name, &pid);
+	if (state_path(path, sizeof(path), r->pl->state, r->name,
 	    ".state") == -1 || state_read(path, st, &e) == -1) {
 		memset(st, 0, sizeof(*st));
 		strlcpy(st->state, alive ? "connecting" : "stopped",
@@ -384,6 +401,7 @@ as_ref(const struct legacy *l, struct tref *r)
 	strlcpy(r->path, l->path, sizeof(r->path));
 	r->port = l->port;
 	r->b = &backends[B_AUTOSSH];
+	r->pl = &noplaces;
 }
 
 static int
@@ -525,11 +543,12 @@ list_defined(const struct config *cf, struct tref **vp, size_t *np,
 			    sizeof(r.name) || have_ref(v, n, r.name, dmn))
 				continue;
 			r.b = dmn;
+			/* as scan_defs(dmn) left them */
+			r.pl = &bplaces[B_DAEMON];
 			r.in_config = 1;
 			r.line = tn->kid[i]->line;
 			strlcpy(r.path, cf->path, sizeof(r.path));
-			if (dmn->places(&r.pl, e) == -1 ||
-			    add_ref(&v, &n, &r, e) == -1)
+			if (add_ref(&v, &n, &r, e) == -1)
 				goto fail;
 		}
 	} else if (tn != NULL && !cnode_is_null(tn)) {
@@ -547,8 +566,7 @@ list_defined(const struct config *cf, struct tref **vp, size_t *np,
 		if (v[i].in_config && sysd_system_sees(v[i].path) &&
 		    sysd_enabled(UNIT_SYSTEM, v[i].name)) {
 			v[i].b = &backends[B_SYSTEMD];
-			if (v[i].b->places(&v[i].pl, e) == -1)
-				goto fail;
+			v[i].pl = &bplaces[B_SYSTEMD];
 		} else if (sysd_enabled(UNIT_USER, v[i].name))
 			v[i].b = &backends[B_USER];
 	}

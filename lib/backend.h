@@ -73,7 +73,9 @@ struct tref {
 	unsigned		 line;
 	int			 port;	/* autossh: PORT of its unit; else 0 */
 	const struct backend	*b;
-	struct places		 pl;
+	/* The backend's places, which backend_list keeps, one for all its
+	 * tunnels (8 KiB each, a thousand copies before). */
+	const struct places	*pl;
 };
 
 /* What backend_list lists. */

@@ -213,7 +213,7 @@ run_client(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 		if (!rows.v[i].loaded)
 			continue;
 		bi = lc_row_bastion(&rows.v[i], bast, sizeof(bast));
-		if (tunnel_client_block(&rows.v[i].t, bi, buf, sizeof(buf),
+		if (tunnel_client_block(rows.v[i].t, bi, buf, sizeof(buf),
 		    e) == -1)
 			rc = -1;
 		else
@@ -287,7 +287,7 @@ run_log(const struct mcptools *m, json_t *args, const struct mcpwait *w,
 	snprintf(num, sizeof(num), "%d", n);
 	if (strcmp(r->ref.b->name, "daemon") == 0) {
 		/* The supervisor's stderr, as the daemon backend keeps it. */
-		if (state_path(path, sizeof(path), r->ref.pl.state, name,
+		if (state_path(path, sizeof(path), r->ref.pl->state, name,
 		    ".log") == -1) {
 			free(rows.v);
 			return sxerr_set(e, EX_OSERR, "log path too long");

@@ -687,7 +687,7 @@ mcptools_rows(const struct mcptools *m, const char *name, int port,
     struct lc_rows *rows, struct sxerr *e)
 {
 	char *names[1] = { (char *)name };
-	struct lc_sel sel = { names, name != NULL, port, 0 };
+	struct lc_sel sel = { names, name != NULL, port, 0, 1 };
 	struct config *cf;
 	struct lc_ctx c;
 	struct said s;
