@@ -103,27 +103,89 @@ struct listing {
 	const struct config	*cf;
 	const struct lc_sel	*sel;
 	struct lc_rows		*rows;
+	size_t			 room;	/* rows of rows->v */
 	char			*seen;
 	struct tunnel		*t;	/* each definition read into */
-	struct tunnel		*defs;	/* sel->defs: one a row */
+	struct tunnel		*defs;	/* sel->defs: one a row, until
+					   rows_join */
 };
 
-/*
- * A row for ref if it is wanted, with its state, into rows->v (room for
- * all). A definition that does not load is said and makes the listing
- * bad; a unit of another tool that does not read shows as its state says.
- */
-static void
-add_row(struct listing *l, const struct tref *ref)
+/* Room for one more row, and with sel->defs its definition. */
+static int
+rows_grow(struct listing *l, struct sxerr *e)
 {
-	struct lc_row *r = &l->rows->v[l->rows->n];
-	struct tunnel *t = l->defs != NULL ? &l->defs[l->rows->n] : l->t;
+	size_t n = l->room == 0 ? 64 : l->room * 2;
+	struct lc_row *v;
+	struct tunnel *t;
+
+	if (l->rows->n < l->room)
+		return 0;
+	if ((v = reallocarray(l->rows->v, n, sizeof(*v))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "rows");
+	l->rows->v = v;
+	if (l->sel->defs) {
+		if ((t = reallocarray(l->defs, n, sizeof(*t))) == NULL)
+			return sxerr_errno(e, EX_OSERR, "rows");
+		l->defs = t;
+	}
+	l->room = n;
+	return 0;
+}
+
+/*
+ * With sel->defs, the definitions behind the rows in one allocation,
+ * which the caller frees as rows->v alone.
+ */
+static int
+rows_join(struct listing *l, struct sxerr *e)
+{
+	struct lc_rows *rows = l->rows;
+	struct lc_row *v;
+	struct tunnel *t;
+	size_t i;
+
+	_Static_assert(_Alignof(struct tunnel) <= _Alignof(struct lc_row),
+	    "the definitions follow the rows");
+	if (!l->sel->defs || rows->n == 0)
+		return 0;
+	if ((v = realloc(rows->v, rows->n * (sizeof(*v) + sizeof(*t)))) ==
+	    NULL)
+		return sxerr_errno(e, EX_OSERR, "rows");
+	rows->v = v;
+	t = (struct tunnel *)(v + rows->n);
+	memcpy(t, l->defs, rows->n * sizeof(*t));
+	for (i = 0; i < rows->n; i++)
+		v[i].t = v[i].loaded ? &t[i] : NULL;
+	return 0;
+}
+
+/*
+ * A row for ref if it is wanted, with its state, into rows->v. A
+ * definition that does not load is said and makes the listing bad; a
+ * unit of another tool that does not read shows as its state says.
+ */
+static int
+add_row(void *arg, const struct tref *ref, struct sxerr *e)
+{
+	struct listing *l = arg;
 	const struct lc_sel *sel = l->sel;
+	struct lc_row *r;
+	struct tunnel *t;
 	struct sxerr le;
 	int loaded = 0;
 
+	if (ref == NULL) {
+		/* Said before the rows, as the units of other tools that
+		 * could not be listed always were. */
+		lc_say(l->c, LC_ERR, "%s", e->msg);
+		return 0;
+	}
 	if (!wanted(ref->name, sel->names, sel->nnames, l->seen))
-		return;
+		return 0;
+	if (rows_grow(l, e) == -1)
+		return -1;
+	r = &l->rows->v[l->rows->n];
+	t = sel->defs ? &l->defs[l->rows->n] : l->t;
 	memset(r, 0, sizeof(*r));
 	strlcpy(r->ref.name, ref->name, sizeof(r->ref.name));
 	r->ref.b = ref->b;
@@ -137,32 +199,11 @@ add_row(struct listing *l, const struct tref *ref)
 	}
 	if (sel->port != 0 && (ref->port != 0 ? ref->port != sel->port :
 	    !(loaded && has_port(t, sel->port))))
-		return;
+		return 0;
 	backend_status(ref, &r->st);
-	if (loaded) {
+	if (loaded)
 		lc_row_set(r, t);
-		r->t = l->defs != NULL ? t : NULL;
-	}
 	l->rows->n++;
-}
-
-/*
- * Room for n rows and one more, and with sel->defs for n definitions
- * behind them, in one allocation: the caller frees rows->v alone.
- */
-static int
-rows_alloc(struct listing *l, size_t n, struct sxerr *e)
-{
-	size_t one = sizeof(struct lc_row) + (l->sel->defs ?
-	    sizeof(struct tunnel) : 0);
-
-	_Static_assert(_Alignof(struct tunnel) <= _Alignof(struct lc_row),
-	    "the definitions follow the rows");
-	if (n >= SIZE_MAX / one ||
-	    (l->rows->v = calloc(1, (n + 1) * one)) == NULL)
-		return sxerr_errno(e, EX_OSERR, "calloc");
-	if (l->sel->defs)
-		l->defs = (struct tunnel *)(l->rows->v + n + 1);
 	return 0;
 }
 
@@ -175,35 +216,28 @@ int
 lc_list(const struct lc_ctx *c, const struct config *cf,
     const struct lc_sel *sel, struct lc_rows *rows, struct sxerr *e)
 {
-	struct listing l = { c, cf, sel, rows, NULL, NULL, NULL };
-	struct tref *refs;
+	struct listing l = { c, cf, sel, rows, 0, NULL, NULL, NULL };
 	struct sxerr le;
-	size_t nref, i;
+	size_t i;
 	int rc;
 
 	memset(rows, 0, sizeof(*rows));
-	if ((rc = backend_list(cf, BL_DEFINED | BL_OTHERS, &refs, &nref,
-	    &le)) == -1) {
+	if ((l.seen = calloc(sel->nnames + 1, 1)) == NULL ||
+	    (l.t = malloc(sizeof(*l.t))) == NULL)
+		rc = sxerr_errno(&le, EX_OSERR, "malloc");
+	else if ((rc = rows_grow(&l, &le)) == 0 &&
+	    (rc = backend_each(cf, BL_DEFINED | BL_OTHERS, add_row, &l,
+	    &le)) != -1)
+		rc = rows_join(&l, &le);
+	free(l.defs);
+	free(l.t);
+	if (rc == -1) {
+		free(l.seen);
+		free(rows->v);
+		memset(rows, 0, sizeof(*rows));
 		*e = le;
 		return -1;
 	}
-	if (rc == 1)
-		lc_say(c, LC_ERR, "%s", le.msg);
-	if (rows_alloc(&l, nref, e) == -1 ||
-	    (l.seen = calloc(sel->nnames + 1, 1)) == NULL ||
-	    (l.t = malloc(sizeof(*l.t))) == NULL) {
-		if (rows->v != NULL)
-			sxerr_errno(e, EX_OSERR, "calloc");
-		free(l.seen);
-		free(rows->v);
-		free(refs);
-		rows->v = NULL;
-		return -1;
-	}
-	for (i = 0; i < nref; i++)
-		add_row(&l, &refs[i]);
-	free(l.t);
-	free(refs);
 	for (i = 0; i < sel->nnames; i++)
 		if (!l.seen[i]) {
 			lc_say(c, LC_ERR, "%s: no such tunnel", sel->names[i]);
