@@ -133,7 +133,7 @@ client_blocks(const struct lc_row *rows, size_t n)
 		if (!rows[i].loaded)
 			continue;
 		bi = lc_row_bastion(&rows[i], bast, sizeof(bast));
-		if (tunnel_client_block(&rows[i].t, bi, buf, sizeof(buf),
+		if (tunnel_client_block(rows[i].t, bi, buf, sizeof(buf),
 		    &e) == -1) {
 			warnx("%s", e.msg);
 			rc = 1;
@@ -219,7 +219,7 @@ main(int argc, char *argv[])
 	};
 	/* The library's warnings: a definition that does not load, a name. */
 	struct lc_ctx c = { .note = out_note };
-	struct lc_sel sel = { NULL, 0, 0, 0 };
+	struct lc_sel sel = { NULL, 0, 0, 0, 0 };
 	struct sxerr e;
 	enum how how = TABLE;
 	int ch, header = 0;
@@ -245,5 +245,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	sel.names = argv;
 	sel.nnames = (size_t)argc;
+	/* Only the client blocks and the probe need whole definitions. */
+	sel.defs = how == BLOCKS || how == PROBE;
 	return list(&c, &sel, how, header);
 }

@@ -22,6 +22,14 @@ enum { B_SYSTEMD, B_USER, B_DAEMON, B_AUTOSSH, NBACKEND };
 static const struct backend backends[NBACKEND];
 
 /*
+ * The places of each backend, which every tref of it points to: one copy
+ * (8 KiB) for all its tunnels, computed anew at each listing. The 1.0
+ * units have none: their unit file is all they have.
+ */
+static struct places bplaces[NBACKEND];
+static const struct places noplaces;
+
+/*
  * Backends systemd and user: lib/sysd.c, for the unit kind each names in
  * its table entry.
  */
@@ -165,7 +173,7 @@ backend_signal(const struct tref *r)
 	pid_t pid;
 
 	if (strcmp(r->b->name, "daemon") != 0 ||
-	    !backend_supervisor(&r->pl, r->name, &pid))
+	    !backend_supervisor(r->pl, r->name, &pid))
 		return 0;
 	return kill(pid, SIGTERM) == 0;
 }
@@ -202,42 +210,79 @@ daemon_stop(const struct backend *b, const struct places *pl, const char *name,
 }
 
 /*
- * Append r. The array doubles whenever n reaches a power of two (from
- * 16): a thousand definitions are copied a few times each, not a thousand.
+ * v, with room for item n of size sz: the array doubles whenever n
+ * reaches a power of two (from 16), so that a thousand definitions are
+ * copied a few times each, not a thousand. NULL when out of memory.
  */
+static void *
+room(void *v, size_t n, size_t sz)
+{
+	if (n == 0 || (n >= 16 && (n & (n - 1)) == 0))
+		return reallocarray(v, n == 0 ? 16 : n * 2, sz);
+	return v;
+}
+
+/* Append r. */
 static int
 add_ref(struct tref **v, size_t *n, const struct tref *r, struct sxerr *e)
 {
 	struct tref *nv;
 
-	if (*n == 0 || (*n >= 16 && (*n & (*n - 1)) == 0)) {
-		if ((nv = reallocarray(*v, *n == 0 ? 16 : *n * 2,
-		    sizeof(**v))) == NULL)
-			return sxerr_errno(e, EX_OSERR, "tunnels");
-		*v = nv;
-	}
-	(*v)[(*n)++] = *r;
+	if ((nv = room(*v, *n, sizeof(*nv))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "tunnels");
+	*v = nv;
+	nv[(*n)++] = *r;
 	return 0;
 }
 
-static int
-have_ref(const struct tref *v, size_t n, const char *name,
-    const struct backend *b)
-{
-	size_t i;
+/*
+ * A defined tunnel as list_defined collects it: about 100 bytes, where
+ * its tref is 4 KiB (the path); a thousand trefs made at once were 4 MB
+ * to copy and fault in. Each tref is made when it is handed on.
+ */
+struct bdef {
+	char			 name[NAME_MAX_LEN + 1];
+	const struct backend	*b;
+	int			 in_config;	/* tunnels: section */
+	unsigned		 line;
+};
 
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0 && v[i].b->places == b->places)
-			return 1;
+struct bdefs {
+	struct bdef	*v;
+	size_t		 n;
+};
+
+static int
+add_def(struct bdefs *d, const struct bdef *r, struct sxerr *e)
+{
+	struct bdef *nv;
+
+	if ((nv = room(d->v, d->n, sizeof(*nv))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "tunnels");
+	d->v = nv;
+	nv[d->n++] = *r;
 	return 0;
 }
 
-/* Every NAME.yaml with a valid NAME in one tunnels.d. */
-static int
-scan_defs(const struct backend *b, struct tref **v, size_t *n,
-    struct sxerr *e)
+/* The places of b, computed anew into its entry of bplaces. */
+static const struct places *
+places_of(const struct backend *b, struct sxerr *e)
 {
-	struct tref r;
+	struct places *pl = &bplaces[b - backends];
+
+	return b->places(pl, e) == -1 ? NULL : pl;
+}
+
+/*
+ * Every NAME.yaml with a valid NAME in one tunnels.d (a name the path of
+ * which is too long is none). One directory has each name once.
+ */
+static int
+scan_defs(const struct backend *b, struct bdefs *v, struct sxerr *e)
+{
+	const struct places *pl;
+	char path[STATE_PATH];
+	struct bdef r;
 	struct dirent *d;
 	struct sxerr ignore;
 	DIR *dir;
@@ -245,10 +290,10 @@ scan_defs(const struct backend *b, struct tref **v, size_t *n,
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
-	if (b->places(&r.pl, e) == -1)
+	if ((pl = places_of(b, e)) == NULL)
 		return -1;
 	r.b = b;
-	if ((dir = opendir(r.pl.defs)) == NULL)
+	if ((dir = opendir(pl->defs)) == NULL)
 		return 0;
 	while ((d = readdir(dir)) != NULL) {
 		len = strlen(d->d_name);
@@ -258,22 +303,58 @@ scan_defs(const struct backend *b, struct tref **v, size_t *n,
 		memcpy(r.name, d->d_name, len - 5);
 		r.name[len - 5] = '\0';
 		if (tunnel_valid_name(r.name, &ignore) == -1 ||
-		    have_ref(*v, *n, r.name, b) ||
-		    state_path(r.path, sizeof(r.path), r.pl.defs, r.name,
+		    state_path(path, sizeof(path), pl->defs, r.name,
 		    ".yaml") == -1)
 			continue;
-		if ((rc = add_ref(v, n, &r, e)) == -1)
+		if ((rc = add_def(v, &r, e)) == -1)
 			break;
 	}
 	closedir(dir);
 	return rc;
 }
 
+/* The order of a name's entries as they are collected: systemd's
+ * tunnels.d, the user's, the config file's. */
 static int
-by_name(const void *a, const void *b)
+def_rank(const struct bdef *d)
 {
-	return strcmp(((const struct tref *)a)->name,
-	    ((const struct tref *)b)->name);
+	return d->b == &backends[B_SYSTEMD] ? 0 : d->in_config ? 2 : 1;
+}
+
+static int
+by_def(const void *a, const void *b)
+{
+	const struct bdef *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	if ((c = def_rank(x) - def_rank(y)) != 0)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/*
+ * Sorted by by_def: of the entries of one name with the same places
+ * (the user's tunnels.d, the config file's tunnels:), the first only: a
+ * written definition overrides the file's, the file's first key any
+ * later one. The number kept.
+ */
+static size_t
+dedupe(struct bdef *v, size_t n)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = k; j > 0 && strcmp(v[j - 1].name, v[i].name) == 0;
+		    j--)
+			if (v[j - 1].b->places == v[i].b->places)
+				break;
+		if (j > 0 && strcmp(v[j - 1].name, v[i].name) == 0)
+			continue;
+		v[k++] = v[i];
+	}
+	return k;
 }
 
 /* A definition in tunnels.d or in the config file's tunnels: section. */
@@ -335,8 +416,8 @@ supervised_state(const struct tref *r, struct tstate *st)
 	pid_t pid;
 	int alive;
 
-	alive = backend_supervisor(&r->pl, r->name, &pid);
-	if (state_path(path, sizeof(path), r->pl.state, r->name,
+	alive = backend_supervisor(r->pl, r->name, &pid);
+	if (state_path(path, sizeof(path), r->pl->state, r->name,
 	    ".state") == -1 || state_read(path, st, &e) == -1) {
 		memset(st, 0, sizeof(*st));
 		strlcpy(st->state, alive ? "connecting" : "stopped",
@@ -384,6 +465,7 @@ as_ref(const struct legacy *l, struct tref *r)
 	strlcpy(r->path, l->path, sizeof(r->path));
 	r->port = l->port;
 	r->b = &backends[B_AUTOSSH];
+	r->pl = &noplaces;
 }
 
 static int
@@ -505,61 +587,72 @@ static const struct backend backends[NBACKEND] = {
 };
 
 static int
-list_defined(const struct config *cf, struct tref **vp, size_t *np,
-    struct sxerr *e)
+list_defined(const struct config *cf, struct bdefs *d, struct sxerr *e)
 {
 	const struct backend *dmn = &backends[B_DAEMON];
 	const struct cnode *tn;
-	struct tref *v = NULL, r;
-	size_t n = 0, i;
+	struct bdef r, *v;
+	size_t i;
 
-	if (scan_defs(&backends[B_SYSTEMD], &v, &n, e) == -1 ||
-	    scan_defs(dmn, &v, &n, e) == -1)
-		goto fail;
+	if (scan_defs(&backends[B_SYSTEMD], d, e) == -1 ||
+	    scan_defs(dmn, d, e) == -1)
+		return -1;
 	tn = cf != NULL && cf->root != NULL ? cnode_get(cf->root, "tunnels") :
 	    NULL;
 	if (tn != NULL && tn->type == CN_MAP) {
 		for (i = 0; i + 1 < tn->nkid; i += 2) {
 			memset(&r, 0, sizeof(r));
 			if (strlcpy(r.name, tn->kid[i]->str, sizeof(r.name)) >=
-			    sizeof(r.name) || have_ref(v, n, r.name, dmn))
+			    sizeof(r.name))
 				continue;
 			r.b = dmn;
 			r.in_config = 1;
 			r.line = tn->kid[i]->line;
-			strlcpy(r.path, cf->path, sizeof(r.path));
-			if (dmn->places(&r.pl, e) == -1 ||
-			    add_ref(&v, &n, &r, e) == -1)
-				goto fail;
+			if (add_def(d, &r, e) == -1)
+				return -1;
 		}
-	} else if (tn != NULL && !cnode_is_null(tn)) {
-		config_err(e, cf->path, tn, "tunnels: want a map of names");
-		goto fail;
-	}
+	} else if (tn != NULL && !cnode_is_null(tn))
+		return config_err(e, cf->path, tn, "tunnels: want a map of "
+		    "names");
+	/* Sorted and deduplicated: a linear scan for each was O(n^2). */
+	if (d->n > 0)
+		qsort(d->v, d->n, sizeof(*d->v), by_def);
+	d->n = dedupe(d->v, d->n);
 	/*
 	 * The backend of a tunnels: entry is where it was started: enabled
 	 * under the system manager (from /etc/scitex-ssh/config.yaml) or
 	 * the user's; its state goes where that backend's goes.
 	 */
-	for (i = 0; i < n; i++) {
+	for (i = 0, v = d->v; i < d->n; i++) {
 		if (v[i].b != dmn)
 			continue;
-		if (v[i].in_config && sysd_system_sees(v[i].path) &&
-		    sysd_enabled(UNIT_SYSTEM, v[i].name)) {
+		if (v[i].in_config && sysd_system_sees(cf->path) &&
+		    sysd_enabled(UNIT_SYSTEM, v[i].name))
 			v[i].b = &backends[B_SYSTEMD];
-			if (v[i].b->places(&v[i].pl, e) == -1)
-				goto fail;
-		} else if (sysd_enabled(UNIT_USER, v[i].name))
+		else if (sysd_enabled(UNIT_USER, v[i].name))
 			v[i].b = &backends[B_USER];
 	}
-	if (n > 0)
-		qsort(v, n, sizeof(*v), by_name);
-	*vp = v;
-	*np = n;
 	return 0;
- fail:
-	free(v);
-	return -1;
+}
+
+/*
+ * The tref of d: the places its backend's as list_defined left them (the
+ * user's for backends user and daemon); the file it is read from.
+ */
+static void
+def_ref(const struct config *cf, const struct bdef *d, struct tref *r)
+{
+	memset(r, 0, sizeof(*r));
+	strlcpy(r->name, d->name, sizeof(r->name));
+	r->b = d->b;
+	r->pl = &bplaces[d->b == &backends[B_SYSTEMD] ? B_SYSTEMD : B_DAEMON];
+	r->in_config = d->in_config;
+	r->line = d->line;
+	if (d->in_config)
+		strlcpy(r->path, cf->path, sizeof(r->path));
+	else
+		(void)state_path(r->path, sizeof(r->path), r->pl->defs,
+		    r->name, ".yaml");	/* not too long: scan_defs saw */
 }
 
 /* A backend -m may name. */
@@ -593,27 +686,73 @@ backend_pick(struct sxerr *e)
  * system and of the user, then the config file's tunnels: entries not
  * already defined in the user's tunnels.d (a written definition overrides
  * the file's). Then (BL_OTHERS) what the backends that take no
- * definitions list, in their order. 1 when only those could not be
- * listed (e says why; the rest is there), -1 on error.
+ * definitions list, in their order. Each is handed to fn, made in one
+ * tref in turn; fn's -1 ends the listing. When only the others could not
+ * be listed, fn is first handed NULL, e saying why, and 1 is returned
+ * once the rest has been handed on; -1 on error.
  */
+int
+backend_each(const struct config *cf, int which, backend_fn fn, void *arg,
+    struct sxerr *e)
+{
+	struct bdefs d = { NULL, 0 };
+	struct tref *r, *v = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "malloc");
+	if ((which & BL_DEFINED) && list_defined(cf, &d, e) == -1)
+		rc = -1;
+	for (i = 0; rc != -1 && (which & BL_OTHERS) && i < NBACKEND; i++)
+		if (backends[i].list != NULL &&
+		    backends[i].list(&v, &n, e) == -1)
+			rc = 1;
+	if (rc == 1 && fn(arg, NULL, e) == -1)
+		rc = -1;
+	for (i = 0; rc != -1 && i < d.n; i++) {
+		def_ref(cf, &d.v[i], r);
+		if (fn(arg, r, e) == -1)
+			rc = -1;
+	}
+	for (i = 0; rc != -1 && i < n; i++)
+		if (fn(arg, &v[i], e) == -1)
+			rc = -1;
+	free(v);
+	free(d.v);
+	free(r);
+	return rc;
+}
+
+struct reflist {
+	struct tref	*v;
+	size_t		 n;
+};
+
+static int
+append(void *arg, const struct tref *r, struct sxerr *e)
+{
+	struct reflist *l = arg;
+
+	return r == NULL ? 0 : add_ref(&l->v, &l->n, r, e);
+}
+
+/* backend_each's, into *vp, the caller's to free. */
 int
 backend_list(const struct config *cf, int which, struct tref **vp,
     size_t *np, struct sxerr *e)
 {
-	struct tref *v = NULL;
-	size_t n = 0, i;
-	int rc = 0;
+	struct reflist l = { NULL, 0 };
+	int rc;
 
 	*vp = NULL;
 	*np = 0;
-	if ((which & BL_DEFINED) && list_defined(cf, &v, &n, e) == -1)
+	if ((rc = backend_each(cf, which, append, &l, e)) == -1) {
+		free(l.v);
 		return -1;
-	for (i = 0; (which & BL_OTHERS) && i < NBACKEND; i++)
-		if (backends[i].list != NULL &&
-		    backends[i].list(&v, &n, e) == -1)
-			rc = 1;
-	*vp = v;
-	*np = n;
+	}
+	*vp = l.v;
+	*np = l.n;
 	return rc;
 }
 

@@ -73,7 +73,9 @@ struct tref {
 	unsigned		 line;
 	int			 port;	/* autossh: PORT of its unit; else 0 */
 	const struct backend	*b;
-	struct places		 pl;
+	/* The backend's places, which backend_list keeps, one for all its
+	 * tunnels (8 KiB each, a thousand copies before). */
+	const struct places	*pl;
 };
 
 /* What backend_list lists. */
@@ -82,6 +84,12 @@ struct tref {
 
 const struct backend *backend_find(const char *, struct sxerr *);
 const struct backend *backend_pick(struct sxerr *);
+/* Handed each tunnel listed (NULL: see backend_each); -1 (e set) ends
+ * the listing. */
+typedef int (*backend_fn)(void *, const struct tref *, struct sxerr *);
+
+int	backend_each(const struct config *, int, backend_fn, void *,
+	    struct sxerr *);
 int	backend_list(const struct config *, int, struct tref **, size_t *,
 	    struct sxerr *);
 int	backend_lookup(const struct config *, const char *, struct tref *,

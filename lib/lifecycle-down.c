@@ -49,16 +49,16 @@ down(const struct lc_ctx *c, const struct tref *r)
 
 	if (r->b->remove != NULL)
 		return down_other(c, r);
-	if ((stopped = r->b->stop(r->b, &r->pl, r->name, &e)) == -1) {
+	if ((stopped = r->b->stop(r->b, r->pl, r->name, &e)) == -1) {
 		lc_say(c, LC_ERR, "%s: backend %s: %s", r->name, r->b->name,
 		    e.msg);
 		return 1;
 	}
 	if (stopped)
 		lc_say(c, LC_DEBUG, "%s: stopped", r->name);
-	if (state_path(lock, sizeof(lock), r->pl.state, r->name,
+	if (state_path(lock, sizeof(lock), r->pl->state, r->name,
 	    ".lock") == -1) {
-		lc_say(c, LC_ERR, "%s: path too long", r->pl.state);
+		lc_say(c, LC_ERR, "%s: path too long", r->pl->state);
 		return 1;
 	}
 	if (access(lock, F_OK) == 0) {
@@ -75,11 +75,11 @@ down(const struct lc_ctx *c, const struct tref *r)
 		lc_say(c, LC_ERR, "%s: defined in %s:%u; remove it there",
 		    r->name, r->path, r->line);
 	else
-		rm(c, r->pl.defs, r->name, ".yaml");
-	rm(c, r->pl.state, r->name, ".state");
-	rm(c, r->pl.state, r->name, ".pid");
-	rm(c, r->pl.state, r->name, ".log");
-	rm(c, r->pl.state, r->name, ".lock");
+		rm(c, r->pl->defs, r->name, ".yaml");
+	rm(c, r->pl->state, r->name, ".state");
+	rm(c, r->pl->state, r->name, ".pid");
+	rm(c, r->pl->state, r->name, ".log");
+	rm(c, r->pl->state, r->name, ".lock");
 	if (fd != -1)
 		close(fd);
 	return 0;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,48 +14,50 @@
 
 /* ssh-tunnel-ls's rows. */
 
+/*
+ * The columns of t into r, loaded: the port of its first R forward (else
+ * of its first), the bastion r->st says is in use, else its first.
+ */
+void
+lc_row_set(struct lc_row *r, const struct tunnel *t)
+{
+	const struct forward *f;
+	char b[sizeof(r->bastion)];
+	size_t i;
+
+	r->loaded = 1;
+	if ((f = tunnel_first_remote(t)) != NULL)
+		r->port = f->port;
+	else
+		r->port = t->nfwd > 0 ? t->fwd[0].port : 0;
+	r->bi = 0;
+	for (i = 0; i < t->nbastion; i++)
+		if (host_fmt_bastion(&t->bastion[i], b, sizeof(b)) == 0 &&
+		    strcmp(b, r->st.bastion) == 0) {
+			strlcpy(r->bastion, b, sizeof(r->bastion));
+			r->bi = i;
+			return;
+		}
+	if (host_fmt_bastion(&t->bastion[0], r->bastion,
+	    sizeof(r->bastion)) == -1)
+		r->bastion[0] = '\0';
+}
+
 int
 lc_row_port(const struct lc_row *r)
 {
-	const struct forward *f;
-
-	if (!r->loaded)
-		return 0;
-	if ((f = tunnel_first_remote(&r->t)) != NULL)
-		return f->port;
-	return r->t.nfwd > 0 ? r->t.fwd[0].port : 0;
-}
-
-static int
-row_has_port(const struct lc_row *r, int port)
-{
-	size_t i;
-
-	for (i = 0; r->loaded && i < r->t.nfwd; i++)
-		if (r->t.fwd[i].port == port)
-			return 1;
-	return 0;
+	return r->loaded ? r->port : 0;
 }
 
 /* The bastion in use, else the first of the definition; its index. */
 size_t
 lc_row_bastion(const struct lc_row *r, char *buf, size_t sz)
 {
-	char b[512];
-	size_t i;
-
 	buf[0] = '\0';
 	if (!r->loaded)
 		return 0;
-	for (i = 0; i < r->t.nbastion; i++)
-		if (host_fmt_bastion(&r->t.bastion[i], b, sizeof(b)) == 0 &&
-		    strcmp(b, r->st.bastion) == 0) {
-			strlcpy(buf, b, sz);
-			return i;
-		}
-	if (host_fmt_bastion(&r->t.bastion[0], buf, sz) == -1)
-		buf[0] = '\0';
-	return 0;
+	strlcpy(buf, r->bastion, sz);
+	return r->bi;
 }
 
 long long
@@ -66,6 +69,17 @@ lc_row_uptime(const struct lc_row *r)
 	    r->st.up_since > now)
 		return 0;
 	return (long long)(now - r->st.up_since);
+}
+
+static int
+has_port(const struct tunnel *t, int port)
+{
+	size_t i;
+
+	for (i = 0; i < t->nfwd; i++)
+		if (t->fwd[i].port == port)
+			return 1;
+	return 0;
 }
 
 static int
@@ -83,34 +97,114 @@ wanted(const char *name, char *const names[], size_t n, char *seen)
 	return 0;
 }
 
-/*
- * A row for ref if it is wanted, with its state, into rows->v (room for
- * all). A definition that does not load is said and makes the listing
- * bad; a unit of another tool that does not read shows as its state says.
- */
-static void
-add_row(const struct lc_ctx *c, const struct config *cf,
-    const struct lc_sel *sel, const struct tref *ref, struct lc_rows *rows,
-    char *seen)
-{
-	struct lc_row *r = &rows->v[rows->n];
-	struct sxerr le;
+/* What lc_list works with, row by row. */
+struct listing {
+	const struct lc_ctx	*c;
+	const struct config	*cf;
+	const struct lc_sel	*sel;
+	struct lc_rows		*rows;
+	size_t			 room;	/* rows of rows->v */
+	char			*seen;
+	struct tunnel		*t;	/* each definition read into */
+	struct tunnel		*defs;	/* sel->defs: one a row, until
+					   rows_join */
+};
 
-	if (!wanted(ref->name, sel->names, sel->nnames, seen))
-		return;
-	memset(r, 0, sizeof(*r));
-	r->ref = *ref;
-	if (backend_load(cf, &r->ref, &r->t, &le) == 0)
-		r->loaded = 1;
-	else if (r->ref.b->defines) {
-		lc_say(c, LC_ERR, "%s", le.msg);
-		rows->bad = 1;
+/* Room for one more row, and with sel->defs its definition. */
+static int
+rows_grow(struct listing *l, struct sxerr *e)
+{
+	size_t n = l->room == 0 ? 64 : l->room * 2;
+	struct lc_row *v;
+	struct tunnel *t;
+
+	if (l->rows->n < l->room)
+		return 0;
+	if ((v = reallocarray(l->rows->v, n, sizeof(*v))) == NULL)
+		return sxerr_errno(e, EX_OSERR, "rows");
+	l->rows->v = v;
+	if (l->sel->defs) {
+		if ((t = reallocarray(l->defs, n, sizeof(*t))) == NULL)
+			return sxerr_errno(e, EX_OSERR, "rows");
+		l->defs = t;
 	}
-	if (sel->port != 0 && (r->ref.port != 0 ? r->ref.port != sel->port :
-	    !row_has_port(r, sel->port)))
-		return;
-	backend_status(&r->ref, &r->st);
-	rows->n++;
+	l->room = n;
+	return 0;
+}
+
+/*
+ * With sel->defs, the definitions behind the rows in one allocation,
+ * which the caller frees as rows->v alone.
+ */
+static int
+rows_join(struct listing *l, struct sxerr *e)
+{
+	struct lc_rows *rows = l->rows;
+	struct lc_row *v;
+	struct tunnel *t;
+	size_t i;
+
+	_Static_assert(_Alignof(struct tunnel) <= _Alignof(struct lc_row),
+	    "the definitions follow the rows");
+	if (!l->sel->defs || rows->n == 0)
+		return 0;
+	if ((v = realloc(rows->v, rows->n * (sizeof(*v) + sizeof(*t)))) ==
+	    NULL)
+		return sxerr_errno(e, EX_OSERR, "rows");
+	rows->v = v;
+	t = (struct tunnel *)(v + rows->n);
+	memcpy(t, l->defs, rows->n * sizeof(*t));
+	for (i = 0; i < rows->n; i++)
+		v[i].t = v[i].loaded ? &t[i] : NULL;
+	return 0;
+}
+
+/*
+ * A row for ref if it is wanted, with its state, into rows->v. A
+ * definition that does not load is said and makes the listing bad; a
+ * unit of another tool that does not read shows as its state says.
+ */
+static int
+add_row(void *arg, const struct tref *ref, struct sxerr *e)
+{
+	struct listing *l = arg;
+	const struct lc_sel *sel = l->sel;
+	struct lc_row *r;
+	struct tunnel *t;
+	struct sxerr le;
+	int loaded = 0;
+
+	if (ref == NULL) {
+		/* Said before the rows, as the units of other tools that
+		 * could not be listed always were. */
+		lc_say(l->c, LC_ERR, "%s", e->msg);
+		return 0;
+	}
+	if (!wanted(ref->name, sel->names, sel->nnames, l->seen))
+		return 0;
+	if (rows_grow(l, e) == -1)
+		return -1;
+	r = &l->rows->v[l->rows->n];
+	t = sel->defs ? &l->defs[l->rows->n] : l->t;
+	memset(r, 0, sizeof(*r));
+	strlcpy(r->ref.name, ref->name, sizeof(r->ref.name));
+	r->ref.b = ref->b;
+	r->ref.pl = ref->pl;
+	r->ref.port = ref->port;
+	if (backend_load(l->cf, ref, t, &le) == 0)
+		loaded = 1;
+	else if (ref->b->defines) {
+		lc_say(l->c, LC_ERR, "%s", le.msg);
+		l->rows->bad = 1;
+	}
+	if (sel->port != 0 && (ref->port != 0 ? ref->port != sel->port :
+	    !(loaded && has_port(t, sel->port))))
+		return 0;
+	backend_status(ref, &r->st);
+	if (loaded)
+		lc_row_set(r, t);
+	l->rows->n++;
+	return 0;
 }
 
 /*
@@ -122,36 +216,34 @@ int
 lc_list(const struct lc_ctx *c, const struct config *cf,
     const struct lc_sel *sel, struct lc_rows *rows, struct sxerr *e)
 {
-	struct tref *refs;
+	struct listing l = { c, cf, sel, rows, 0, NULL, NULL, NULL };
 	struct sxerr le;
-	size_t nref, i;
-	char *seen;
+	size_t i;
 	int rc;
 
 	memset(rows, 0, sizeof(*rows));
-	if ((rc = backend_list(cf, BL_DEFINED | BL_OTHERS, &refs, &nref,
-	    &le)) == -1) {
+	if ((l.seen = calloc(sel->nnames + 1, 1)) == NULL ||
+	    (l.t = malloc(sizeof(*l.t))) == NULL)
+		rc = sxerr_errno(&le, EX_OSERR, "malloc");
+	else if ((rc = rows_grow(&l, &le)) == 0 &&
+	    (rc = backend_each(cf, BL_DEFINED | BL_OTHERS, add_row, &l,
+	    &le)) != -1)
+		rc = rows_join(&l, &le);
+	free(l.defs);
+	free(l.t);
+	if (rc == -1) {
+		free(l.seen);
+		free(rows->v);
+		memset(rows, 0, sizeof(*rows));
 		*e = le;
 		return -1;
 	}
-	if (rc == 1)
-		lc_say(c, LC_ERR, "%s", le.msg);
-	if ((rows->v = calloc(nref + 1, sizeof(*rows->v))) == NULL ||
-	    (seen = calloc(sel->nnames + 1, 1)) == NULL) {
-		free(rows->v);
-		free(refs);
-		rows->v = NULL;
-		return sxerr_errno(e, EX_OSERR, "calloc");
-	}
-	for (i = 0; i < nref; i++)
-		add_row(c, cf, sel, &refs[i], rows, seen);
-	free(refs);
 	for (i = 0; i < sel->nnames; i++)
-		if (!seen[i]) {
+		if (!l.seen[i]) {
 			lc_say(c, LC_ERR, "%s: no such tunnel", sel->names[i]);
 			rows->bad = 1;
 		}
-	free(seen);
+	free(l.seen);
 	return 0;
 }
 
@@ -180,7 +272,8 @@ probe_argv(const struct lc_row *r, struct sshargv **a, char *buf, size_t sz)
 	char bast[512];
 	size_t bi;
 
-	if (!r->loaded || (f = tunnel_first_remote(&r->t)) == NULL) {
+	if (!r->loaded || r->t == NULL ||
+	    (f = tunnel_first_remote(r->t)) == NULL) {
 		strlcpy(buf, "no R forward", sz);
 		return 1;
 	}
@@ -189,7 +282,7 @@ probe_argv(const struct lc_row *r, struct sshargv **a, char *buf, size_t sz)
 		return 1;
 	}
 	bi = lc_row_bastion(r, bast, sizeof(bast));
-	if (tunnel_probe_argv(&r->t, bi, f, ssh_bin(), *a, &e) == -1) {
+	if (tunnel_probe_argv(r->t, bi, f, ssh_bin(), *a, &e) == -1) {
 		strlcpy(buf, e.msg, sz);
 		free(*a);
 		return 1;

@@ -133,9 +133,9 @@ sv_name_files(const char *dir, const char *name, struct sv_files *f,
 }
 
 /*
- * Load the definition, take the lock, name the files. The places
- * (12 KiB) on the heap, and this function not inlined, so that neither
- * they nor sv_lock's paths widen the frame of lc_supervise, which stays
+ * Load the definition, take the lock, name the files. The tref
+ * (4 KiB) on the heap, and this function not inlined, so that neither
+ * it nor sv_lock's paths widen the frame of lc_supervise, which stays
  * on the stack under everything the supervisor does: what is freed, or
  * below the frames in use, mem_trim() hands back.
  */
@@ -148,10 +148,10 @@ sv_prepare(const struct lc_ctx *c, const char *name, struct tunnel *t,
 
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
-	if (sv_load(c, name, t, r, e) == -1 || state_mkdir(r->pl.state,
-	    e) == -1 || sv_lock(&r->pl, name, &f->lockfd, e) == -1)
+	if (sv_load(c, name, t, r, e) == -1 || state_mkdir(r->pl->state,
+	    e) == -1 || sv_lock(r->pl, name, &f->lockfd, e) == -1)
 		goto out;
-	rc = sv_name_files(r->pl.state, name, f, e);
+	rc = sv_name_files(r->pl->state, name, f, e);
 out:
 	free(r);
 	return rc;

@@ -646,17 +646,14 @@ lc_block(FILE *fp, const struct tunnel *t, const char *bastion,
     struct sxerr *e)
 {
 	struct lc_row r;
-	char buf[2048], b[512];
-	size_t bi;
+	char buf[2048];
 
 	if (tunnel_first_remote(t) == NULL)
 		return 0;
-	memset(&r.st, 0, sizeof(r.st));
-	r.t = *t;
-	r.loaded = 1;
+	memset(&r, 0, sizeof(r));
 	strlcpy(r.st.bastion, bastion, sizeof(r.st.bastion));
-	bi = lc_row_bastion(&r, b, sizeof(b));
-	if (tunnel_client_block(t, bi, buf, sizeof(buf), e) == -1)
+	lc_row_set(&r, t);
+	if (tunnel_client_block(t, r.bi, buf, sizeof(buf), e) == -1)
 		return -1;
 	fputs(buf, fp);
 	return 0;

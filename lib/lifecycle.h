@@ -66,14 +66,32 @@ struct lc_sel {
 	size_t		 nnames;
 	int		 port;		/* 0: any */
 	int		 all;		/* lc_remove: every defined tunnel */
+	int		 defs;		/* lc_list: each row keeps its
+					   definition in t (17 KiB a row) */
 };
 
-/* A row of ssh-tunnel-ls. */
+/* What a row keeps of its struct tref: the name, where its state is. */
+struct lc_ref {
+	char			 name[NAME_MAX_LEN + 1];
+	const struct backend	*b;
+	const struct places	*pl;
+	int			 port;	/* autossh: its unit's PORT; or 0 */
+};
+
+/*
+ * A row of ssh-tunnel-ls: what it prints, a few hundred bytes, the
+ * definition only when asked for (sel->defs): a thousand rows of whole
+ * definitions were 42 MB to clear, copy and fault in.
+ */
 struct lc_row {
-	struct tref	 ref;
-	struct tunnel	 t;
+	struct lc_ref	 ref;
 	int		 loaded;
+	int		 port;		/* lc_row_port */
+	size_t		 bi;		/* lc_row_bastion */
+	char		 bastion[300];
 	struct tstate	 st;
+	struct tunnel	*t;		/* with sel->defs, if loaded; in
+					   the allocation of lc_rows' v */
 };
 
 struct lc_rows {
@@ -119,6 +137,7 @@ int	lc_supervise(const struct lc_ctx *, const char *, struct sxerr *);
 /* ssh-tunnel-ls and tunnel_status: the rows, their columns, the probe. */
 int	lc_list(const struct lc_ctx *, const struct config *,
 	    const struct lc_sel *, struct lc_rows *, struct sxerr *);
+void	lc_row_set(struct lc_row *, const struct tunnel *);
 int	lc_row_port(const struct lc_row *);
 size_t	lc_row_bastion(const struct lc_row *, char *, size_t);
 long long lc_row_uptime(const struct lc_row *);

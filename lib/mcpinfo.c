@@ -163,7 +163,7 @@ static int
 one_row(const struct mcptool_ctx *m, const char *name, struct lc_rows *rows,
     struct sxerr *e)
 {
-	if (mcptool_rows(m, name, 0, rows, e) == -1)
+	if (mcptool_rows(m, name, 0, 1, rows, e) == -1)
 		return -1;
 	if (rows->n == 0 || !rows->v[0].loaded) {
 		free(rows->v);
@@ -210,7 +210,7 @@ run_client(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
 	FILE *fp;
 	int rc = 0;
 
-	if (mcptool_rows(m, mcptool_str(args, "name", NULL), 0, &rows,
+	if (mcptool_rows(m, mcptool_str(args, "name", NULL), 0, 1, &rows,
 	    e) == -1)
 		return -1;
 	if ((fp = open_memstream(&all, &len)) == NULL) {
@@ -221,7 +221,7 @@ run_client(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
 		if (!rows.v[i].loaded)
 			continue;
 		bi = lc_row_bastion(&rows.v[i], bast, sizeof(bast));
-		if (tunnel_client_block(&rows.v[i].t, bi, buf, sizeof(buf),
+		if (tunnel_client_block(rows.v[i].t, bi, buf, sizeof(buf),
 		    e) == -1)
 			rc = -1;
 		else
@@ -294,7 +294,7 @@ run_log(const struct mcptool_ctx *m, json_t *args, const struct mcpwait *w,
 	snprintf(num, sizeof(num), "%d", n);
 	if (strcmp(r->ref.b->name, "daemon") == 0) {
 		/* The supervisor's stderr, as the daemon backend keeps it. */
-		if (state_path(path, sizeof(path), r->ref.pl.state, name,
+		if (state_path(path, sizeof(path), r->ref.pl->state, name,
 		    ".log") == -1) {
 			free(rows.v);
 			return sxerr_set(e, EX_OSERR, "log path too long");

@@ -182,13 +182,15 @@ mcptool_words(char *msg, size_t sz)
 /*
  * The rows of ssh-tunnel-ls, with name or port (or neither), into *rows
  * (rows->v the caller's to free); a name it does not know is an error.
+ * With defs each row keeps its whole definition (r->t), for a probe or
+ * a client block; 17 KiB a row, so only then.
  */
 int
 mcptool_rows(const struct mcptool_ctx *m, const char *name, int port,
-    struct lc_rows *rows, struct sxerr *e)
+    int defs, struct lc_rows *rows, struct sxerr *e)
 {
 	char *names[1] = { (char *)name };
-	struct lc_sel sel = { names, name != NULL, port, 0 };
+	struct lc_sel sel = { names, name != NULL, port, 0, defs };
 	struct config *cf;
 	struct lc_ctx c;
 	struct mcptool_said s;

@@ -78,7 +78,7 @@ void	 mcptool_lc(const struct mcptool_ctx *, struct lc_ctx *,
 int	 mcptool_said_error(const struct mcptool_said *, int, const char *,
 	    struct sxerr *);
 void	 mcptool_words(char *, size_t);
-int	 mcptool_rows(const struct mcptool_ctx *, const char *, int,
+int	 mcptool_rows(const struct mcptool_ctx *, const char *, int, int,
 	    struct lc_rows *, struct sxerr *);
 int	 mcptool_result(json_t **, json_t *, struct sxerr *);
 

@@ -320,7 +320,7 @@ list(const struct mcptool_ctx *m, const char *name, int port, json_t **arr,
 {
 	struct lc_rows rows;
 
-	if (mcptool_rows(m, name, port, &rows, e) == -1)
+	if (mcptool_rows(m, name, port, 0, &rows, e) == -1)
 		return -1;
 	*allup = !rows.bad;
 	*arr = rows_json(rows.v, rows.n, allup);

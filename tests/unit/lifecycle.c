@@ -126,31 +126,39 @@ test_gate(void **state)
 static void
 test_rows(void **state)
 {
-	static struct lc_row r;
+	static struct tunnel t;
+	struct lc_row r;
 	struct sxerr e;
 	char b[512];
 
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(lc_row_port(&r), 0);
-	tunnel_init(&r.t, "lab");
-	assert_int_equal(host_parse_bastion("a@one", &r.t.bastion[0], &e), 0);
-	assert_int_equal(host_parse_bastion("b@two:2200", &r.t.bastion[1],
+	assert_int_equal(lc_row_bastion(&r, b, sizeof(b)), 0);
+	assert_string_equal(b, "");
+	tunnel_init(&t, "lab");
+	assert_int_equal(host_parse_bastion("a@one", &t.bastion[0], &e), 0);
+	assert_int_equal(host_parse_bastion("b@two:2200", &t.bastion[1],
 	    &e), 0);
-	r.t.nbastion = 2;
+	t.nbastion = 2;
 	assert_int_equal(tunnel_parse_forward("L 8080:localhost:80",
-	    &r.t.fwd[0], &e), 0);
+	    &t.fwd[0], &e), 0);
 	assert_int_equal(tunnel_parse_forward("R 2222:localhost:22",
-	    &r.t.fwd[1], &e), 0);
-	r.t.nfwd = 2;
-	r.loaded = 1;
+	    &t.fwd[1], &e), 0);
+	t.nfwd = 2;
 	/* The port is the first R forward's; the bastion the one in use. */
-	assert_int_equal(lc_row_port(&r), 2222);
 	strlcpy(r.st.bastion, "b@two:2200", sizeof(r.st.bastion));
+	lc_row_set(&r, &t);
+	assert_int_equal(lc_row_port(&r), 2222);
 	assert_int_equal(lc_row_bastion(&r, b, sizeof(b)), 1);
 	assert_string_equal(b, "b@two:2200");
 	strlcpy(r.st.bastion, "gone", sizeof(r.st.bastion));
+	lc_row_set(&r, &t);
 	assert_int_equal(lc_row_bastion(&r, b, sizeof(b)), 0);
 	assert_string_equal(b, "a@one");
+	/* No R forward: the first forward's port. */
+	t.nfwd = 1;
+	lc_row_set(&r, &t);
+	assert_int_equal(lc_row_port(&r), 8080);
 	strlcpy(r.st.state, "backoff", sizeof(r.st.state));
 	r.st.up_since = time(NULL) - 100;
 	assert_int_equal(lc_row_uptime(&r), 0);
@@ -163,8 +171,10 @@ test_list_remove(void **state)
 {
 	struct lc_ctx c = { .note = hear };
 	char *names[] = { "nope" };
-	struct lc_sel one = { names, 1, 0, 0 }, any = { NULL, 0, 0, 0 };
-	struct lc_sel port = { NULL, 0, 2222, 0 }, all = { NULL, 0, 0, 1 };
+	struct lc_sel one = { names, 1, 0, 0, 0 };
+	struct lc_sel any = { NULL, 0, 0, 0, 0 };
+	struct lc_sel port = { NULL, 0, 2222, 0, 0 };
+	struct lc_sel all = { NULL, 0, 0, 1, 0 };
 	struct lc_rows rows;
 	struct config *cf;
 	struct sxerr e;
