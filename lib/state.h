@@ -17,9 +17,16 @@
  */
 #define STATE_PATH	4096
 
+/*
+ * Directories, with room below for NAME.ext in a STATE_PATH; 1 KiB each,
+ * not PATH_MAX: every backend's places are kept for a supervisor's life,
+ * and each page one of them touches is its own.
+ */
+#define PLACES_PATH	1024
+
 struct places {
-	char	defs[STATE_PATH];	/* .../tunnels.d */
-	char	state[STATE_PATH];	/* runtime state directory */
+	char	defs[PLACES_PATH];	/* .../tunnels.d */
+	char	state[PLACES_PATH];	/* runtime state directory */
 	mode_t	defsmode;		/* of directories made for defs; 0: 0700 */
 };
 
