@@ -21,7 +21,7 @@
 static void __attribute__((noreturn))
 usage(FILE *fp, int ex)
 {
-	fprintf(fp, "usage: ssh-tunnel-ls [-cHjN] [-F config] [-p port] "
+	fprintf(fp, "usage: ssh-tunnel-ls [-cHjNqv] [-F config] [-p port] "
 	    "[--probe] [name ...]\n");
 	exit(out_usage_status(fp, ex));
 }
@@ -222,9 +222,9 @@ main(int argc, char *argv[])
 	struct lc_sel sel = { NULL, 0, 0, 0, 0 };
 	struct sxerr e;
 	enum how how = TABLE;
-	int ch, header = 0;
+	int ch, header = 0, quiet = 0, verbose = out_debug_env();
 
-	while ((ch = getopt_long(argc, argv, "cF:HhjNp:V", longopts,
+	while ((ch = getopt_long(argc, argv, "cF:HhjNp:qVv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': set_how(&how, BLOCKS); break;
@@ -237,10 +237,12 @@ main(int argc, char *argv[])
 			if (host_parse_port(optarg, &sel.port, &e) == -1)
 				errx(e.ex, "-p: %s", e.msg);
 			break;
-		default:	/* -h, -V, or a usage error */
-			out_flag(ch, "ssh-tunnel-ls", usage, NULL, NULL);
+		default:	/* -h, -V, -q, -v, or a usage error */
+			out_flag(ch, "ssh-tunnel-ls", usage, &quiet, &verbose);
 		}
 	}
+	c.quiet = quiet;
+	c.verbose = verbose;
 	argc -= optind;
 	argv += optind;
 	sel.names = argv;

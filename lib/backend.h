@@ -74,7 +74,7 @@ struct tref {
 	int			 port;	/* autossh: PORT of its unit; else 0 */
 	const struct backend	*b;
 	/* The backend's places, which backend_list keeps, one for all its
-	 * tunnels (8 KiB each, a thousand copies before). */
+	 * tunnels (2 KiB each, a thousand copies before). */
 	const struct places	*pl;
 };
 

@@ -191,6 +191,9 @@ add_row(void *arg, const struct tref *ref, struct sxerr *e)
 	r->ref.b = ref->b;
 	r->ref.pl = ref->pl;
 	r->ref.port = ref->port;
+	lc_say(l->c, LC_DEBUG, "%s: backend %s, %s%s", ref->name, ref->b->name,
+	    ref->in_config ? "in " : "", ref->in_config ? "the config file's "
+	    "tunnels:" : ref->path);
 	if (backend_load(l->cf, ref, t, &le) == 0)
 		loaded = 1;
 	else if (ref->b->defines) {

@@ -125,6 +125,25 @@ ok_args() {
 	[[ $output == *"no forwards"* ]]
 }
 
+@test "ls -q keeps errors, -v says where each tunnel is defined; output the same" {
+	d=$XDG_CONFIG_HOME/scitex-ssh/tunnels.d
+	mkdir -p "$d"
+	printf 'bastion: [\n' >"$d/bad.yaml"
+	run --separate-stderr ssh-tunnel-ls
+	[ "$status" -eq 1 ]
+	plain=$output perr=$stderr
+	[[ $perr == *"bad.yaml:"*"not valid YAML"* ]]
+	run --separate-stderr ssh-tunnel-ls -q
+	[ "$status" -eq 1 ]
+	[ "$output" = "$plain" ]
+	[ "$stderr" = "$perr" ]
+	run --separate-stderr ssh-tunnel-ls -v
+	[ "$status" -eq 1 ]
+	[ "$output" = "$plain" ]
+	[[ $stderr == *"bad: backend daemon, $d/bad.yaml"* ]]
+	[[ $stderr == *"not valid YAML"* ]]
+}
+
 @test "the policy denies tunnels: 77, naming the file and the line to add" {
 	write_config <<EOC
 default: {tunnels: deny}
