@@ -401,7 +401,9 @@ measure() {
 	c0=$(( $(cpu self "${pids[@]}") + $(cpu self "${sshs[@]}") ))
 	sleep "$IDLE"
 	R[idle]=$(( $(cpu self "${pids[@]}") + $(cpu self "${sshs[@]}") - c0 ))
-	herd "$tool" "$N" "${tool/autossh/}" || return 1
+	# Down also when the herd did not come back: else the next tool is
+	# measured beside this one's retries.
+	herd "$tool" "$N" "${tool/autossh/}" || { down "$tool"; return 1; }
 	down "$tool"
 	for m in "${!R[@]}"; do
 		V[$tool.$m]=${R[$m]}
