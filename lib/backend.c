@@ -23,7 +23,7 @@ static const struct backend backends[NBACKEND];
 
 /*
  * The places of each backend, which every tref of it points to: one copy
- * (8 KiB) for all its tunnels, computed anew at each listing. The 1.0
+ * (2 KiB) for all its tunnels, computed anew at each listing. The 1.0
  * units have none: their unit file is all they have.
  */
 static struct places bplaces[NBACKEND];
