@@ -7,7 +7,8 @@
 # The supervisor (ssh-tunnel-up -m daemon) and autossh -M 0 with
 # scitex-ssh 1.0's options, one after the other, in the same run, against
 # the same sshd:
-#   up      seconds until all N remote ports listen on the bastion
+#   up      seconds until all N remote ports listen on the bastion, every
+#           lab machine starting its tunnel at once
 #   ls      ssh-tunnel-ls -j, all up: median ms (and its worst during the
 #           herd below)
 #   mem     per tunnel, keeper and its ssh: PSS and Private_Dirty (KiB)
@@ -240,15 +241,17 @@ EOC
 	done
 }
 
-# up TOOL N: bring all N up; R[up] the seconds, R[upfail] calls not 0.
+# up TOOL N: bring all N up, every lab machine at once (as a lab boots);
+# R[up] the seconds, R[upfail] calls not 0.
 up() {
-	local i t0 fail=0
+	local i t0 fail=0 calls=() p
 	t0=$(now)
 	for ((i = 1; i <= $2; i++)); do
 		case $1 in
 		ssh-tunnel-up)
 			ip netns exec "$(lab_ns "$i")" ssh-tunnel-up -q \
-			    -m daemon "f$i" >/dev/null 2>&1 || fail=$((fail + 1))
+			    -m daemon "f$i" >/dev/null 2>&1 &
+			calls+=("$!")
 			;;
 		autossh)
 			AUTOSSH_GATETIME=0 ip netns exec "$(lab_ns "$i")" \
@@ -265,6 +268,9 @@ up() {
 			PIDS+=("$!")
 			;;
 		esac
+	done
+	for p in "${calls[@]}"; do
+		wait "$p" || fail=$((fail + 1))
 	done
 	wait_all "$2" 600 || { echo "fleet: $1: not all $2 up" >&2; return 1; }
 	R[up]=$(since "$t0") R[upfail]=$fail

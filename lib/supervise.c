@@ -40,9 +40,11 @@
 #define NUDGE_MS	(TUN_CONNECT_TIMEOUT * 1000)
 #define RESET_MS	200
 
-/* The first window of random waits after sshd throttled us, and the
- * spread of the retries that a network change triggers. */
+/* The first window of random waits after sshd throttled us, the one
+ * after the second connection timeout in a row, and the spread of the
+ * retries that a network change triggers. */
 #define THROTTLE_MS	4000
+#define TIMEOUT_MS	2000
 #define NETCHANGE_MS	500
 
 /*
@@ -141,18 +143,17 @@ supervise_delay_ms(unsigned fails, int retry_max, unsigned rnd)
 }
 
 /*
- * The wait after the k-th throttled attempt in a row (k >= 1): a uniform
- * random time in [0, W], W = 4 s doubling up to retry_max ("full
- * jitter"). A herd cut by one outage then arrives as a stream the bastion
- * can take instead of in the steps of a ladder; a lone tunnel is never
- * throttled. rnd is a random number.
+ * The k-th random wait in a row (k >= 1): a uniform random time in [0, W],
+ * W = first_ms doubling up to retry_max ("full jitter"). A herd cut by
+ * one outage then arrives as a stream the bastion can take instead of in
+ * the steps of a ladder. rnd is a random number.
  */
 long
-supervise_throttle_ms(unsigned k, int retry_max, unsigned rnd)
+supervise_throttle_ms(unsigned k, long first_ms, int retry_max, unsigned rnd)
 {
 	long max = (long)retry_max * 1000, w;
 
-	w = k < 1 ? 0 : k - 1 >= 16 ? max : (long)THROTTLE_MS << (k - 1);
+	w = k < 1 ? 0 : k - 1 >= 16 ? max : first_ms << (k - 1);
 	if (w > max)
 		w = max;
 	return (long)((unsigned long long)w * (rnd % 4096) / 4095);
@@ -167,7 +168,8 @@ struct sv {
 	size_t			 bi;		/* bastion in use */
 	size_t			 tried;		/* bastions failed this round */
 	unsigned		 fails;		/* failed rounds in a row */
-	unsigned		 throttles;	/* throttled attempts in a row */
+	unsigned		 throttles;	/* throttled or timed-out
+						 * attempts in a row */
 	pid_t			 ssh_pid;
 	pid_t			 nudge_pid;	/* frees a stale remote port */
 	int			 nudge_wake;	/* retry once it is done */
@@ -455,6 +457,20 @@ conn_reset(struct sv *s)
 	return netwatch_reset(&c);
 }
 
+/* A random wait, not the ladder, which stays where it was; the round
+ * starts again with the next bastion. say: log it. */
+static void
+busy_wait(struct sv *s, const char *reason, long delay, int say)
+{
+	if (say)
+		logf_(s, 0, "not up (%s), retrying in %.2f s", reason,
+		    delay / 1000.0);
+	s->tried = 0;
+	s->retry_at = now_ms() + delay;
+	put_state(s, "backoff", reason);
+	s->bi = (s->bi + 1) % s->t->nbastion;
+}
+
 /* ssh has exited: decide where and when to try next. */
 static void
 ssh_gone(struct sv *s, int status)
@@ -462,7 +478,7 @@ ssh_gone(struct sv *s, int status)
 	long long elapsed = now_ms() - s->started;
 	long delay;
 	const char *reason;
-	int streak;
+	int streak, slow;
 
 	while (s->errfd != -1 && read_err(s))
 		;
@@ -489,20 +505,15 @@ ssh_gone(struct sv *s, int status)
 		return;
 	}
 	if (strcmp(reason, "throttled") == 0) {
-		/* There and busy: a random wait instead of the ladder, which
-		 * stays where it was; the next try goes to the next bastion. */
-		delay = supervise_throttle_ms(++s->throttles,
+		/* There and busy. */
+		delay = supervise_throttle_ms(++s->throttles, THROTTLE_MS,
 		    s->t->retry_max, arc4random());
-		if (s->throttles == 1)
-			logf_(s, 0, "not up (throttled), retrying in %.2f s",
-			    delay / 1000.0);
-		s->tried = 0;
-		s->retry_at = now_ms() + delay;
-		put_state(s, "backoff", reason);
-		s->bi = (s->bi + 1) % s->t->nbastion;
+		busy_wait(s, reason, delay, s->throttles == 1);
 		return;
 	}
-	s->throttles = 0;
+	slow = strcmp(reason, "timeout") == 0 && elapsed >= 2000;
+	if (!slow)
+		s->throttles = 0;
 	if (++s->tried < s->t->nbastion && !streak) {
 		/* Failover: the next bastion at once, still connecting. */
 		logf_(s, 0, "%s: %s; trying the next bastion", s->st.bastion,
@@ -513,16 +524,26 @@ ssh_gone(struct sv *s, int status)
 		return;
 	}
 	s->tried = 0;
-	/*
-	 * An attempt that timed out after seconds (a connect on a dead path)
-	 * has waited already and does not grow the wait: the next one starts
-	 * at once, so the path's return is met within a SYN retransmission.
-	 * A new run of port-busy starts the waits small again.
-	 */
+	if (slow) {
+		/*
+		 * A connection that timed out after seconds: a dead path, or
+		 * a bastion too busy to take it (its listen queue full, a
+		 * herd on one machine). The first is retried at once, so a
+		 * short cut is met within a SYN retransmission; from the
+		 * second in a row the waits are random and grow, as after a
+		 * throttle: retrying each at once kept a saturated bastion
+		 * saturated (500 tunnels, one 2-core machine, bench/fleet.md).
+		 */
+		delay = ++s->throttles == 1 ? 0 :
+		    supervise_throttle_ms(s->throttles - 1, TIMEOUT_MS,
+		    s->t->retry_max, arc4random());
+		busy_wait(s, reason, delay, s->throttles <= 2);
+		return;
+	}
+	/* A new run of port-busy starts the waits small again. */
 	if (streak)
 		s->fails = 1;
-	else if (elapsed < 2000 || strcmp(reason, "timeout") != 0 ||
-	    s->fails == 0)
+	else
 		s->fails++;
 	delay = supervise_delay_ms(s->fails, s->t->retry_max, arc4random()) -
 	    (long)elapsed;

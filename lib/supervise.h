@@ -23,6 +23,6 @@ int	supervise_run(struct tunnel *, const char *, const char *,
 	    const struct sv_hooks *, struct sxerr *);
 const char *supervise_classify(const char *);
 long	supervise_delay_ms(unsigned, int, unsigned);
-long	supervise_throttle_ms(unsigned, int, unsigned);
+long	supervise_throttle_ms(unsigned, long, int, unsigned);
 
 #endif

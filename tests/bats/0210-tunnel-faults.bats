@@ -89,6 +89,38 @@ reason_of() {
 	wait_state labbox up 60
 }
 
+@test "a bastion whose SYNs go unanswered: timeout, once at once, then random growing waits" {
+	# A listener with a full accept queue drops every new SYN, as a
+	# saturated bastion's does: ssh's connect times out (5 s).
+	python3 -c '
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+c = socket.create_connection(s.getsockname())
+print(s.getsockname()[1], flush=True)
+time.sleep(120)' >"$BATS_TEST_TMPDIR/port" &
+	HOLDER=$!
+	for _ in $(seq 50); do
+		[ -s "$BATS_TEST_TMPDIR/port" ] && break
+		sleep 0.1
+	done
+	P=$(cat "$BATS_TEST_TMPDIR/port")
+	run ssh-tunnel-up -b "$ME@127.0.0.1:$P" -s "$KEY" -p "$RPORT" \
+	    -l "127.0.0.1:$BPORT" -o "UserKnownHostsFile=$B/known_hosts" labbox
+	log=$XDG_RUNTIME_DIR/scitex-ssh/labbox.log
+	for _ in $(seq 250); do
+		[ "$(grep -c 'not up (timeout)' "$log")" -ge 2 ] && break
+		sleep 0.1
+	done
+	grep 'not up (timeout)' "$log"
+	# The first again at once; the second within a 2 s window.
+	grep 'not up (timeout)' "$log" | head -1 | grep -q 'retrying in 0.00 s'
+	grep 'not up (timeout)' "$log" | sed -n 2p |
+	    grep -qE 'retrying in (0\.[0-9]+|1\.[0-9]+|2\.00) s'
+	[ "$(ssh-tunnel-ls labbox | cut -f9)" = timeout ]
+}
+
 @test "first bastion of a list dead: the second is used" {
 	dead=$(free_port)
 	ssh-tunnel-up -q -b "$ME@127.0.0.1:$dead" -b "$ME@127.0.0.1:$BPORT" \

@@ -100,23 +100,27 @@ test_throttle(void **state)
 	long d, w;
 
 	for (rnd = 0; rnd < 8192; rnd += 61) {
-		assert_int_equal(supervise_throttle_ms(0, 30, rnd), 0);
+		assert_int_equal(supervise_throttle_ms(0, 4000, 30, rnd), 0);
 		for (k = 1; k < 100; k++) {
 			w = k - 1 >= 16 ? 30000 : 4000L << (k - 1);
 			if (w > 30000)
 				w = 30000;
-			d = supervise_throttle_ms(k, 30, rnd);
+			d = supervise_throttle_ms(k, 4000, 30, rnd);
 			if (d < 0 || d > w)
 				fail_msg("k %u rnd %u: %ld (window %ld)", k, rnd,
 				    d, w);
 		}
 	}
-	assert_int_equal(supervise_throttle_ms(1, 30, 0), 0);
-	assert_int_equal(supervise_throttle_ms(1, 30, 4095), 4000);
-	assert_int_equal(supervise_throttle_ms(2, 30, 4095), 8000);
-	assert_int_equal(supervise_throttle_ms(4, 30, 4095), 30000);
-	assert_int_equal(supervise_throttle_ms(4000000000u, 1, 4095), 1000);
-	assert_int_equal(supervise_throttle_ms(1, 30, 2047), 1999);
+	assert_int_equal(supervise_throttle_ms(1, 4000, 30, 0), 0);
+	assert_int_equal(supervise_throttle_ms(1, 4000, 30, 4095), 4000);
+	assert_int_equal(supervise_throttle_ms(2, 4000, 30, 4095), 8000);
+	assert_int_equal(supervise_throttle_ms(4, 4000, 30, 4095), 30000);
+	assert_int_equal(supervise_throttle_ms(4000000000u, 4000, 1, 4095), 1000);
+	assert_int_equal(supervise_throttle_ms(1, 4000, 30, 2047), 1999);
+	/* The window after timeouts starts at 2 s. */
+	assert_int_equal(supervise_throttle_ms(1, 2000, 30, 4095), 2000);
+	assert_int_equal(supervise_throttle_ms(4, 2000, 30, 4095), 16000);
+	assert_int_equal(supervise_throttle_ms(5, 2000, 30, 4095), 30000);
 }
 
 int
