@@ -41,11 +41,15 @@ usage(FILE *fp, int ex)
 	exit(out_usage_status(fp, ex));
 }
 
-/* How the library starts a supervisor: this very program, with -f. */
+/*
+ * How the library starts a supervisor: this very program, with -f. Its
+ * path kept on the heap, early and small: a static PATH_MAX buffer would
+ * be a page of every supervisor's private memory for 60 bytes.
+ */
 static void
 ctx(struct lc_ctx *c)
 {
-	static char self[PATH_MAX];
+	char self[PATH_MAX];
 	ssize_t n;
 
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
@@ -53,7 +57,8 @@ ctx(struct lc_ctx *c)
 	self[n] = '\0';
 	memset(c, 0, sizeof(*c));
 	c->config = cfgfile;
-	c->self = self;
+	if ((c->self = strdup(self)) == NULL)
+		err(EX_OSERR, "strdup");
 	c->quiet = quiet;
 	c->verbose = verbose;
 	c->note = out_note;	/* what the library says along the way */
@@ -95,23 +100,28 @@ sv_note(void *arg, int level, const char *msg)
 }
 
 /* -f: the supervisor in the foreground, until SIGTERM or SIGINT. */
+#define SV_LINE	1024
+
 static int
 supervise(const char *name)
 {
-	static char linebuf[1024];
+	char *linebuf;
 	struct lc_ctx c;
 	struct sxerr e;
 
 	ctx(&c);
+	if ((linebuf = malloc(SV_LINE)) == NULL)
+		err(EX_OSERR, "malloc");
 	c.quiet = 0;	/* state changes are said even with -q */
 	c.note = sv_note;
 	journal = notify_journal();
 	/*
 	 * A line at a time, from a buffer of ours: unbuffered, glibc formats
 	 * each message through 8 KiB of stack, which an idle supervisor then
-	 * keeps as private memory.
+	 * keeps as private memory. On the heap, early: in a page with the
+	 * rest of what the supervisor keeps, not one of its own.
 	 */
-	setvbuf(stderr, linebuf, _IOLBF, sizeof(linebuf));
+	setvbuf(stderr, linebuf, _IOLBF, SV_LINE);
 	if (lc_supervise(&c, name, &e) == -1) {
 		if (!journal)
 			errx(e.ex, "%s", e.msg);
@@ -146,13 +156,19 @@ adopt(const char *portarg, const struct lc_req *q)
 static int
 authorized_keys(const struct lc_req *q, int named)
 {
-	static struct tunnel t;
-	static char line[20000], block[2048];
+	/* On the heap: static, these 39 KiB of bss would push the globals
+	 * every supervisor writes into pages of their own. */
+	struct authkeys {
+		struct tunnel	t;
+		char		line[20000], block[2048];
+	} *k;
 	const struct backend *b;
 	struct config *cf;
 	struct sxerr e;
 
-	if (lc_tunnel(q, cfgfile, &cf, &t, &b, &e) == -1) {
+	if ((k = malloc(sizeof(*k))) == NULL)
+		err(EX_OSERR, "malloc");
+	if (lc_tunnel(q, cfgfile, &cf, &k->t, &b, &e) == -1) {
 		if (e.ex == 1 && !named && q->nbastion == 0 && q->port == NULL)
 			errx(EX_USAGE, "-K needs a defined tunnel's name, or "
 			    "-p and -b (no tunnel is named %s, this host's "
@@ -160,11 +176,12 @@ authorized_keys(const struct lc_req *q, int named)
 		errx(e.ex, "%s", e.msg);
 	}
 	config_free(cf);
-	if (tunnel_authkeys(&t, line, sizeof(line), &e) == -1 ||
-	    tunnel_sshd_match(&t, block, sizeof(block), &e) == -1)
+	if (tunnel_authkeys(&k->t, k->line, sizeof(k->line), &e) == -1 ||
+	    tunnel_sshd_match(&k->t, k->block, sizeof(k->block), &e) == -1)
 		errx(e.ex, "%s", e.msg);
 	printf("%s# and in the bastion's sshd_config (no key option "
-	    "refuses unix-socket forwarding):\n%s", line, block);
+	    "refuses unix-socket forwarding):\n%s", k->line, k->block);
+	free(k);
 	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }
 

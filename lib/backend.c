@@ -23,8 +23,9 @@ static const struct backend backends[NBACKEND];
 
 /*
  * The places of each backend, which every tref of it points to: one copy
- * (2 KiB) for all its tunnels, computed anew at each listing. The 1.0
- * units have none: their unit file is all they have.
+ * (1 KiB) for all its tunnels, computed anew at each listing. The 1.0
+ * units have none: their unit file is all they have. 1 KiB each: those
+ * in use share a page of a supervisor's memory with its other globals.
  */
 static struct places bplaces[NBACKEND];
 static const struct places noplaces;

@@ -390,7 +390,7 @@ dry_argv(FILE *fp, const struct tunnel *t0, struct sxerr *e)
 		discovery_point(t, &d);
 	}
 	for (i = 0; i < t->nbastion; i++) {
-		if (tunnel_argv(t, i, ssh_bin(), a, e) == -1)
+		if (tunnel_argv(t, i, ssh_bin(), 0, a, e) == -1)
 			goto out;
 		fprintf(fp, "# ssh, bastion %zu of %zu\n", i + 1, t->nbastion);
 		for (j = 0; j < a->argc; j++)

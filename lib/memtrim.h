@@ -2,6 +2,8 @@
 #ifndef MEMTRIM_H
 #define MEMTRIM_H
 
+#include <stddef.h>
+
 /*
  * Hand back to the kernel what a long-lived process touched once and no
  * longer uses: the free memory in malloc's heap, and the stack below the
@@ -11,5 +13,15 @@
  * them idle on one host.
  */
 void	mem_trim(void);
+
+/*
+ * Memory of its own pages for a large object a process keeps for life
+ * (a supervisor's tunnel, 17 KiB, most of it zero): pages that are never
+ * written stay unbacked, where a heap copy would be memset whole.
+ * mem_copy_sparse() writes only the pages of dst that differ from src.
+ */
+void	*mem_pages(size_t);
+void	 mem_pages_free(void *, size_t);
+void	 mem_copy_sparse(void *, const void *, size_t);
 
 #endif

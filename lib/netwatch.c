@@ -16,19 +16,29 @@
 #include <unistd.h>
 
 #include "netwatch.h"
+#include "slurp.h"
 
-/* One line of /proc/net/tcp{,6}: the connection if its inode is ino. */
+/* What conn_line looks for, and where it puts what it found. */
+struct conn_want {
+	int		 family;
+	unsigned long	 ino;
+	struct nw_conn	*c;
+};
+
+/* One line of /proc/net/tcp{,6}: the connection if its inode is w->ino. */
 static int
-conn_line(const char *l, int family, unsigned long ino, struct nw_conn *c)
+conn_line(char *l, void *arg)
 {
+	struct conn_want *w = arg;
+	struct nw_conn *c = w->c;
 	char src[40], dst[40];
 	unsigned sport, dport, st, i;
 	unsigned long inode;
-	int n = family == AF_INET ? 1 : 4;
+	int n = w->family == AF_INET ? 1 : 4;
 
 	if (sscanf(l, "%*u: %39[0-9A-F]:%x %39[0-9A-F]:%x %x %*s %*s %*s "
 	    "%*u %*u %lu", src, &sport, dst, &dport, &st, &inode) != 6 ||
-	    inode != ino || st != 1 || strlen(src) != (size_t)n * 8 ||
+	    inode != w->ino || st != 1 || strlen(src) != (size_t)n * 8 ||
 	    strlen(dst) != (size_t)n * 8)
 		return 0;
 	memset(c, 0, sizeof(*c));
@@ -36,7 +46,7 @@ conn_line(const char *l, int family, unsigned long ino, struct nw_conn *c)
 		sscanf(src + 8 * i, "%8" SCNx32, &c->src[i]);
 		sscanf(dst + 8 * i, "%8" SCNx32, &c->dst[i]);
 	}
-	c->family = family;
+	c->family = w->family;
 	c->sport = (uint16_t)sport;
 	c->dport = (uint16_t)dport;
 	c->inode = inode;
@@ -57,9 +67,9 @@ netwatch_conn(pid_t pid, struct nw_conn *conn)
 	};
 	char path[64], link[64], line[512];
 	unsigned long ino;
+	struct conn_want w = { 0, 0, conn };
 	struct dirent *d;
 	DIR *dir;
-	FILE *fp;
 	size_t i;
 
 	conn->family = 0;
@@ -74,12 +84,10 @@ netwatch_conn(pid_t pid, struct nw_conn *conn)
 		    sscanf(link, "socket:[%lu]", &ino) != 1)
 			continue;
 		for (i = 0; i < 2 && conn->family == 0; i++) {
-			if ((fp = fopen(tabs[i].path, "re")) == NULL)
-				continue;
-			while (fgets(line, sizeof(line), fp) != NULL &&
-			    !conn_line(line, tabs[i].family, ino, conn))
-				;
-			fclose(fp);
+			w.family = tabs[i].family;
+			w.ino = ino;
+			(void)slurp_lines(tabs[i].path, line, sizeof(line),
+			    conn_line, &w);
 		}
 	}
 	closedir(dir);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "slurp.h"
@@ -47,5 +48,50 @@ slurp(const char *path, int flags, char *buf, size_t sz, size_t *lenp)
 	saved = errno;
 	close(fd);
 	errno = saved;
+	return rc;
+}
+
+int
+slurp_lines(const char *path, char *buf, size_t sz,
+    int (*fn)(char *, void *), void *arg)
+{
+	size_t have = 0, len;
+	ssize_t n;
+	char *ln, *nl;
+	int fd, rc = 0, skip = 0;
+
+	if (sz < 2 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while (rc == 0 && (n = read(fd, buf + have, sz - 1 - have)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			rc = -1;
+			break;
+		}
+		have += (size_t)n;
+		buf[have] = '\0';
+		for (ln = buf; rc == 0 && (nl = memchr(ln, '\n',
+		    have - (size_t)(ln - buf))) != NULL; ln = nl + 1) {
+			*nl = '\0';
+			if (!skip)
+				rc = fn(ln, arg);
+			skip = 0;
+		}
+		len = have - (size_t)(ln - buf);
+		if (len == sz - 1) {
+			/* No newline in a full buffer: skip to the next. */
+			skip = 1;
+			len = 0;
+		}
+		memmove(buf, ln, len);
+		have = len;
+	}
+	/* A last line without its newline. */
+	if (rc == 0 && have > 0 && !skip) {
+		buf[have] = '\0';
+		rc = fn(buf, arg);
+	}
+	close(fd);
 	return rc;
 }

@@ -14,4 +14,15 @@ int	slurp_fd(int fd, char *buf, size_t sz, size_t *lenp);
 int	slurp(const char *path, int flags, char *buf, size_t sz,
 	    size_t *lenp);
 
+/*
+ * Each line of path, its newline gone, to fn(line, arg), read with
+ * read(2) through buf (sz bytes, the caller's, on its stack say): no
+ * stdio, whose FILE and buffer, once freed, stay in malloc's per-thread
+ * cache and pin heap pages a long-lived process would hand back. A line
+ * longer than sz - 1 bytes is skipped. Stops at the first fn that returns
+ * non-zero and returns that; 0 at the end; -1 with errno set.
+ */
+int	slurp_lines(const char *path, char *buf, size_t sz,
+	    int (*)(char *, void *), void *);
+
 #endif

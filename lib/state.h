@@ -18,11 +18,12 @@
 #define STATE_PATH	4096
 
 /*
- * Directories, with room below for NAME.ext in a STATE_PATH; 1 KiB each,
- * not PATH_MAX: every backend's places are kept for a supervisor's life,
- * and each page one of them touches is its own.
+ * Directories, with room below for NAME.ext in a STATE_PATH; 512 bytes
+ * each, not PATH_MAX: every backend's places are kept for a supervisor's
+ * life, and each page one of them touches is its own (all four in one
+ * page, lib/backend.c). A longer XDG directory is refused as too long.
  */
-#define PLACES_PATH	1024
+#define PLACES_PATH	512
 
 struct places {
 	char	defs[PLACES_PATH];	/* .../tunnels.d */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
@@ -44,6 +45,15 @@
  * after the second connection timeout in a row, and the spread of the
  * retries that a network change triggers. */
 #define THROTTLE_MS	4000
+
+/*
+ * ConnectTimeout (seconds) once the bastion was found busy, until up: a
+ * bastion with a hundred startups in flight sends its banner after more
+ * than the usual 5 s, and a client that gives up then has cost it the
+ * fork and exec of a session for nothing, which kept a herd of 500 from
+ * ever getting through (bench/fleet.md).
+ */
+#define PATIENT_S	(4 * TUN_CONNECT_TIMEOUT)
 #define TIMEOUT_MS	2000
 #define NETCHANGE_MS	500
 
@@ -53,6 +63,9 @@
  * this often without any (inotify misses writes on network file systems).
  */
 #define DISC_SETTLE_MS	100
+
+/* Memory is handed back once an up tunnel has been quiet this long. */
+#define SETTLE_MS	1000
 #define DISC_RETRY_MS	2000
 
 /*
@@ -170,6 +183,7 @@ struct sv {
 	unsigned		 fails;		/* failed rounds in a row */
 	unsigned		 throttles;	/* throttled or timed-out
 						 * attempts in a row */
+	int			 patient;	/* found busy: PATIENT_S */
 	pid_t			 ssh_pid;
 	pid_t			 nudge_pid;	/* frees a stale remote port */
 	int			 nudge_wake;	/* retry once it is done */
@@ -179,7 +193,8 @@ struct sv {
 	size_t			 linelen;
 	size_t			 confirms;
 	int			 up;
-	int			 settled;	/* memory handed back since up */
+	long long		 settle_at;	/* hand memory back then, ms;
+						 * -1: not up, or done */
 	const char		*reason;
 	long long		 started;	/* start of the attempt, ms */
 	long long		 retry_at;	/* -1: no wait pending */
@@ -189,6 +204,22 @@ struct sv {
 	long long		 check_at;	/* read it then; -1: no */
 	struct dtarget		 cur;		/* the target ssh was given */
 };
+
+/*
+ * A random number for spreading retries, straight from getrandom(2):
+ * libbsd's arc4random keeps its state in pages it maps and in globals,
+ * 8 KiB more of every supervisor's private memory for a few numbers an
+ * outage. Never blocks; a clock-based value if it ever fails.
+ */
+static unsigned
+rnd(void)
+{
+	unsigned r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned)now_ms() * 2654435761u ^ (unsigned)getpid();
+	return r;
+}
 
 static void
 logf_(struct sv *s, int level, const char *fmt, ...)
@@ -330,7 +361,8 @@ start_ssh(struct sv *s, struct sxerr *e)
 		return 0;
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
-	if (tunnel_argv(s->t, s->bi, s->ssh, a, e) == -1) {
+	if (tunnel_argv(s->t, s->bi, s->ssh, s->patient ? PATIENT_S : 0, a,
+	    e) == -1) {
 		free(a);
 		return -1;
 	}
@@ -351,7 +383,7 @@ start_ssh(struct sv *s, struct sxerr *e)
 	s->linelen = 0;
 	s->confirms = 0;
 	s->up = 0;
-	s->settled = 0;
+	s->settle_at = -1;
 	s->reason = NULL;
 	s->started = now_ms();
 	s->retry_at = -1;
@@ -382,8 +414,10 @@ on_line(struct sv *s, const char *line)
 		s->up = 1;
 		s->fails = 0;
 		s->throttles = 0;
+		s->patient = 0;
 		s->tried = 0;
 		s->st.up_since = time(NULL);
+		s->settle_at = now_ms() + SETTLE_MS;
 		if (netwatch_conn(s->ssh_pid, &s->conn) == -1)
 			s->conn.family = 0;
 		put_state(s, "up", NULL);
@@ -391,8 +425,9 @@ on_line(struct sv *s, const char *line)
 	}
 }
 
-/* Read what ssh wrote; 0 once the pipe is closed. */
-static int
+/* Read what ssh wrote; 0 once the pipe is closed. Not inlined: its
+ * buffer would widen supervise_run's frame, which lasts for good. */
+static __attribute__((noinline)) int
 read_err(struct sv *s)
 {
 	char buf[4096];
@@ -465,6 +500,7 @@ busy_wait(struct sv *s, const char *reason, long delay, int say)
 	if (say)
 		logf_(s, 0, "not up (%s), retrying in %.2f s", reason,
 		    delay / 1000.0);
+	s->patient = 1;
 	s->tried = 0;
 	s->retry_at = now_ms() + delay;
 	put_state(s, "backoff", reason);
@@ -507,7 +543,7 @@ ssh_gone(struct sv *s, int status)
 	if (strcmp(reason, "throttled") == 0) {
 		/* There and busy. */
 		delay = supervise_throttle_ms(++s->throttles, THROTTLE_MS,
-		    s->t->retry_max, arc4random());
+		    s->t->retry_max, rnd());
 		busy_wait(s, reason, delay, s->throttles == 1);
 		return;
 	}
@@ -536,7 +572,7 @@ ssh_gone(struct sv *s, int status)
 		 */
 		delay = ++s->throttles == 1 ? 0 :
 		    supervise_throttle_ms(s->throttles - 1, TIMEOUT_MS,
-		    s->t->retry_max, arc4random());
+		    s->t->retry_max, rnd());
 		busy_wait(s, reason, delay, s->throttles <= 2);
 		return;
 	}
@@ -545,7 +581,7 @@ ssh_gone(struct sv *s, int status)
 		s->fails = 1;
 	else
 		s->fails++;
-	delay = supervise_delay_ms(s->fails, s->t->retry_max, arc4random()) -
+	delay = supervise_delay_ms(s->fails, s->t->retry_max, rnd()) -
 	    (long)elapsed;
 	if (delay < 0)
 		delay = 0;
@@ -577,27 +613,32 @@ ssh_gone(struct sv *s, int status)
 static void
 reload(struct sv *s)
 {
-	static struct tunnel nt;
+	struct tunnel *nt;
 	struct sxerr e;
 
-	if (s->h == NULL || s->h->reload == NULL)
+	if (s->h == NULL || s->h->reload == NULL ||
+	    (nt = malloc(sizeof(*nt))) == NULL)
 		return;
-	if (s->h->reload(s->h->arg, &nt, &e) == -1) {
+	if (s->h->reload(s->h->arg, nt, &e) == -1) {
 		logf_(s, 0, "reload: %s; keeping the running definition",
 		    e.msg);
+		free(nt);
 		return;
 	}
 	/* Both came through tunnel_init: compared whole, the new one with
 	 * the target the running one was pointed at. */
-	if (nt.disc.file[0] != '\0' && s->cur.port != 0)
-		discovery_point(&nt, &s->cur);
-	if (memcmp(&nt, s->t, sizeof(nt)) == 0) {
+	if (nt->disc.file[0] != '\0' && s->cur.port != 0)
+		discovery_point(nt, &s->cur);
+	if (memcmp(nt, s->t, sizeof(*nt)) == 0) {
 		logf_(s, 0, "reloaded; unchanged");
+		free(nt);
 		return;
 	}
 	logf_(s, 0, "reloaded; reconnecting");
 	stop_ssh(s);
-	*s->t = nt;
+	/* Only the pages that changed: most of a tunnel is zero. */
+	mem_copy_sparse(s->t, nt, sizeof(*nt));
+	free(nt);
 	if (s->wfd != -1)
 		close(s->wfd);
 	s->wfd = discovery_watch(s->t);
@@ -661,6 +702,7 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 	s.errfd = -1;
 	s.retry_at = now_ms();
 	s.check_at = -1;
+	s.settle_at = -1;
 	s.wfd = discovery_watch(t);
 	if (t->disc.file[0] != '\0' && s.wfd == -1)
 		logf_(&s, 1, "inotify: %s; the discovery file is read at "
@@ -697,6 +739,8 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		at = s.ssh_pid == 0 ? s.retry_at : -1;
 		if (s.check_at >= 0 && (at < 0 || s.check_at < at))
 			at = s.check_at;
+		if (s.settle_at >= 0 && (at < 0 || s.settle_at < at))
+			at = s.settle_at;
 		if (at >= 0) {
 			at = at > now_ms() ? at - now_ms() : 0;
 			ts.tv_sec = at / 1000;
@@ -717,17 +761,24 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 			close(s.errfd);
 			s.errfd = -1;
 		}
-		/* Up, and idle from now on: what connecting took, back. */
-		if (s.up && !s.settled) {
+		/*
+		 * Up and quiet for a moment (ssh says a few more lines after
+		 * the confirmation): idle from now on, so what connecting
+		 * took, heap and stack, back.
+		 */
+		if (s.settle_at >= 0 && (pfd[1].revents != 0 ||
+		    pfd[3].revents != 0))
+			s.settle_at = now_ms() + SETTLE_MS;
+		else if (s.settle_at >= 0 && now_ms() >= s.settle_at) {
 			mem_trim();
-			s.settled = 1;
+			s.settle_at = -1;
 		}
 		if (pfd[2].fd != -1 && pfd[2].revents != 0 &&
 		    netwatch_news(nfd) && s.ssh_pid == 0 && s.retry_at >= 0) {
 			/* Every tunnel of this host sees the same change: a
 			 * spread, not all at once. */
 			logf_(&s, 1, "network change: retrying now");
-			s.retry_at = now_ms() + arc4random_uniform(NETCHANGE_MS);
+			s.retry_at = now_ms() + rnd() % NETCHANGE_MS;
 		}
 		if (pfd[0].revents != 0 && !on_signals(&s, sfd))
 			break;

@@ -684,8 +684,8 @@ has_option(const struct tunnel *t, const char *kw)
  * ssh_options, then our defaults, which the user's may override.
  */
 static int
-common_args(const struct tunnel *t, const char *ssh, struct sshargv *a,
-    const char *const *forced, struct sxerr *e)
+common_args(const struct tunnel *t, const char *ssh, int wait,
+    struct sshargv *a, const char *const *forced, struct sxerr *e)
 {
 	char key[TUN_PATH_MAX];
 	size_t i;
@@ -701,7 +701,7 @@ common_args(const struct tunnel *t, const char *ssh, struct sshargv *a,
 		    arg(a, e, "%s", tunnel_option(t, i)) == -1)
 			return -1;
 	if (arg(a, e, "-o") == -1 || arg(a, e, "ConnectTimeout=%d",
-	    TUN_CONNECT_TIMEOUT) == -1)
+	    wait > 0 ? wait : TUN_CONNECT_TIMEOUT) == -1)
 		return -1;
 	if (!has_option(t, "StrictHostKeyChecking") && (arg(a, e, "-o") == -1 ||
 	    arg(a, e, "StrictHostKeyChecking=accept-new") == -1))
@@ -738,9 +738,10 @@ dest_args(const struct tunnel *t, size_t bi, struct sshargv *a,
 }
 
 /* The supervisor's ssh through bastion bi; "-v" is how it sees forwards
- * confirmed (see supervise.c). */
+ * confirmed (see supervise.c). wait: ConnectTimeout in seconds, 0 for
+ * TUN_CONNECT_TIMEOUT (a user's ssh_options win over both). */
 int
-tunnel_argv(const struct tunnel *t, size_t bi, const char *ssh,
+tunnel_argv(const struct tunnel *t, size_t bi, const char *ssh, int wait,
     struct sshargv *a, struct sxerr *e)
 {
 	static const char *const forced[] = {
@@ -752,7 +753,7 @@ tunnel_argv(const struct tunnel *t, size_t bi, const char *ssh,
 	char spec[HOST_MAX * 2 + 32];
 	size_t i;
 
-	if (common_args(t, ssh, a, forced, e) == -1)
+	if (common_args(t, ssh, wait, a, forced, e) == -1)
 		return -1;
 	if (arg(a, e, "-o") == -1 || arg(a, e, "ServerAliveInterval=%d",
 	    t->alive_interval) == -1 || arg(a, e, "-o") == -1 ||
@@ -787,7 +788,7 @@ tunnel_probe_argv(const struct tunnel *t, size_t bi, const struct forward *f,
 	};
 	const char *h = fwd_remote_host(f);
 
-	if (common_args(t, ssh, a, forced, e) == -1)
+	if (common_args(t, ssh, 0, a, forced, e) == -1)
 		return -1;
 	if (arg(a, e, "-W") == -1 || arg(a, e, "%s%s%s:%d", br(h, 1), h,
 	    br(h, 0), f->port) == -1)

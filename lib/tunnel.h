@@ -53,24 +53,30 @@ struct discovery {
 };
 
 struct tunnel {
+	/*
+	 * The scalars first, then the arrays so laid out that a tunnel of
+	 * one bastion and a few forwards and options sets two of its five
+	 * pages (0 and 2): a supervisor keeps its tunnel in pages of its
+	 * own, and those left zero cost it nothing (lib/memtrim.h).
+	 */
 	char		name[NAME_MAX_LEN + 1];
-	struct bastion	bastion[TUN_BASTION_MAX];
 	size_t		nbastion;
-	char		key[TUN_PATH_MAX];	/* as written (~ allowed); "" none */
-	struct forward	fwd[TUN_FWD_MAX];
 	size_t		nfwd;
 	int		alive_interval;
 	int		alive_count;
 	int		retry_max;
+	size_t		optused;
+	size_t		nopt;
 	/*
 	 * The ssh options, packed: a supervisor keeps its tunnel for life
 	 * and ssh-tunnel-ls one per row, so 4 KiB rather than 32 of 512.
 	 * Offsets, not pointers: a tunnel is copied and compared whole.
 	 */
 	unsigned short	optat[TUN_OPT_MAX];
+	struct bastion	bastion[TUN_BASTION_MAX];
+	struct forward	fwd[TUN_FWD_MAX];
+	char		key[TUN_PATH_MAX];	/* as written (~ allowed); "" none */
 	char		optbuf[TUN_OPT_BUF];
-	size_t		optused;
-	size_t		nopt;
 	struct discovery disc;
 };
 
@@ -102,7 +108,7 @@ int	tunnel_set_discovery(struct tunnel *, const char *, const char *,
 	    int, struct sxerr *);
 int	tunnel_check_key(const struct tunnel *, struct sxerr *);
 int	tunnel_yaml(const struct tunnel *, char *, size_t, struct sxerr *);
-int	tunnel_argv(const struct tunnel *, size_t, const char *,
+int	tunnel_argv(const struct tunnel *, size_t, const char *, int,
 	    struct sshargv *, struct sxerr *);
 int	tunnel_probe_argv(const struct tunnel *, size_t, const struct forward *,
 	    const char *, struct sshargv *, struct sxerr *);

@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    "0123456789.-:_%", d.host[i]) == NULL)
 			abort();
 	discovery_point(&t, &d);
-	if (tunnel_argv(&t, 0, "ssh", &a, &e) == -1 || a.argv[a.argc] != NULL)
+	if (tunnel_argv(&t, 0, "ssh", 0, &a, &e) == -1 || a.argv[a.argc] != NULL)
 		abort();
 	return 0;
 }

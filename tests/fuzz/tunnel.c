@@ -39,7 +39,7 @@ made_from(const struct tunnel *t)
 	if (u.disc.file[0] != '\0')
 		discovery_point(&u, &(struct dtarget){ "gpu-a017", 4000 });
 	for (i = 0; i < u.nbastion; i++)
-		if (tunnel_argv(&u, i, "ssh", &a, &e) == -1 ||
+		if (tunnel_argv(&u, i, "ssh", 0, &a, &e) == -1 ||
 		    a.argv[a.argc] != NULL)
 			abort();
 	(void)tunnel_client_block(t, 0, block, sizeof(block), &e);

@@ -198,7 +198,7 @@ test_argv(void **state)
 	    "forwards: [R 2222:localhost:22]\n"
 	    "ssh_options: [StrictHostKeyChecking=yes]\n", &t, &e) != 0)
 		fail_msg("%s", e.msg);
-	assert_int_equal(tunnel_argv(&t, 0, "ssh", &a, &e), 0);
+	assert_int_equal(tunnel_argv(&t, 0, "ssh", 0, &a, &e), 0);
 	got[0] = '\0';
 	for (i = 0; i < a.argc; i++) {
 		strlcat(got, i ? " " : "", sizeof(got));
@@ -212,10 +212,10 @@ test_argv(void **state)
 	    "-o ServerAliveInterval=5 -o ServerAliveCountMax=3 "
 	    "-R 2222:localhost:22 -l u -p 2200 -- gw", TUN_CONNECT_TIMEOUT);
 	assert_string_equal(got, want);
-	assert_int_equal(tunnel_argv(&t, 1, "ssh", &a, &e), 0);
+	assert_int_equal(tunnel_argv(&t, 1, "ssh", 0, &a, &e), 0);
 	assert_string_equal(a.argv[a.argc - 1], "gw2");
 	assert_string_equal(a.argv[a.argc - 2], "--");
-	assert_int_equal(tunnel_argv(&t, 2, "ssh", &a, &e), -1);
+	assert_int_equal(tunnel_argv(&t, 2, "ssh", 0, &a, &e), -1);
 }
 
 static void
