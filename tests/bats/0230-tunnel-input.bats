@@ -210,3 +210,17 @@ EOC
 	run ssh-tunnel-down -p 2222
 	[ "$status" -eq 1 ]
 }
+
+@test "an XDG directory too long for the places: 78, says which, nothing made" {
+	seg=$(printf 'd%.0s' $(seq 100))
+	long=$BATS_TEST_TMPDIR/x/$seg/$seg/$seg/$seg/$seg
+	mkdir -p "$long"
+	mapfile -t args < <(ok_args)
+	XDG_CONFIG_HOME=$long refused 78 "${args[@]}" labbox
+	[[ $output == *"tunnels.d: path too long"* ]]
+	[ -z "$(ls -A "$long")" ]
+	XDG_RUNTIME_DIR=$long refused 78 "${args[@]}" labbox
+	[[ $output == *"state: path too long"* ]]
+	[ -z "$(ls -A "$long")" ]
+	rm -r "$BATS_TEST_TMPDIR/x"
+}

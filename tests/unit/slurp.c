@@ -86,12 +86,70 @@ t_refused(void **st)
 	assert_int_equal(errno, EISDIR);
 }
 
+/* What slurp_lines gave fn: the lines joined by '|'; stops at "stop". */
+static char got[256];
+
+static int
+collect(char *line, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	strlcat(got, line, sizeof(got));
+	strlcat(got, "|", sizeof(got));
+	return strcmp(line, "stop") == 0 ? 7 : 0;
+}
+
+/* lines F TEXT BUFSZ: slurp_lines over a file holding TEXT. */
+static int
+lines(const char *text, size_t sz, int *n)
+{
+	char buf[64];
+	int fd;
+
+	assert_true(sz <= sizeof(buf));
+	assert_true((fd = open(file, O_WRONLY | O_TRUNC)) != -1);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	got[0] = '\0';
+	*n = 0;
+	return slurp_lines(file, buf, sz, collect, n);
+}
+
+static void
+t_lines(void **st)
+{
+	int n;
+
+	assert_int_equal(lines("a\nbb\n\nccc\n", 64, &n), 0);
+	assert_string_equal(got, "a|bb||ccc|");
+	assert_int_equal(n, 4);
+	/* lines split over reads of a small buffer, a last one unended */
+	assert_int_equal(lines("abcde\nfghij\nkl", 8, &n), 0);
+	assert_string_equal(got, "abcde|fghij|kl|");
+	/* too long for the buffer: skipped whole, the next one whole */
+	assert_int_equal(lines("0123456789abcdef\nok\n", 8, &n), 0);
+	assert_string_equal(got, "ok|");
+	assert_int_equal(lines("0123456789abcdef", 8, &n), 0);
+	assert_string_equal(got, "");
+	/* fn's non-zero stops and is returned */
+	assert_int_equal(lines("x\nstop\ny\n", 64, &n), 7);
+	assert_string_equal(got, "x|stop|");
+	assert_int_equal(lines("", 64, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(slurp_lines("/nonexistent/x", got, 8, collect, &n),
+	    -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(slurp_lines(file, got, 1, collect, &n), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_fits),
 		cmocka_unit_test(t_more),
+		cmocka_unit_test(t_lines),
 		cmocka_unit_test(t_refused),
 	};
 

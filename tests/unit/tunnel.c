@@ -216,6 +216,12 @@ test_argv(void **state)
 	assert_string_equal(a.argv[a.argc - 1], "gw2");
 	assert_string_equal(a.argv[a.argc - 2], "--");
 	assert_int_equal(tunnel_argv(&t, 2, "ssh", 0, &a, &e), -1);
+	/* A patient connect timeout where the supervisor asks for one. */
+	assert_int_equal(tunnel_argv(&t, 0, "ssh", 20, &a, &e), 0);
+	for (i = 0; i < a.argc; i++)
+		if (strcmp(a.argv[i], "ConnectTimeout=20") == 0)
+			break;
+	assert_true(i < a.argc);
 }
 
 static void
