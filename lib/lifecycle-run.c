@@ -189,11 +189,12 @@ lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
 	int rc = -1;
 
 	/*
-	 * Loaded on the heap (tunnel_init memsets it whole), kept in pages
-	 * of its own that only what is set makes private: 2 of 5 for a
-	 * tunnel with one forward and a few options.
+	 * What lives for good first, low in the heap: the time zone glibc
+	 * keeps once loaded, the file names. The tunnel is loaded on the
+	 * heap (tunnel_init memsets it whole) and kept in pages of its own
+	 * that only what is set makes private: 3 of 5 for a tunnel with one
+	 * bastion and forward and a few options.
 	 */
-	/* The time zone, which glibc keeps for good, loaded first too. */
 	tzset();
 	f.pid = malloc(SV_NAME_FIRST);
 	f.state = malloc(SV_NAME_FIRST);

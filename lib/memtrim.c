@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 #include <sys/mman.h>
 
-
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
