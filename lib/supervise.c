@@ -45,17 +45,19 @@
  * after the second connection timeout in a row, and the spread of the
  * retries that a network change triggers. */
 #define THROTTLE_MS	4000
-
-/*
- * ConnectTimeout (seconds) once the bastion was found busy, until up: a
- * bastion with a hundred startups in flight sends its banner after more
- * than the usual 5 s, and a client that gives up then has cost it the
- * fork and exec of a session for nothing, which kept a herd of 500 from
- * ever getting through (bench/fleet.md).
- */
-#define PATIENT_S	(4 * TUN_CONNECT_TIMEOUT)
 #define TIMEOUT_MS	2000
 #define NETCHANGE_MS	500
+
+/*
+ * ConnectTimeout (seconds) once the bastion was found busy (throttled,
+ * or a connection timed out after seconds), until up: a bastion with a
+ * hundred startups in flight sends its banner after more than the usual
+ * 5 s, and a client that gives up then has cost it the fork and exec of
+ * a session for nothing, which kept a herd of 500 from ever getting
+ * through (bench/fleet.md). A dead path loses nothing: the kernel
+ * retransmits the SYN within the 20 s.
+ */
+#define PATIENT_S	(4 * TUN_CONNECT_TIMEOUT)
 
 /*
  * The discovery file: read again this long after the last event on it
@@ -63,10 +65,10 @@
  * this often without any (inotify misses writes on network file systems).
  */
 #define DISC_SETTLE_MS	100
+#define DISC_RETRY_MS	2000
 
 /* Memory is handed back once an up tunnel has been quiet this long. */
 #define SETTLE_MS	1000
-#define DISC_RETRY_MS	2000
 
 /*
  * The first line that names a cause decides the reason. sshd past

@@ -109,7 +109,8 @@ time.sleep(120)' >"$BATS_TEST_TMPDIR/port" &
 	run ssh-tunnel-up -b "$ME@127.0.0.1:$P" -s "$KEY" -p "$RPORT" \
 	    -l "127.0.0.1:$BPORT" -o "UserKnownHostsFile=$B/known_hosts" labbox
 	log=$XDG_RUNTIME_DIR/scitex-ssh/labbox.log
-	for _ in $(seq 250); do
+	# 5 s, then 20 s: after a timeout ssh is given longer to connect.
+	for _ in $(seq 400); do
 		[ "$(grep -c 'not up (timeout)' "$log")" -ge 2 ] && break
 		sleep 0.1
 	done
