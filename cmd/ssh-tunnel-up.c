@@ -49,16 +49,21 @@ usage(FILE *fp, int ex)
 static void
 ctx(struct lc_ctx *c)
 {
-	char self[PATH_MAX];
+	static char *self;	/* for the program's life */
+	char buf[PATH_MAX];
 	ssize_t n;
 
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)
-		err(EX_OSERR, "/proc/self/exe");
-	self[n] = '\0';
+	if (self == NULL) {
+		if ((n = readlink("/proc/self/exe", buf, sizeof(buf) - 1)) ==
+		    -1)
+			err(EX_OSERR, "/proc/self/exe");
+		buf[n] = '\0';
+		if ((self = strdup(buf)) == NULL)
+			err(EX_OSERR, "strdup");
+	}
 	memset(c, 0, sizeof(*c));
 	c->config = cfgfile;
-	if ((c->self = strdup(self)) == NULL)
-		err(EX_OSERR, "strdup");
+	c->self = self;
 	c->quiet = quiet;
 	c->verbose = verbose;
 	c->note = out_note;	/* what the library says along the way */
@@ -105,7 +110,7 @@ sv_note(void *arg, int level, const char *msg)
 static int
 supervise(const char *name)
 {
-	char *linebuf;
+	static char *linebuf;	/* stderr's, for the program's life */
 	struct lc_ctx c;
 	struct sxerr e;
 
@@ -158,10 +163,10 @@ authorized_keys(const struct lc_req *q, int named)
 {
 	/* On the heap: static, these 39 KiB of bss would push the globals
 	 * every supervisor writes into pages of their own. */
-	struct authkeys {
+	static struct authkeys {
 		struct tunnel	t;
 		char		line[20000], block[2048];
-	} *k;
+	} *k;		/* static: still reachable when errx() exits */
 	const struct backend *b;
 	struct config *cf;
 	struct sxerr e;
@@ -182,6 +187,7 @@ authorized_keys(const struct lc_req *q, int named)
 	printf("%s# and in the bastion's sshd_config (no key option "
 	    "refuses unix-socket forwarding):\n%s", k->line, k->block);
 	free(k);
+	k = NULL;
 	return out_close(stdout) == -1 ? EX_OSERR : 0;
 }
 
