@@ -29,7 +29,7 @@ endif
 # Warnings and hardening are forced; the user's CFLAGS are kept.
 XCFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
-            $(HARDEN_CPP) -fstack-protector-strong -fPIE $(SANFLAGS) \
+            $(HARDEN_CPP) -fstack-protector-strong -fPIE -pthread $(SANFLAGS) \
             -DVERSION='"$(VERSION)"' -iquote lib -MMD -MP \
             $(shell pkg-config --cflags $(PKGS))
 # jansson only for what speaks JSON-RPC: the MCP modules and their users.
@@ -37,7 +37,7 @@ CFLAGS_MCP = $(shell pkg-config --cflags $(PKGS_MCP))
 MCPOBJ    = $(O)/lib/jsonrpc.o $(O)/lib/mcp.o $(O)/lib/mcptools.o \
             $(O)/lib/mcptool.o $(O)/lib/mcptunnel.o $(O)/lib/mcpinfo.o \
             $(O)/lib/mcpremote.o
-XLDFLAGS  = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
+XLDFLAGS  = -pie -pthread -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS)
 # libyaml and libbsd linked statically: fewer objects for the dynamic
 # linker to load and relocate on every ssh invocation (ssh-allow-check).
 LIBS      = -Wl,-Bstatic $(shell pkg-config --libs --static $(PKGS)) -Wl,-Bdynamic

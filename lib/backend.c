@@ -415,11 +415,29 @@ supervised_state(const struct tref *r, struct tstate *st)
 	char path[STATE_PATH];
 	struct sxerr e;
 	pid_t pid;
-	int alive;
+	int alive, rc;
 
-	alive = backend_supervisor(r->pl, r->name, &pid);
-	if (state_path(path, sizeof(path), r->pl->state, r->name,
-	    ".state") == -1 || state_read(path, st, &e) == -1) {
+	rc = state_path(path, sizeof(path), r->pl->state, r->name,
+	    ".state") == -1 ? -1 : state_read(path, st, &e);
+	/*
+	 * The table names its writer and its ssh, and when each started:
+	 * an ssh that still runs, started then, as the writer's child
+	 * proves both (a process whose parent ends is given another), one
+	 * read of /proc for an up tunnel of a thousand. The writer alone
+	 * for a tunnel without ssh. The pid file for the rest: a supervisor
+	 * that has not yet written its table, one that wrote it without the
+	 * start times, none.
+	 */
+	if (rc == 0 && strcmp(st->state, "up") == 0 && st->ssh_start != 0 &&
+	    state_child_proven(st->ssh_pid, st->pid, st->ssh_start))
+		return;
+	if (rc == 0 && st->start != 0 &&
+	    state_proven(st->pid, SUPERVISOR_COMM, st->start)) {
+		alive = 1;
+		pid = st->pid;
+	} else
+		alive = backend_supervisor(r->pl, r->name, &pid);
+	if (rc == -1) {
 		memset(st, 0, sizeof(*st));
 		strlcpy(st->state, alive ? "connecting" : "stopped",
 		    sizeof(st->state));
@@ -592,6 +610,7 @@ list_defined(const struct config *cf, struct bdefs *d, struct sxerr *e)
 {
 	const struct backend *dmn = &backends[B_DAEMON];
 	const struct cnode *tn;
+	struct sysd_wants uw;
 	struct bdef r, *v;
 	size_t i;
 
@@ -624,15 +643,18 @@ list_defined(const struct config *cf, struct bdefs *d, struct sxerr *e)
 	 * under the system manager (from /etc/scitex-ssh/config.yaml) or
 	 * the user's; its state goes where that backend's goes.
 	 */
+	if (sysd_wants_read(UNIT_USER, &uw) == -1)
+		return sxerr_errno(e, EX_OSERR, "malloc");
 	for (i = 0, v = d->v; i < d->n; i++) {
 		if (v[i].b != dmn)
 			continue;
 		if (v[i].in_config && sysd_system_sees(cf->path) &&
 		    sysd_enabled(UNIT_SYSTEM, v[i].name))
 			v[i].b = &backends[B_SYSTEMD];
-		else if (sysd_enabled(UNIT_USER, v[i].name))
+		else if (sysd_wants_has(&uw, v[i].name))
 			v[i].b = &backends[B_USER];
 	}
+	sysd_wants_free(&uw);
 	return 0;
 }
 

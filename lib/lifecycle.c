@@ -453,7 +453,8 @@ write_def(const struct tunnel *t, const struct places *pl, struct sxerr *e)
 	    have == len && memcmp(old, buf, len) == 0)
 		rc = 1;
 	else
-		rc = state_write_file(path, buf, len, 0600, e);
+		rc = state_write_file(path, buf, len, 0600, STATE_DURABLE,
+		    e);
 out:
 	free(buf);
 	return rc;

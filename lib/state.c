@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "slurp.h"
 #include "state.h"
 #include "xdg.h"
 
@@ -136,13 +135,18 @@ write_all(int fd, const char *p, size_t len)
 }
 
 /*
- * Replace path with buf atomically: a crash leaves the old or the new
+ * Replace path with buf atomically: a reader sees the old or the new
  * file, never half of one. The temporary file sits in the same directory
- * so that rename(2) cannot cross file systems.
+ * so that rename(2) cannot cross file systems. Durable (STATE_DURABLE):
+ * a crash, too, leaves the old or the new, for what must outlive one (a
+ * definition, a unit); the runtime files (the state table, the pid file)
+ * describe processes that a crash ends, and are written without the two
+ * fsync(2)s: where the runtime directory is not a tmpfs, 500 supervisors
+ * recovering together queued on the file system's journal.
  */
 int
 state_write_file(const char *path, const void *buf, size_t len, mode_t mode,
-    struct sxerr *e)
+    int flags, struct sxerr *e)
 {
 	char tmp[STATE_PATH], *slash;
 	int fd, dfd;
@@ -152,7 +156,7 @@ state_write_file(const char *path, const void *buf, size_t len, mode_t mode,
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		return sxerr_errno(e, EX_OSERR, "%s", tmp);
 	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
-	    fsync(fd) == -1) {
+	    ((flags & STATE_DURABLE) && fsync(fd) == -1)) {
 		sxerr_errno(e, EX_OSERR, "%s", tmp);
 		close(fd);
 		unlink(tmp);
@@ -168,10 +172,11 @@ state_write_file(const char *path, const void *buf, size_t len, mode_t mode,
 		unlink(tmp);
 		return -1;
 	}
+	if (!(flags & STATE_DURABLE))
+		return 0;
 	/*
 	 * The rename is durable only once the directory is. tmp, spent,
-	 * holds its name: a supervisor writes its state here every change,
-	 * and each page of stack it touches stays its own.
+	 * holds its name.
 	 */
 	strlcpy(tmp, path, sizeof(tmp));
 	if ((slash = strrchr(tmp, '/')) != NULL && slash != tmp)
@@ -206,12 +211,32 @@ state_lock(const char *path, int *fd, struct sxerr *e)
 	return 0;
 }
 
+/*
+ * A small file whole, in one read(2): the files here are written whole
+ * and renamed into place (state_write_file) or made by the kernel in one
+ * go (/proc/PID/stat), so a short read is their end, and the second
+ * read that would say so is saved, a fifth of what ssh-tunnel-ls spends
+ * on each of a thousand tunnels. One that fills buf is refused as too
+ * long.
+ */
 static int
 read_small(const char *path, char *buf, size_t sz)
 {
-	size_t len;
+	ssize_t n;
+	int fd, saved;
 
-	return slurp(path, O_NOFOLLOW, buf, sz, &len) == -1 ? -1 : 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	while ((n = read(fd, buf, sz - 1)) == -1 && errno == EINTR)
+		;
+	saved = errno;
+	close(fd);
+	if (n == -1)
+		return errno = saved, -1;
+	if ((size_t)n == sz - 1)
+		return errno = EFBIG, -1;
+	buf[n] = '\0';
+	return 0;
 }
 
 static int
@@ -266,6 +291,10 @@ state_read(const char *path, struct tstate *t, struct sxerr *e)
 			t->up_since = (time_t)v;
 		else if (strcmp(line, "restarts") == 0 && v <= UINT_MAX)
 			t->restarts = (unsigned)v;
+		else if (strcmp(line, "start") == 0)
+			t->start = (unsigned long long)v;
+		else if (strcmp(line, "ssh_start") == 0)
+			t->ssh_start = (unsigned long long)v;
 	}
 	if (t->state[0] == '\0')
 		return sxerr_set(e, EX_DATAERR, "%s: no state", path);
@@ -280,25 +309,27 @@ state_write(const char *path, const struct tstate *t, struct sxerr *e)
 
 	n = snprintf(buf, sizeof(buf),
 	    "state %s\npid %ld\nssh_pid %ld\nsince %lld\nup_since %lld\n"
-	    "restarts %u\nreason %s\nbastion %s\n",
+	    "restarts %u\nreason %s\nbastion %s\nstart %llu\nssh_start %llu\n",
 	    t->state, (long)t->pid, (long)t->ssh_pid, (long long)t->since,
 	    (long long)t->up_since, t->restarts,
 	    t->reason[0] != '\0' ? t->reason : "-",
-	    t->bastion[0] != '\0' ? t->bastion : "-");
+	    t->bastion[0] != '\0' ? t->bastion : "-", t->start,
+	    t->ssh_start);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return sxerr_set(e, EX_OSERR, "%s: state too long", path);
-	return state_write_file(path, buf, (size_t)n, 0644, e);
+	return state_write_file(path, buf, (size_t)n, 0644, 0, e);
 }
 
 /*
- * The name (comm) and start time (clock ticks since boot) of a process,
- * from /proc/PID/stat. The name sits in parentheses and may itself hold
- * ')' or spaces, so the fields are counted from the last ')'.
+ * What /proc/PID/stat says of a process, read once. The name sits in
+ * parentheses and may itself hold ')' or spaces, so the fields are
+ * counted from the last ')'.
  */
 int
-state_proc(pid_t pid, char *comm, size_t commsz, unsigned long long *start)
+state_pstat(pid_t pid, struct pstat *p)
 {
-	char path[64], buf[2048], *l, *r, *p;
+	char path[64], buf[2048], *l, *r, *q;
+	long ppid;
 	int field;
 
 	if (pid <= 0)
@@ -307,56 +338,81 @@ state_proc(pid_t pid, char *comm, size_t commsz, unsigned long long *start)
 	if (read_small(path, buf, sizeof(buf)) == -1)
 		return -1;
 	if ((l = strchr(buf, '(')) == NULL || (r = strrchr(buf, ')')) == NULL ||
-	    r < l)
+	    r < l || sscanf(r + 1, " %c %ld", &p->state, &ppid) != 2)
 		return -1;
-	if (comm != NULL) {
-		*r = '\0';
-		strlcpy(comm, l + 1, commsz);
-	}
+	*r = '\0';
+	strlcpy(p->comm, l + 1, sizeof(p->comm));
+	p->ppid = (pid_t)ppid;
 	/* After ")": field 3 (state) ... field 22 (starttime). */
-	for (p = r + 1, field = 2; *p != '\0' && field < 22; p++)
-		if (*p == ' ')
+	for (q = r + 1, field = 2; *q != '\0' && field < 22; q++)
+		if (*q == ' ')
 			field++;
 	if (field != 22)
 		return -1;
-	*start = strtoull(p, NULL, 10);
+	p->start = strtoull(q, NULL, 10);
 	return 0;
 }
 
-/*
- * 1 once the process pid that started at start has ended: gone, or a
- * zombie waiting for whoever reaps it (it runs no more).
- */
+/* Ended: a zombie waiting for whoever reaps it runs no more. */
+static int
+ended(const struct pstat *p)
+{
+	return p->state == 'Z' || p->state == 'X';
+}
+
+/* The name (comm) and start time (clock ticks since boot) of a process. */
+int
+state_proc(pid_t pid, char *comm, size_t commsz, unsigned long long *start)
+{
+	struct pstat p;
+
+	if (state_pstat(pid, &p) == -1)
+		return -1;
+	if (comm != NULL)
+		strlcpy(comm, p.comm, commsz);
+	*start = p.start;
+	return 0;
+}
+
+/* 1 once the process pid that started at start has ended or is gone. */
 int
 state_proc_gone(pid_t pid, unsigned long long start)
 {
-	char path[64], buf[2048], *r;
-	unsigned long long now;
+	struct pstat p;
 
-	if (state_proc(pid, NULL, 0, &now) == -1 || now != start)
-		return 1;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if (read_small(path, buf, sizeof(buf)) == -1 ||
-	    (r = strrchr(buf, ')')) == NULL)
-		return 1;
-	return r[1] == ' ' && (r[2] == 'Z' || r[2] == 'X');
+	return state_pstat(pid, &p) == -1 || p.start != start || ended(&p);
 }
 
 /* 1 when pid runs (no zombie) as a child of parent. */
 int
 state_proc_child(pid_t pid, pid_t parent)
 {
-	char path[64], buf[2048], *r, st;
-	long ppid;
+	struct pstat p;
 
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if (read_small(path, buf, sizeof(buf)) == -1 ||
-	    (r = strrchr(buf, ')')) == NULL ||
-	    sscanf(r + 1, " %c %ld", &st, &ppid) != 2)
-		return 0;
-	return st != 'Z' && st != 'X' && ppid == (long)parent;
+	return state_pstat(pid, &p) == 0 && !ended(&p) && p.ppid == parent;
+}
+
+/* 1 when pid runs (no zombie) as a child of parent, started at start. */
+int
+state_child_proven(pid_t pid, pid_t parent, unsigned long long start)
+{
+	struct pstat p;
+
+	return parent > 1 && state_pstat(pid, &p) == 0 && !ended(&p) &&
+	    p.ppid == parent && p.start == start;
+}
+
+/*
+ * 1 when pid is a live process (not a zombie) named comm that started at
+ * start (a reused pid has another start time).
+ */
+int
+state_proven(pid_t pid, const char *comm, unsigned long long start)
+{
+	struct pstat p;
+
+	return pid > 1 && state_pstat(pid, &p) == 0 && !ended(&p) &&
+	    p.start == start && strcmp(p.comm, comm) == 0;
 }
 
 /* "PID STARTTIME\n": enough to prove later that the pid is still ours. */
@@ -370,20 +426,17 @@ state_pidfile_write(const char *path, pid_t pid, struct sxerr *e)
 	if (state_proc(pid, NULL, 0, &start) == -1)
 		return sxerr_errno(e, EX_OSERR, "/proc/%ld/stat", (long)pid);
 	n = snprintf(buf, sizeof(buf), "%ld %llu\n", (long)pid, start);
-	return state_write_file(path, buf, (size_t)n, 0644, e);
+	return state_write_file(path, buf, (size_t)n, 0644, 0, e);
 }
 
 /*
- * 1 when the pid file names a live process (not a zombie) whose name is
- * comm and whose start time is the recorded one (a reused pid has another
- * start time);
- * 0 otherwise. *pid gets the recorded pid either way (0 when unreadable).
+ * 1 when the pid file names a process state_proven proves; 0 otherwise.
+ * *pid gets the recorded pid either way (0 when unreadable).
  */
 int
 state_pidfile_proven(const char *path, const char *comm, pid_t *pid)
 {
-	char buf[128], name[64], *sp;
-	unsigned long long want, have;
+	char buf[128], *sp;
 	long long v;
 
 	*pid = 0;
@@ -396,9 +449,5 @@ state_pidfile_proven(const char *path, const char *comm, pid_t *pid)
 	if (num(buf, INT_MAX, &v) == -1 || v < 2)
 		return 0;
 	*pid = (pid_t)v;
-	want = strtoull(sp, NULL, 10);
-	if (state_proc(*pid, name, sizeof(name), &have) == -1)
-		return 0;
-	return strcmp(name, comm) == 0 && have == want &&
-	    !state_proc_gone(*pid, want);
+	return state_proven(*pid, comm, strtoull(sp, NULL, 10));
 }

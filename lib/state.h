@@ -41,6 +41,17 @@ struct tstate {
 	unsigned	 restarts;	/* ssh runs after the first */
 	char		 reason[16];	/* "" when there is none */
 	char		 bastion[300];	/* the bastion in use or last tried */
+	unsigned long long start;	/* the supervisor's start time (clock
+					   ticks since boot); 0: not said */
+	unsigned long long ssh_start;	/* its ssh's, the same way */
+};
+
+/* What /proc/PID/stat says of a process. */
+struct pstat {
+	char			comm[64];
+	char			state;	/* R, S, D, Z (zombie), ... */
+	pid_t			ppid;
+	unsigned long long	start;	/* clock ticks since boot */
 };
 
 int	state_places_user(struct places *, struct sxerr *);
@@ -48,14 +59,19 @@ int	state_places_system(struct places *, struct sxerr *);
 int	state_mkdir(const char *, struct sxerr *);
 int	state_mkdir_mode(const char *, mode_t, struct sxerr *);
 int	state_path(char *, size_t, const char *, const char *, const char *);
-int	state_write_file(const char *, const void *, size_t, mode_t,
+#define STATE_DURABLE	0x1	/* state_write_file: fsync, survive a crash */
+
+int	state_write_file(const char *, const void *, size_t, mode_t, int,
 	    struct sxerr *);
 int	state_lock(const char *, int *, struct sxerr *);
 int	state_read(const char *, struct tstate *, struct sxerr *);
 int	state_write(const char *, const struct tstate *, struct sxerr *);
+int	state_pstat(pid_t, struct pstat *);
 int	state_proc(pid_t, char *, size_t, unsigned long long *);
+int	state_proven(pid_t, const char *, unsigned long long);
 int	state_proc_gone(pid_t, unsigned long long);
 int	state_proc_child(pid_t, pid_t);
+int	state_child_proven(pid_t, pid_t, unsigned long long);
 int	state_pidfile_write(const char *, pid_t, struct sxerr *);
 int	state_pidfile_proven(const char *, const char *, pid_t *);
 

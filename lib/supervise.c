@@ -262,6 +262,8 @@ put_state(struct sv *s, const char *state, const char *reason)
 	strlcpy(s->st.reason, r, sizeof(s->st.reason));
 	s->st.pid = getpid();
 	s->st.ssh_pid = s->ssh_pid;
+	if (s->ssh_pid == 0)
+		s->st.ssh_start = 0;
 	s->st.up_since = s->up ? s->st.up_since : 0;
 	if (host_fmt_bastion(&s->t->bastion[s->bi], s->st.bastion,
 	    sizeof(s->st.bastion)) < 0)
@@ -378,6 +380,9 @@ start_ssh(struct sv *s, struct sxerr *e)
 		return -1;
 	}
 	free(a);
+	/* With its pid, what proves in the table that it is still ours. */
+	if (state_proc(s->ssh_pid, NULL, 0, &s->st.ssh_start) == -1)
+		s->st.ssh_start = 0;
 	/* The argv (25 KiB) was needed for the spawn only. */
 	mem_trim();
 	close(p[1]);
@@ -705,6 +710,9 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 	s.retry_at = now_ms();
 	s.check_at = -1;
 	s.settle_at = -1;
+	/* With the pid, the proof ssh-tunnel-ls needs in the state table. */
+	if (state_proc(getpid(), NULL, 0, &s.st.start) == -1)
+		s.st.start = 0;
 	s.wfd = discovery_watch(t);
 	if (t->disc.file[0] != '\0' && s.wfd == -1)
 		logf_(&s, 1, "inotify: %s; the discovery file is read at "

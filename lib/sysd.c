@@ -4,6 +4,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -338,19 +340,101 @@ sysd_stop(enum unit_kind k, const char *name, struct sxerr *e)
 	return was;
 }
 
+/* The wants directory of k's manager where systemctl enable links. */
+static int
+wants_dir(enum unit_kind k, char *buf, size_t sz)
+{
+	char dir[UNIT_PATH];
+	int n;
+
+	if (unit_dir(k, dir, sizeof(dir), NULL) == -1)
+		return -1;
+	n = snprintf(buf, sz, "%s/%s", dir, k == UNIT_SYSTEM ?
+	    "multi-user.target.wants" : "default.target.wants");
+	return n < 0 || (size_t)n >= sz ? -1 : 0;
+}
+
 /* The enablement symlink systemctl enable made: 1 when it is there. */
 int
 sysd_enabled(enum unit_kind k, const char *name)
 {
-	char dir[UNIT_PATH], path[UNIT_PATH + 160], inst[128];
+	char dir[UNIT_PATH + 32], path[UNIT_PATH + 160], inst[128];
 	struct stat st;
 
 	if (unit_instance(name, inst, sizeof(inst), NULL) == -1 ||
-	    unit_dir(k, dir, sizeof(dir), NULL) == -1)
+	    wants_dir(k, dir, sizeof(dir)) == -1)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, k == UNIT_SYSTEM ?
-	    "multi-user.target.wants" : "default.target.wants", inst);
+	snprintf(path, sizeof(path), "%s/%s", dir, inst);
 	return lstat(path, &st) == 0;
+}
+
+static int
+by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every ssh-tunnel@ link of k's wants directory, sorted, read once for a
+ * listing: a thousand definitions were a thousand lstat(2) calls. None
+ * when the directory cannot be read, as sysd_enabled finds none.
+ */
+int
+sysd_wants_read(enum unit_kind k, struct sysd_wants *w)
+{
+	char dir[UNIT_PATH + 32], **v;
+	struct dirent *de;
+	size_t room = 0;
+	DIR *d;
+
+	memset(w, 0, sizeof(*w));
+	if (wants_dir(k, dir, sizeof(dir)) == -1 ||
+	    (d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "ssh-tunnel@", 11) != 0)
+			continue;
+		if (w->n == room) {
+			room = room == 0 ? 16 : room * 2;
+			if ((v = reallocarray(w->v, room, sizeof(*v))) ==
+			    NULL)
+				break;
+			w->v = v;
+		}
+		if ((w->v[w->n] = strdup(de->d_name)) == NULL)
+			break;
+		w->n++;
+	}
+	closedir(d);
+	if (de != NULL) {
+		sysd_wants_free(w);
+		return -1;
+	}
+	if (w->n > 0)
+		qsort(w->v, w->n, sizeof(*w->v), by_str);
+	return 0;
+}
+
+/* sysd_enabled's answer from what sysd_wants_read found. */
+int
+sysd_wants_has(const struct sysd_wants *w, const char *name)
+{
+	char inst[128], *key = inst;
+
+	if (w->n == 0 || unit_instance(name, inst, sizeof(inst), NULL) == -1)
+		return 0;
+	return bsearch(&key, w->v, w->n, sizeof(*w->v), by_str) != NULL;
+}
+
+void
+sysd_wants_free(struct sysd_wants *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		free(w->v[i]);
+	free(w->v);
+	memset(w, 0, sizeof(*w));
 }
 
 /*

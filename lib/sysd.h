@@ -38,6 +38,16 @@ int	sysd_stop(enum unit_kind, const char *, struct sxerr *);
 int	sysd_unit(enum unit_kind, const struct tunnel *, const char *, char *,
 	    size_t, struct sxerr *);
 int	sysd_enabled(enum unit_kind, const char *);
+
+/* The enablement links of one manager, read at once. */
+struct sysd_wants {
+	char	**v;
+	size_t	  n;
+};
+
+int	sysd_wants_read(enum unit_kind, struct sysd_wants *);
+int	sysd_wants_has(const struct sysd_wants *, const char *);
+void	sysd_wants_free(struct sysd_wants *);
 int	sysd_active(enum unit_kind, const char *, char *, size_t);
 int	sysd_linger(char *, size_t);
 int	sysd_show(enum unit_kind, const char *, struct sysd_unit *);

@@ -140,7 +140,8 @@ put_unit_file(const char *dir, const char *path, const char *text,
 	*changed = 0;
 	if ((rc = unit_current(path, text, e)) == 0 &&
 	    (rc = state_mkdir(dir, e)) == 0 &&
-	    (rc = state_write_file(path, text, strlen(text), 0644, e)) == 0)
+	    (rc = state_write_file(path, text, strlen(text), 0644,
+	    STATE_DURABLE, e)) == 0)
 		*changed = 1;
 	return rc == -1 ? -1 : 0;
 }

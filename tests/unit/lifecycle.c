@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
 /* A tunnel's life without a bastion: definitions, gate, rows, removal. */
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -205,6 +207,78 @@ test_list_remove(void **state)
 	config_free(cf);
 }
 
+/*
+ * Many rows, read side by side: in name order, each with its own
+ * definition, what did not load said in that order, a port filter
+ * leaving the one row (and its definition) on it.
+ */
+#define MANY	300
+
+static void
+test_list_many(void **state)
+{
+	struct lc_ctx c = { .note = hear };
+	struct lc_sel any = { NULL, 0, 0, 0, 0 };
+	struct lc_sel defs = { NULL, 0, 7123, 0, 1 };
+	char dir[128], path[192], name[32], prev[32] = "";
+	struct lc_rows rows;
+	struct config *cf;
+	struct sxerr e;
+	size_t i;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/scitex-ssh", home);
+	(void)mkdir(dir, 0700);
+	snprintf(dir, sizeof(dir), "%s/scitex-ssh/tunnels.d", home);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (i = 0; i < MANY; i++) {
+		snprintf(path, sizeof(path), "%s/m%03zu.yaml", dir, i);
+		assert_non_null(f = fopen(path, "w"));
+		if (i % 100 == 7)
+			fprintf(f, "bastion: [\n");	/* does not load */
+		else
+			fprintf(f, "bastion: u@b.example:22\nforwards:\n"
+			    "  - R %zu:localhost:22\n", 7000 + i);
+		fclose(f);
+	}
+	assert_int_equal(config_open(NULL, &cf, &e), 0);
+	heard[0] = '\0';
+	assert_int_equal(lc_list(&c, cf, &any, &rows, &e), 0);
+	assert_int_equal(rows.n, MANY);
+	assert_int_equal(rows.bad, 1);
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "m%03zu", i);
+		assert_string_equal(rows.v[i].ref.name, name);
+		assert_true(strcmp(prev, name) < 0);
+		strlcpy(prev, name, sizeof(prev));
+		assert_int_equal(rows.v[i].loaded, i % 100 != 7);
+		assert_int_equal(lc_row_port(&rows.v[i]),
+		    i % 100 == 7 ? 0 : (int)(7000 + i));
+		assert_string_equal(rows.v[i].st.state, "stopped");
+	}
+	/* Said once each, in the rows' order. */
+	assert_true(strstr(heard, "m007") < strstr(heard, "m107"));
+	assert_true(strstr(heard, "m107") < strstr(heard, "m207"));
+	assert_null(strstr(strstr(heard, "m207") + 1, "m207"));
+	free(rows.v);
+
+	assert_int_equal(lc_list(&c, cf, &defs, &rows, &e), 0);
+	assert_int_equal(rows.n, 1);
+	assert_string_equal(rows.v[0].ref.name, "m123");
+	assert_non_null(rows.v[0].t);
+	assert_int_equal(rows.v[0].t->fwd[0].port, 7123);
+	free(rows.v);
+	config_free(cf);
+
+	for (i = 0; i < MANY; i++) {
+		snprintf(path, sizeof(path), "%s/m%03zu.yaml", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/scitex-ssh", home);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -213,6 +287,7 @@ main(void)
 		cmocka_unit_test(test_gate),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_list_remove),
+		cmocka_unit_test(test_list_many),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

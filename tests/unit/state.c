@@ -77,6 +77,8 @@ test_roundtrip(void **state)
 	a.restarts = 3;
 	strlcpy(a.reason, "port-busy", sizeof(a.reason));
 	strlcpy(a.bastion, "u@[::1]:2200", sizeof(a.bastion));
+	a.start = 123456789;
+	a.ssh_start = 123456790;
 	assert_int_equal(state_write(path, &a, &e), 0);
 	assert_int_equal(state_read(path, &b, &e), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
@@ -166,6 +168,45 @@ test_proc_child(void **state)
 	assert_int_equal(state_proc_child(c, getpid()), 0);
 }
 
+/*
+ * What ssh-tunnel-ls proves from the table alone: a child that runs,
+ * started when the table says, of the parent it names; then a zombie.
+ */
+static void
+test_child_proven(void **state)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	unsigned long long start;
+	struct pstat p;
+	pid_t c;
+	int st, i;
+
+	if ((c = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_true(c > 0);
+	assert_int_equal(state_pstat(c, &p), 0);
+	assert_int_equal(p.ppid, getpid());
+	start = p.start;
+	assert_int_equal(state_child_proven(c, getpid(), start), 1);
+	assert_int_equal(state_child_proven(c, getpid(), start + 1), 0);
+	assert_int_equal(state_child_proven(c, getppid(), start), 0);
+	assert_int_equal(state_child_proven(c, 1, start), 0);
+	assert_int_equal(state_child_proven(0, getpid(), start), 0);
+	assert_int_equal(state_proc(getpid(), NULL, 0, &start), 0);
+	assert_int_equal(state_proven(getpid(), p.comm, start), 1);
+	assert_int_equal(state_proven(getpid(), "sshd", start), 0);
+	assert_int_equal(state_proven(getpid(), p.comm, start + 1), 0);
+	assert_int_equal(state_proven(1, p.comm, start), 0);
+	kill(c, SIGKILL);
+	for (i = 0; i < 250 && state_pstat(c, &p) == 0 && p.state != 'Z'; i++)
+		nanosleep(&ts, NULL);
+	assert_int_equal(state_child_proven(c, getpid(), p.start), 0);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_int_equal(state_pstat(c, &p), -1);
+}
+
 /* logind's /run/user/UID of ours is there (then it is the fallback). */
 static int
 login_rundir(void)
@@ -249,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_pid_proof),
 		cmocka_unit_test(test_proc_child),
+		cmocka_unit_test(test_child_proven),
 		cmocka_unit_test(test_places),
 		cmocka_unit_test(test_mkdir_mode),
 	};

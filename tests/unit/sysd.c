@@ -133,6 +133,37 @@ t_enabled(void **st)
 	assert_int_equal(sysd_enabled(UNIT_USER, "../x"), 0);
 }
 
+/* The wants directory read once gives sysd_enabled's answers. */
+static void
+t_wants(void **st)
+{
+	char dir[512], link[600];
+	struct sysd_wants w;
+
+	snprintf(dir, sizeof(dir), "%s/default.target.wants", udir);
+	(void)mkdir(dir, 0700);
+	snprintf(link, sizeof(link), "%s/ssh-tunnel@zeta.service", dir);
+	assert_int_equal(symlink("../ssh-tunnel@.service", link), 0);
+	/* labbox's, from t_enabled. */
+	snprintf(link, sizeof(link), "%s/other.service", dir);
+	assert_int_equal(symlink("../other.service", link), 0);
+	assert_int_equal(sysd_wants_read(UNIT_USER, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(sysd_wants_has(&w, "labbox"), 1);
+	assert_int_equal(sysd_wants_has(&w, "zeta"), 1);
+	assert_int_equal(sysd_wants_has(&w, "other"), 0);
+	assert_int_equal(sysd_wants_has(&w, "../x"), 0);
+	assert_int_equal(sysd_wants_has(&w, "lab"), 0);
+	sysd_wants_free(&w);
+	assert_int_equal(w.n, 0);
+	unlink(link);
+	snprintf(link, sizeof(link), "%s/ssh-tunnel@zeta.service", dir);
+	unlink(link);
+	assert_int_equal(sysd_wants_read(UNIT_USER, &w), 0);
+	assert_int_equal(w.n, 1);
+	sysd_wants_free(&w);
+}
+
 static void
 t_legacy(void **st)
 {
@@ -179,6 +210,7 @@ main(void)
 		cmocka_unit_test(t_unavailable),
 		cmocka_unit_test(t_install),
 		cmocka_unit_test(t_enabled),
+		cmocka_unit_test(t_wants),
 		cmocka_unit_test(t_legacy),
 	};
 
