@@ -516,7 +516,15 @@ lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
 				    sizeof(s->bastion));
 				return 0;
 			}
-			if (strcmp(st.state, "backoff") == 0) {
+			/*
+			 * A bastion there and busy (sshd dropped the
+			 * connection past MaxStartups, or took too long to
+			 * answer) says nothing of the tunnel: waited out,
+			 * as a herd of lab machines booting together meets.
+			 */
+			if (strcmp(st.state, "backoff") == 0 &&
+			    strcmp(st.reason, "throttled") != 0 &&
+			    strcmp(st.reason, "timeout") != 0) {
 				sxerr_set(e, EX_UNAVAILABLE, "%s: not up yet "
 				    "(%s via %s); the supervisor (pid %ld) "
 				    "keeps trying; see ssh-tunnel-ls",
@@ -530,8 +538,14 @@ lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
 			    "for the forward; the supervisor keeps trying "
 			    "until the tunnel is removed", t->name);
 	}
-	sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d s; the "
-	    "supervisor keeps trying", t->name, LC_WAIT_UP_MS / 1000);
+	if (state_read(path, &st, &ignore) == 0 && st.reason[0] != '\0')
+		sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d s "
+		    "(%s via %s); the supervisor keeps trying", t->name,
+		    (int)(LC_WAIT_UP_MS / 1000), st.reason, st.bastion);
+	else
+		sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d "
+		    "s; the supervisor keeps trying", t->name,
+		    LC_WAIT_UP_MS / 1000);
 	return 1;
 }
 

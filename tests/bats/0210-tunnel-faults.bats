@@ -122,6 +122,34 @@ time.sleep(120)' >"$BATS_TEST_TMPDIR/port" &
 	[ "$(ssh-tunnel-ls labbox | cut -f9)" = timeout ]
 }
 
+@test "refused, then a bastion slow to answer: ssh is given 20 s, not 5" {
+	P=$(free_port)
+	run ssh-tunnel-up -b "$ME@127.0.0.1:$P" -s "$KEY" -p "$RPORT" \
+	    -l "127.0.0.1:$BPORT" -o "UserKnownHostsFile=$B/known_hosts" labbox
+	[ "$status" -eq 69 ]
+	wait_reason labbox refused 15
+	# Something listens now, and never says its banner: a restarted
+	# bastion with a herd in front of it.
+	hold_port "$P"
+	sup=$(supervisor_pids)
+	[ -n "$sup" ]
+	# The first ssh seen after the refusal is patient already (one
+	# refused in between may end before its argv is read: the next).
+	found= argv=
+	for _ in $(seq 300); do
+		found=$(pgrep -P "$sup" -x ssh | head -1)
+		[ -n "$found" ] &&
+		    argv=$(tr '\0' '\n' <"/proc/$found/cmdline" 2>/dev/null) &&
+		    [ -n "$argv" ] && break
+		sleep 0.05
+	done
+	[ -n "$argv" ]
+	grep -qx 'ConnectTimeout=20' <<<"$argv"
+	# Still waiting past the 5 s an impatient ssh would have given it.
+	sleep 6
+	[ "$(ps -o ppid= -p "$found" | tr -d ' ')" = "$sup" ]
+}
+
 @test "first bastion of a list dead: the second is used" {
 	dead=$(free_port)
 	ssh-tunnel-up -q -b "$ME@127.0.0.1:$dead" -b "$ME@127.0.0.1:$BPORT" \
