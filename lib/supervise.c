@@ -19,6 +19,7 @@
 #include "notify.h"
 #include "now.h"
 #include "memtrim.h"
+#include "slots.h"
 #include "spawn.h"
 #include "state.h"
 #include "supervise.h"
@@ -47,6 +48,9 @@
 #define THROTTLE_MS	4000
 #define TIMEOUT_MS	2000
 #define NETCHANGE_MS	500
+/* The wait for a connect slot that cannot be watched (a tenth of the
+ * longest for one that is: its holder is done within a ConnectTimeout). */
+#define SLOT_WAIT_MS	1000
 
 /*
  * ConnectTimeout (seconds) once the bastion was found busy (throttled,
@@ -212,6 +216,10 @@ struct sv {
 						 * file, or -1 */
 	long long		 check_at;	/* read it then; -1: no */
 	struct dtarget		 cur;		/* the target ssh was given */
+	int			 slotfd;	/* a connect slot held, or -1 */
+	unsigned long long	 slotkey;	/* its bastion's */
+	int			 slotw;		/* on a slot's holder while
+						 * waiting for it, or -1 */
 };
 
 /*
@@ -287,9 +295,55 @@ stop_nudge(struct sv *s)
 	s->nudge_pid = 0;
 }
 
+/* The connect slot let go: the handshake is done, or over. */
+static void
+slot_done(struct sv *s)
+{
+	slot_give(&s->slotfd);
+}
+
+static void
+slot_unwatch(struct sv *s)
+{
+	if (s->slotw != -1)
+		close(s->slotw);
+	s->slotw = -1;
+}
+
+/*
+ * A connect slot for the bastion to try (lib/slots.c), or none to be had
+ * here: go (1). All taken: wait (0) on one to be let go, or for
+ * SLOT_WAIT_MS when that cannot be watched.
+ */
+static int
+slot_ready(struct sv *s)
+{
+	char b[sizeof(s->st.bastion)];
+	unsigned r = rnd();
+
+	slot_unwatch(s);
+	if (s->slotfd != -1)
+		return 1;
+	if (host_fmt_bastion(&s->t->bastion[s->bi], b, sizeof(b)) < 0)
+		return 1;
+	s->slotkey = slot_key(b);
+	if (slot_take(s->slotkey, r, &s->slotfd) != 1)
+		return 1;
+	if ((s->slotw = slot_wait(s->slotkey, r)) == -1 && errno == EPERM) {
+		/* Let go meanwhile, or not ours to wait on: one more try,
+		 * then on without. */
+		(void)slot_take(s->slotkey, r, &s->slotfd);
+		return 1;
+	}
+	s->retry_at = now_ms() + (s->slotw != -1 ? 10 : 1) * SLOT_WAIT_MS +
+	    rnd() % SLOT_WAIT_MS;
+	return 0;
+}
+
 static void
 stop_ssh(struct sv *s)
 {
+	slot_done(s);
 	spawn_stop(s->ssh_pid, 2000);
 	s->ssh_pid = 0;
 	if (s->errfd != -1)
@@ -426,6 +480,7 @@ on_line(struct sv *s, const char *line)
 	if ((need > 0 && s->confirms >= need) ||
 	    (need == 0 && strstr(line, CONFIRM_L) != NULL)) {
 		s->up = 1;
+		slot_done(s);
 		s->fails = 0;
 		s->throttles = 0;
 		s->patient = 0;
@@ -540,6 +595,7 @@ ssh_gone(struct sv *s, int status)
 		close(s->errfd);
 	s->errfd = -1;
 	s->ssh_pid = 0;
+	slot_done(s);
 	reason = s->reason != NULL ? s->reason : "exited";
 	streak = strcmp(reason, "port-busy") == 0 &&
 	    strcmp(s->st.reason, "port-busy") != 0;
@@ -704,7 +760,7 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
     const struct sv_hooks *h, struct sxerr *e)
 {
 	struct sv s;
-	struct pollfd pfd[4];
+	struct pollfd pfd[5];
 	struct timespec ts;
 	sigset_t mask, old;
 	int sfd, nfd, rc = 0;
@@ -719,6 +775,7 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 	s.retry_at = now_ms();
 	s.check_at = -1;
 	s.settle_at = -1;
+	s.slotfd = s.slotw = -1;
 	/* With the pid, the proof ssh-tunnel-ls needs in the state table. */
 	if (state_proc(getpid(), NULL, 0, &s.st.start) == -1)
 		s.st.start = 0;
@@ -744,7 +801,7 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		    "short", strerror(errno));
 	for (;;) {
 		if (s.ssh_pid == 0 && s.retry_at >= 0 &&
-		    now_ms() >= s.retry_at &&
+		    now_ms() >= s.retry_at && slot_ready(&s) &&
 		    start_ssh(&s, e) == -1) {
 			rc = -1;
 			break;
@@ -753,8 +810,9 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 		pfd[1].fd = s.errfd;
 		pfd[2].fd = nfd;
 		pfd[3].fd = s.wfd;
+		pfd[4].fd = s.slotw;
 		pfd[0].events = pfd[1].events = pfd[2].events =
-		    pfd[3].events = POLLIN;
+		    pfd[3].events = pfd[4].events = POLLIN;
 		at = s.ssh_pid == 0 ? s.retry_at : -1;
 		if (s.check_at >= 0 && (at < 0 || s.check_at < at))
 			at = s.check_at;
@@ -765,11 +823,15 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 			ts.tv_sec = at / 1000;
 			ts.tv_nsec = (at % 1000) * 1000000;
 		}
-		if (ppoll(pfd, 4, at >= 0 ? &ts : NULL, NULL) == -1 &&
+		if (ppoll(pfd, 5, at >= 0 ? &ts : NULL, NULL) == -1 &&
 		    errno != EINTR) {
 			rc = sxerr_errno(e, EX_OSERR, "ppoll");
 			break;
 		}
+		/* The slot waited on let go: try for one now. */
+		if (pfd[4].fd != -1 && pfd[4].revents != 0 &&
+		    s.ssh_pid == 0 && s.retry_at >= 0)
+			s.retry_at = now_ms();
 		if (pfd[3].fd != -1 && pfd[3].revents != 0 &&
 		    discovery_news(s.wfd, s.t) && s.check_at < 0)
 			s.check_at = now_ms() + DISC_SETTLE_MS;
@@ -804,6 +866,7 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 	}
 	stop_ssh(&s);
 	stop_nudge(&s);
+	slot_unwatch(&s);
 	if (rc == 0)
 		put_state(&s, "stopped", NULL);
 	else

@@ -11,7 +11,7 @@ load ../lib/common
 # placed here.
 LAYERS='
 0 sxerr now slurp text xdg memtrim units
-1 host match state spawn out job sshbin userns landlock
+1 host match state spawn out job sshbin userns landlock slots
 2 relay config netwatch
 3 tunnel policy pcache guard sftp sftprelay sshopt discovery remote
 4 supervise unit notify

@@ -162,3 +162,29 @@ EOC
 	[ "$status" -eq 0 ]
 	[ "$(state_of t1)" = up ]
 }
+
+@test "-a of 60 against sshd's MaxStartups 8: paced, none dropped, all up" {
+	# sshd drops every unauthenticated connection past 8; the tunnels of
+	# one host hold at most 8 connect slots a bastion (lib/slots.c).
+	SSHD_EXTRA="MaxStartups 8" sshd_start "$BATS_TEST_TMPDIR/narrow"
+	P=$SSHD_PORT D=$SSHD_DIR
+	for ((i = 1; i <= 60; i++)); do
+		cat >"$TD/n$i.yaml" <<EOY
+bastion: ["$ME@127.0.0.1:$P"]
+key: "$D/id_ed25519"
+forwards: ["R $(free_port):127.0.0.1:$P"]
+ssh_options: ["UserKnownHostsFile=$D/known_hosts"]
+EOY
+	done
+	run ssh-tunnel-up -a
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(ssh-tunnel-ls | cut -f3 | sort | uniq -c | awk '{ print $1, $2 }')" = "60 up" ]
+	# On the wire: sshd accepted exactly 60, dropped none (without the
+	# slots, most were dropped and not up within the 10 s).
+	[ "$(grep -c 'Accepted publickey' "$D/sshd.log")" -eq 60 ]
+	! grep 'past MaxStartups' "$D/sshd.log"
+	! grep -h 'throttled' "$XDG_RUNTIME_DIR"/scitex-ssh/n*.log
+	ssh-tunnel-down -a
+	[ -z "$(ls "$XDG_RUNTIME_DIR/scitex-ssh")" ]
+}

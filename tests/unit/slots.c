@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: AGPL-3.0-only */
+/* Connect slots: SLOT_MAX a bastion, a wait woken when one is let go. */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "slots.h"
+
+static void
+test_take_give(void **state)
+{
+	unsigned long long key = slot_key("u@unit-test.example:22") ^
+	    (unsigned long long)getpid();
+	int fd[SLOT_MAX], one, w, i;
+	struct pollfd p;
+
+	assert_int_not_equal(key, slot_key("u@other.example:22"));
+	for (i = 0; i < SLOT_MAX; i++)
+		assert_int_equal(slot_take(key, (unsigned)i, &fd[i]), 0);
+	assert_int_equal(slot_take(key, 0, &one), 1);
+	assert_int_equal(one, -1);
+	/* Another bastion's slots are its own. */
+	assert_int_equal(slot_take(key + 1, 0, &one), 0);
+	slot_give(&one);
+	assert_int_equal(one, -1);
+
+	/* Waiting on slot 5: quiet while held, woken when let go. */
+	assert_true((w = slot_wait(key, 5)) >= 0);
+	p.fd = w;
+	p.events = POLLIN;
+	assert_int_equal(poll(&p, 1, 50), 0);
+	for (i = 0; i < SLOT_MAX; i++)
+		if (i != 5)
+			slot_give(&fd[i]);
+	assert_int_equal(poll(&p, 1, 50), 0);
+	slot_give(&fd[5]);
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	close(w);
+	/* Let go, nothing to wait on: no pacing rather than a wait. */
+	assert_int_equal(slot_wait(key, 5), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(slot_take(key, 5, &one), 0);
+	slot_give(&one);
+}
+
+/*
+ * Another user binding our names (the abstract namespace has no owners)
+ * ends our pacing instead of holding our tunnels back.
+ */
+static void
+test_squatter(void **state)
+{
+	unsigned long long key = slot_key("u@squat.example:22") ^
+	    (unsigned long long)getpid();
+	uid_t me = getuid();
+	int pfd[2], fd, st;
+	pid_t c;
+	char b;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(pipe(pfd), 0);
+	if ((c = fork()) == 0) {
+		struct sockaddr_un a;
+		unsigned k;
+		int s, n;
+
+		close(pfd[0]);
+		if (setuid(65534) == -1)
+			_exit(1);
+		for (k = 0; k < SLOT_MAX; k++) {
+			memset(&a, 0, sizeof(a));
+			a.sun_family = AF_UNIX;
+			n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
+			    "scitex-ssh/slot/%lu/%016llx/%u",
+			    (unsigned long)me, key, k);
+			/* Odd ones bound only, never listening. */
+			if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+			    bind(s, (struct sockaddr *)&a,
+			    offsetof(struct sockaddr_un, sun_path) + 1 + n) ==
+			    -1 || (k % 2 == 0 && listen(s, 8) == -1))
+				_exit(1);
+		}
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_true(c > 0);
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &b, 1), 1);
+	close(pfd[0]);
+	assert_int_equal(slot_take(key, 0, &fd), 1);
+	assert_int_equal(slot_wait(key, 2), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(slot_wait(key, 3), -1);
+	assert_int_equal(errno, EPERM);
+	kill(c, SIGKILL);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	/* Gone with it: ours to take. */
+	assert_int_equal(slot_take(key, 0, &fd), 0);
+	slot_give(&fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_take_give),
+		cmocka_unit_test(test_squatter),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
