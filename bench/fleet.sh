@@ -21,6 +21,9 @@
 #           many tunnels ssh-tunnel-ls still showed up once sshd was dead
 #   down    ssh-tunnel-down -a (autossh: SIGTERM to all) and what of ours
 #           still runs 0, 1 and 3 s after it returned
+#   host    the same N tunnels from one host (lab machine 1, one address):
+#           ours started by one ssh-tunnel-up -a, autossh's all at once;
+#           up, the herd and down as above
 # and the floor: N ssh handshakes ("ssh true", 8 at a time, below
 # MaxStartups) against the same sshd from a lab: wall and CPU seconds.
 # Ratios are autossh / ssh-tunnel-up: above 1 we are ahead.
@@ -241,20 +244,30 @@ EOC
 	done
 }
 
-# up TOOL N: bring all N up, every lab machine at once (as a lab boots);
-# R[up] the seconds, R[upfail] calls not 0.
+# up TOOL N [host]: bring all N up, every lab machine at once (as a lab
+# boots); R[up] the seconds, R[upfail] calls not 0. host: every tunnel
+# from lab machine 1 instead, ours by one ssh-tunnel-up -a (R[call]: the
+# seconds it took), autossh's all at once.
 up() {
-	local i t0 fail=0 calls=() p
+	local i t0 fail=0 calls=() p host=${3:-} ns
 	t0=$(now)
+	R[call]=-
+	if [ "$1" = ssh-tunnel-up ] && [ -n "$host" ]; then
+		ip netns exec "$(lab_ns 1)" ssh-tunnel-up -a -q -m daemon \
+		    >/dev/null 2>&1 || fail=1
+		R[call]=$(since "$t0")
+	fi
 	for ((i = 1; i <= $2; i++)); do
+		if [ -n "$host" ]; then ns=$(lab_ns 1); else ns=$(lab_ns "$i"); fi
 		case $1 in
 		ssh-tunnel-up)
-			ip netns exec "$(lab_ns "$i")" ssh-tunnel-up -q \
+			[ -n "$host" ] && break
+			ip netns exec "$ns" ssh-tunnel-up -q \
 			    -m daemon "f$i" >/dev/null 2>&1 &
 			calls+=("$!")
 			;;
 		autossh)
-			AUTOSSH_GATETIME=0 ip netns exec "$(lab_ns "$i")" \
+			AUTOSSH_GATETIME=0 ip netns exec "$ns" \
 			    autossh -M 0 -N -F /dev/null \
 			    -o PubkeyAuthentication=yes \
 			    -o PasswordAuthentication=no \
@@ -384,6 +397,22 @@ floor() {
 	    printf "%.1f", c * 1000 / n }')
 }
 
+# onehost TOOL: the N tunnels of one host (lab machine 1), brought up
+# and through a bastion restart; kept in V as TOOL.h_KEY.
+onehost() {
+	local tool=$1 m
+	declare -gA R=()
+	# ssh-tunnel-down -a took the definitions with the tunnels.
+	defs "$N"
+	up "$tool" "$N" host || return 1
+	sleep 3
+	herd "$tool" "$N" || { down "$tool"; return 1; }
+	down "$tool"
+	for m in "${!R[@]}"; do
+		V[$tool.h_$m]=${R[$m]}
+	done
+}
+
 measure() {
 	local tool=$1 ls=() pids sshs c0 m a b
 	declare -gA R=()
@@ -438,6 +467,9 @@ for N in $FLEET_N; do
 	for tool in ssh-tunnel-up autossh; do
 		measure "$tool" || rc=1
 	done
+	for tool in ssh-tunnel-up autossh; do
+		onehost "$tool" || rc=1
+	done
 	floor "$N"
 	echo "-- N=$N lab machines, one bastion sshd (MaxStartups 10:30:100), outage ${OUTAGE}s"
 	printf '%-44s %14s %10s %8s\n' "" ssh-tunnel-up autossh ratio
@@ -462,6 +494,15 @@ for N in $FLEET_N; do
 	row "down, all N (s)" down
 	row "  ours left running 0/1/3 s after" left
 	row "  ours anywhere 3 s after (by environment)" pgrep
+	echo "-- the same N tunnels from one host (lab machine 1); ours by one ssh-tunnel-up -a"
+	row "bring-up, all N listening (s)" h_up
+	row "  the ssh-tunnel-up -a call (s)" h_call
+	row "  calls that did not exit 0" h_upfail
+	row "herd: all back after the bastion's return (s)" h_back
+	row "  connection attempts (sshd)" h_attempts
+	row "  MaxStartups drops" h_drops
+	row "  CPU, keepers + ssh + sshd (s)" h_hcpu
+	row "down, all N (s)" h_down
 	printf 'floor: %d handshakes 8 at a time: %s s wall, %s s CPU (%s ms each)\n' \
 	    "$N" "${F[wall]}" "${F[cpu]}" "${F[per]}"
 	awk -v s="${V[ssh-tunnel-up.back]:-0}" -v a="${V[autossh.back]:-0}" \
