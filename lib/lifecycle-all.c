@@ -191,21 +191,26 @@ say_failed(const struct lc_ctx *c, const struct one *o)
 		lc_say(c, LC_ERR, "%s: %s", o->r.name, o->e.msg);
 }
 
-/* Each started one waited for, until one deadline; the worst status. */
+/*
+ * Each started one waited for, while the fleet makes progress: until
+ * LC_WAIT_UP_MS after the last one seen up (a host's tunnels connect 8
+ * at a time, lib/slots.c: 500 take a minute); the worst status.
+ */
 static int
 wait_all(const struct lc_ctx *c, struct one *v, size_t n)
 {
 	long long until = now_ms() + LC_WAIT_UP_MS;
 	size_t i;
-	int worst = 0, rc;
+	int worst = 0;
 
 	for (i = 0; i < n; i++) {
 		if (v[i].st == ONE_STARTED) {
 			v[i].s.until = until;
-			if ((rc = lc_wait_up(c, &v[i].s, v[i].bs.pid, 0,
-			    &v[i].e)) == 0)
+			if (lc_wait_up(c, &v[i].s, v[i].bs.pid, 0,
+			    &v[i].e) == 0) {
 				v[i].st = ONE_UP;
-			else
+				until = now_ms() + LC_WAIT_UP_MS;
+			} else
 				v[i].st = ONE_FAILED;
 		}
 		if (v[i].st == ONE_UP)

@@ -499,7 +499,9 @@ lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
 
 	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == -1)
 		return sxerr_set(e, EX_OSERR, "state path too long");
-	while (now_ms() < end) {
+	/* Looked at once at least, also past the deadline (-a waits for
+	 * the others while one is late). */
+	for (;;) {
 		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 				return sxerr_set(e, WEXITSTATUS(status), "%s: "
@@ -533,6 +535,8 @@ lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
 				return 1;
 			}
 		}
+		if (now_ms() >= end)
+			break;
 		if (pause_ms(c, 50) == -1)
 			return sxerr_set(e, EX_TEMPFAIL, "%s: stopped waiting "
 			    "for the forward; the supervisor keeps trying "

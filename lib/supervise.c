@@ -62,13 +62,6 @@
  * retransmits the SYN within the 20 s.
  */
 #define PATIENT_S	(4 * TUN_CONNECT_TIMEOUT)
-/*
- * Patient, too, once refused: the host answered, only sshd was not
- * listening (a bastion restarting), so the path is not dead, and the
- * sshd that comes back meets every tunnel cut with it at once. Of 500
- * coming back impatient, 362 gave up on a banner that sshd was about to
- * send ("Broken pipe [preauth]" in its log; bench/fleet.md).
- */
 
 /*
  * The discovery file: read again this long after the last event on it
@@ -646,6 +639,13 @@ ssh_gone(struct sv *s, int status)
 		busy_wait(s, reason, delay, s->throttles <= 2);
 		return;
 	}
+	/*
+	 * Patient, too, once refused: the host answered, only sshd was not
+	 * listening (a bastion restarting), so the path is not dead, and
+	 * the sshd that comes back meets every tunnel cut with it at once.
+	 * Of 500 coming back impatient, 356 gave up on a banner sshd was
+	 * about to send ("Broken pipe [preauth]"; bench/fleet.md).
+	 */
 	if (strcmp(reason, "refused") == 0)
 		s->patient = 1;
 	/* A new run of port-busy starts the waits small again. */
