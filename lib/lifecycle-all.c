@@ -192,26 +192,36 @@ say_failed(const struct lc_ctx *c, const struct one *o)
 }
 
 /*
- * Each started one waited for, while the fleet makes progress: until
- * LC_WAIT_UP_MS after the last one seen up (a host's tunnels connect 8
- * at a time, lib/slots.c: 500 take a minute); the worst status.
+ * Every started one looked at in rounds, while the fleet makes progress:
+ * until LC_WAIT_UP_MS after the last one seen up (a host's tunnels
+ * connect 8 at a time, lib/slots.c: 500 take a minute and more here),
+ * each one's end said in the tunnels' order; the worst status.
  */
 static int
 wait_all(const struct lc_ctx *c, struct one *v, size_t n)
 {
 	long long until = now_ms() + LC_WAIT_UP_MS;
-	size_t i;
-	int worst = 0;
+	size_t i, left;
+	int worst = 0, rc;
 
-	for (i = 0; i < n; i++) {
-		if (v[i].st == ONE_STARTED) {
-			v[i].s.until = until;
-			if (lc_wait_up(c, &v[i].s, v[i].bs.pid, 0,
-			    &v[i].e) == 0) {
+	do {
+		for (i = left = 0; i < n; i++) {
+			if (v[i].st != ONE_STARTED)
+				continue;
+			if ((rc = lc_look_up(&v[i].s, v[i].bs.pid, 0,
+			    &v[i].e)) == 0) {
 				v[i].st = ONE_UP;
 				until = now_ms() + LC_WAIT_UP_MS;
-			} else
+			} else if (rc != 2)
 				v[i].st = ONE_FAILED;
+			else
+				left++;
+		}
+	} while (left > 0 && now_ms() < until && lc_pause(c, 100) == 0);
+	for (i = 0; i < n; i++) {
+		if (v[i].st == ONE_STARTED) {
+			lc_not_confirmed(&v[i].s, &v[i].e);
+			v[i].st = ONE_FAILED;
 		}
 		if (v[i].st == ONE_UP)
 			lc_say(c, LC_DEBUG, "%s: up", v[i].r.name);

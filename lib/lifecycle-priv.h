@@ -17,6 +17,9 @@ int	lc_check(const struct lc_ctx *, const struct backend *,
 	    const struct tunnel *, const char *, struct sxerr *);
 void	lc_bstart(const struct lc_ctx *, const struct lc_start *, int,
 	    struct bstart *);
+int	lc_pause(const struct lc_ctx *, int);
+int	lc_look_up(struct lc_start *, pid_t, unsigned, struct sxerr *);
+int	lc_not_confirmed(const struct lc_start *, struct sxerr *);
 int	lc_wait_up(const struct lc_ctx *, struct lc_start *, pid_t, unsigned,
 	    struct sxerr *);
 int	lc_prefixed(struct sxerr *, const char *, ...)

@@ -469,8 +469,8 @@ sleep_ms(long ms)
 }
 
 /* Wait ms: through the caller's pause hook when it has one (-1: stop). */
-static int
-pause_ms(const struct lc_ctx *c, int ms)
+int
+lc_pause(const struct lc_ctx *c, int ms)
 {
 	if (c != NULL && c->pause != NULL)
 		return c->pause(c->pausearg, ms);
@@ -479,78 +479,99 @@ pause_ms(const struct lc_ctx *c, int ms)
 }
 
 /*
- * Wait until the supervisor confirms the forward (0, the bastion in use
- * in s->bastion) or reports a first failure (1, it keeps trying), in an attempt
- * numbered min_restarts or later; a supervisor of ours that exits early
- * is an error with its status. Until s->until when set, else for
- * LC_WAIT_UP_MS.
+ * One look at the supervisor's state: the forward confirmed (0, the
+ * bastion in use in s->bastion), a first failure reported (1, it keeps
+ * trying; e says it), or neither yet (2), in an attempt numbered
+ * min_restarts or later; a supervisor of ours that has exited early is
+ * an error with its status.
  */
 int
-lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
-    unsigned min_restarts, struct sxerr *e)
+lc_look_up(struct lc_start *s, pid_t child, unsigned min_restarts,
+    struct sxerr *e)
 {
 	const struct tunnel *t = s->t;
 	const struct places *pl = s->pl;
 	char path[STATE_PATH];
 	struct tstate st;
 	struct sxerr ignore;
-	long long end = s->until != 0 ? s->until : now_ms() + LC_WAIT_UP_MS;
 	int status;
 
 	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == -1)
-		return sxerr_set(e, EX_OSERR, "state path too long");
-	/* Looked at once at least, also past the deadline (-a waits for
-	 * the others while one is late). */
-	for (;;) {
-		if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
-			if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-				return sxerr_set(e, WEXITSTATUS(status), "%s: "
-				    "the supervisor exited; see %s/%s.log",
-				    t->name, pl->state, t->name);
-			return sxerr_set(e, EX_OSERR, "%s: the supervisor "
-			    "died; see %s/%s.log", t->name, pl->state,
+		return sxerr_set(e, EX_OSERR, "state path too long"), 1;
+	if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
+		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			sxerr_set(e, WEXITSTATUS(status), "%s: the supervisor "
+			    "exited; see %s/%s.log", t->name, pl->state,
 			    t->name);
-		}
-		if (state_read(path, &st, &ignore) == 0 &&
-		    st.restarts >= min_restarts) {
-			if (strcmp(st.state, "up") == 0) {
-				strlcpy(s->bastion, st.bastion,
-				    sizeof(s->bastion));
-				return 0;
-			}
-			/*
-			 * A bastion there and busy (sshd dropped the
-			 * connection past MaxStartups, or took too long to
-			 * answer) says nothing of the tunnel: waited out,
-			 * as a herd of lab machines booting together meets.
-			 */
-			if (strcmp(st.state, "backoff") == 0 &&
-			    strcmp(st.reason, "throttled") != 0 &&
-			    strcmp(st.reason, "timeout") != 0) {
-				sxerr_set(e, EX_UNAVAILABLE, "%s: not up yet "
-				    "(%s via %s); the supervisor (pid %ld) "
-				    "keeps trying; see ssh-tunnel-ls",
-				    t->name, st.reason, st.bastion,
-				    (long)st.pid);
-				return 1;
-			}
-		}
-		if (now_ms() >= end)
-			break;
-		if (pause_ms(c, 50) == -1)
-			return sxerr_set(e, EX_TEMPFAIL, "%s: stopped waiting "
-			    "for the forward; the supervisor keeps trying "
-			    "until the tunnel is removed", t->name);
+		else
+			sxerr_set(e, EX_OSERR, "%s: the supervisor died; see "
+			    "%s/%s.log", t->name, pl->state, t->name);
+		return -1;
 	}
-	if (state_read(path, &st, &ignore) == 0 && st.reason[0] != '\0')
+	if (state_read(path, &st, &ignore) == -1 || st.restarts < min_restarts)
+		return 2;
+	if (strcmp(st.state, "up") == 0) {
+		strlcpy(s->bastion, st.bastion, sizeof(s->bastion));
+		return 0;
+	}
+	/*
+	 * A bastion there and busy (sshd dropped the connection past
+	 * MaxStartups, or took too long to answer) says nothing of the
+	 * tunnel: waited out, as a herd of lab machines booting together
+	 * meets.
+	 */
+	if (strcmp(st.state, "backoff") == 0 &&
+	    strcmp(st.reason, "throttled") != 0 &&
+	    strcmp(st.reason, "timeout") != 0) {
+		sxerr_set(e, EX_UNAVAILABLE, "%s: not up yet (%s via %s); the "
+		    "supervisor (pid %ld) keeps trying; see ssh-tunnel-ls",
+		    t->name, st.reason, st.bastion, (long)st.pid);
+		return 1;
+	}
+	return 2;
+}
+
+/* Why a tunnel is not up when the wait for it ends. Always 1. */
+int
+lc_not_confirmed(const struct lc_start *s, struct sxerr *e)
+{
+	char path[STATE_PATH];
+	struct tstate st;
+	struct sxerr ignore;
+
+	if (state_path(path, sizeof(path), s->pl->state, s->t->name,
+	    ".state") == 0 && state_read(path, &st, &ignore) == 0 &&
+	    st.reason[0] != '\0')
 		sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d s "
-		    "(%s via %s); the supervisor keeps trying", t->name,
+		    "(%s via %s); the supervisor keeps trying", s->t->name,
 		    (int)(LC_WAIT_UP_MS / 1000), st.reason, st.bastion);
 	else
 		sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d "
-		    "s; the supervisor keeps trying", t->name,
+		    "s; the supervisor keeps trying", s->t->name,
 		    LC_WAIT_UP_MS / 1000);
 	return 1;
+}
+
+/*
+ * Wait until lc_look_up says up (0) or a first failure (1), or an exited
+ * supervisor (-1); until s->until when set, else for LC_WAIT_UP_MS (1).
+ */
+int
+lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
+    unsigned min_restarts, struct sxerr *e)
+{
+	long long end = s->until != 0 ? s->until : now_ms() + LC_WAIT_UP_MS;
+	int rc;
+
+	while ((rc = lc_look_up(s, child, min_restarts, e)) == 2) {
+		if (now_ms() >= end)
+			return lc_not_confirmed(s, e);
+		if (lc_pause(c, 50) == -1)
+			return sxerr_set(e, EX_TEMPFAIL, "%s: stopped waiting "
+			    "for the forward; the supervisor keeps trying "
+			    "until the tunnel is removed", s->t->name);
+	}
+	return rc;
 }
 
 /* The supervisor runs already (it holds the lock): reload or just wait. */
