@@ -496,8 +496,11 @@ lc_look_up(struct lc_start *s, pid_t child, unsigned min_restarts,
 	struct sxerr ignore;
 	int status;
 
-	if (state_path(path, sizeof(path), pl->state, t->name, ".state") == -1)
-		return sxerr_set(e, EX_OSERR, "state path too long"), 1;
+	if (state_path(path, sizeof(path), pl->state, t->name, ".state") ==
+	    -1) {
+		sxerr_set(e, EX_OSERR, "state path too long");
+		return 1;
+	}
 	if (child > 0 && waitpid(child, &status, WNOHANG) == child) {
 		if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 			sxerr_set(e, WEXITSTATUS(status), "%s: the supervisor "

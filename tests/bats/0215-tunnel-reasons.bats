@@ -132,15 +132,20 @@ EOC
 	wait_reason labbox refused 15
 }
 
-@test "sshd past MaxStartups: throttled, and up once it has room" {
+# busy_sshd: an sshd (P, D) whose only startup (MaxStartups 1) one
+# unauthenticated connection holds open, by a process of its own (pid in
+# hold), so that a supervisor started later does not inherit it (and keep
+# sshd full after the holder is gone).
+busy_sshd() {
 	SSHD_EXTRA="MaxStartups 1" sshd_start "$BATS_TEST_TMPDIR/busy"
 	P=$SSHD_PORT D=$SSHD_DIR
-	# One unauthenticated connection held open: sshd's only startup. Held
-	# by a process of its own, so that the supervisor started below does
-	# not inherit it (and keep sshd full after the holder is gone).
 	(exec 5<>"/dev/tcp/127.0.0.1/$P"; exec sleep 60) &
 	hold=$!
 	sleep 0.5
+}
+
+@test "sshd past MaxStartups: throttled, and up once it has room" {
+	busy_sshd
 	run ssh-tunnel-up -b "$ME@127.0.0.1:$P" -s "$D/id_ed25519" -p "$RPORT" \
 	    -l "127.0.0.1:$P" -o "UserKnownHostsFile=$D/known_hosts" labbox
 	kill "$hold"
@@ -158,11 +163,7 @@ EOC
 }
 
 @test "a throttle that ends within the call's wait: the call says up" {
-	SSHD_EXTRA="MaxStartups 1" sshd_start "$BATS_TEST_TMPDIR/busy"
-	P=$SSHD_PORT D=$SSHD_DIR
-	(exec 5<>"/dev/tcp/127.0.0.1/$P"; exec sleep 60) &
-	hold=$!
-	sleep 0.5
+	busy_sshd
 	# sshd's room back as soon as the supervisor has been throttled.
 	log=$XDG_RUNTIME_DIR/scitex-ssh/labbox.log
 	(for ((i = 0; i < 200; i++)); do

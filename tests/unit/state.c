@@ -143,6 +143,20 @@ test_pid_proof(void **state)
 	assert_int_equal(state_pidfile_proven(path, comm, &pid), 0);
 }
 
+/* A child of ours that waits for its signal. */
+static pid_t
+pauser(void)
+{
+	pid_t c;
+
+	if ((c = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_true(c > 0);
+	return c;
+}
+
 /* A child that runs, then a zombie, then gone: only the first counts. */
 static void
 test_proc_child(void **state)
@@ -151,11 +165,7 @@ test_proc_child(void **state)
 	pid_t c;
 	int st, i;
 
-	if ((c = fork()) == 0) {
-		pause();
-		_exit(0);
-	}
-	assert_true(c > 0);
+	c = pauser();
 	assert_int_equal(state_proc_child(c, getpid()), 1);
 	assert_int_equal(state_proc_child(c, getppid()), 0);
 	assert_int_equal(state_proc_child(0, getpid()), 0);
@@ -181,11 +191,7 @@ test_child_proven(void **state)
 	pid_t c;
 	int st, i;
 
-	if ((c = fork()) == 0) {
-		pause();
-		_exit(0);
-	}
-	assert_true(c > 0);
+	c = pauser();
 	assert_int_equal(state_pstat(c, &p), 0);
 	assert_int_equal(p.ppid, getpid());
 	start = p.start;
