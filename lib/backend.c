@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -190,15 +191,31 @@ daemon_stop(const struct backend *b, const struct places *pl, const char *name,
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	unsigned long long start;
 	pid_t pid;
-	int i;
+	int i, fd;
 
-	if (!backend_supervisor(pl, name, &pid) ||
-	    state_proc(pid, NULL, 0, &start) == -1)
+	if (!backend_supervisor(pl, name, &pid))
 		return 0;
-	if (kill(pid, SIGTERM) == -1)
+	/* Opened before the proof: the proof then holds for the pidfd. */
+	fd = spawn_pidfd(pid);
+	if (state_proc(pid, NULL, 0, &start) == -1) {
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	if ((fd != -1 ? spawn_pidfd_kill(fd, SIGTERM) : kill(pid, SIGTERM)) ==
+	    -1) {
+		if (fd != -1)
+			close(fd);
 		return errno == ESRCH ? 0 :
 		    sxerr_errno(e, EX_NOPERM, "kill %ld", (long)pid);
+	}
 	/* Until it has ended, not merely removed its pid file. */
+	if (fd != -1) {
+		if (!spawn_pidfd_wait(fd, 8000))
+			(void)spawn_pidfd_kill(fd, SIGKILL);
+		close(fd);
+		return 1;
+	}
 	for (i = 0; i < 160; i++) {
 		if (state_proc_gone(pid, start))
 			return 1;
@@ -276,16 +293,19 @@ places_of(const struct backend *b, struct sxerr *e)
 
 /*
  * Every NAME.yaml with a valid NAME in one tunnels.d (a name the path of
- * which is too long is none). One directory has each name once.
+ * which is too long is none); only: that name's alone, looked up rather
+ * than read out of the whole directory. One directory has each name once.
  */
 static int
-scan_defs(const struct backend *b, struct bdefs *v, struct sxerr *e)
+scan_defs(const struct backend *b, const char *only, struct bdefs *v,
+    struct sxerr *e)
 {
 	const struct places *pl;
 	char path[STATE_PATH];
 	struct bdef r;
 	struct dirent *d;
 	struct sxerr ignore;
+	struct stat sb;
 	DIR *dir;
 	size_t len;
 	int rc = 0;
@@ -294,6 +314,15 @@ scan_defs(const struct backend *b, struct bdefs *v, struct sxerr *e)
 	if ((pl = places_of(b, e)) == NULL)
 		return -1;
 	r.b = b;
+	if (only != NULL) {
+		/* What readdir would list: an entry of any kind. */
+		if (tunnel_valid_name(only, &ignore) == -1 ||
+		    strlcpy(r.name, only, sizeof(r.name)) >= sizeof(r.name) ||
+		    state_path(path, sizeof(path), pl->defs, r.name,
+		    ".yaml") == -1 || lstat(path, &sb) == -1)
+			return 0;
+		return add_def(v, &r, e);
+	}
 	if ((dir = opendir(pl->defs)) == NULL)
 		return 0;
 	while ((d = readdir(dir)) != NULL) {
@@ -605,22 +634,30 @@ static const struct backend backends[NBACKEND] = {
 	    NULL, NULL },
 };
 
+/*
+ * The definitions, sorted and deduplicated, each with its backend; only:
+ * those of that name alone (backend_lookup: a supervisor starting among
+ * 500 read all 500 and made a tref of each, 6 MB, to keep one).
+ */
 static int
-list_defined(const struct config *cf, struct bdefs *d, struct sxerr *e)
+list_defined(const struct config *cf, const char *only, struct bdefs *d,
+    struct sxerr *e)
 {
 	const struct backend *dmn = &backends[B_DAEMON];
 	const struct cnode *tn;
-	struct sysd_wants uw;
+	struct sysd_wants uw = { NULL, 0 };
 	struct bdef r, *v;
 	size_t i;
 
-	if (scan_defs(&backends[B_SYSTEMD], d, e) == -1 ||
-	    scan_defs(dmn, d, e) == -1)
+	if (scan_defs(&backends[B_SYSTEMD], only, d, e) == -1 ||
+	    scan_defs(dmn, only, d, e) == -1)
 		return -1;
 	tn = cf != NULL && cf->root != NULL ? cnode_get(cf->root, "tunnels") :
 	    NULL;
 	if (tn != NULL && tn->type == CN_MAP) {
 		for (i = 0; i + 1 < tn->nkid; i += 2) {
+			if (only != NULL && strcmp(tn->kid[i]->str, only) != 0)
+				continue;
 			memset(&r, 0, sizeof(r));
 			if (strlcpy(r.name, tn->kid[i]->str, sizeof(r.name)) >=
 			    sizeof(r.name))
@@ -643,7 +680,8 @@ list_defined(const struct config *cf, struct bdefs *d, struct sxerr *e)
 	 * under the system manager (from /etc/scitex-ssh/config.yaml) or
 	 * the user's; its state goes where that backend's goes.
 	 */
-	if (sysd_wants_read(UNIT_USER, &uw) == -1)
+	/* The wants directory read once for a listing, one link else. */
+	if (only == NULL && sysd_wants_read(UNIT_USER, &uw) == -1)
 		return sxerr_errno(e, EX_OSERR, "malloc");
 	for (i = 0, v = d->v; i < d->n; i++) {
 		if (v[i].b != dmn)
@@ -651,7 +689,8 @@ list_defined(const struct config *cf, struct bdefs *d, struct sxerr *e)
 		if (v[i].in_config && sysd_system_sees(cf->path) &&
 		    sysd_enabled(UNIT_SYSTEM, v[i].name))
 			v[i].b = &backends[B_SYSTEMD];
-		else if (sysd_wants_has(&uw, v[i].name))
+		else if (only != NULL ? sysd_enabled(UNIT_USER, v[i].name) :
+		    sysd_wants_has(&uw, v[i].name))
 			v[i].b = &backends[B_USER];
 	}
 	sysd_wants_free(&uw);
@@ -725,7 +764,7 @@ backend_each(const struct config *cf, int which, backend_fn fn, void *arg,
 
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
-	if ((which & BL_DEFINED) && list_defined(cf, &d, e) == -1)
+	if ((which & BL_DEFINED) && list_defined(cf, NULL, &d, e) == -1)
 		rc = -1;
 	for (i = 0; rc != -1 && (which & BL_OTHERS) && i < NBACKEND; i++)
 		if (backends[i].list != NULL &&
@@ -784,20 +823,20 @@ int
 backend_lookup(const struct config *cf, const char *name, struct tref *r,
     struct sxerr *e)
 {
-	struct tref *v;
-	size_t n, i;
+	struct bdefs d = { NULL, 0 };
+	size_t i;
 	int found = 0;
 
-	if (backend_list(cf, BL_DEFINED, &v, &n, e) == -1)
+	if (list_defined(cf, name, &d, e) == -1) {
+		free(d.v);
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].name, name) != 0)
-			continue;
-		if (!found || v[i].b != &backends[B_SYSTEMD])
-			*r = v[i];
+	}
+	for (i = 0; i < d.n; i++) {
+		if (!found || d.v[i].b != &backends[B_SYSTEMD])
+			def_ref(cf, &d.v[i], r);
 		found = 1;
 	}
-	free(v);
+	free(d.v);
 	return found ? 0 : 1;
 }
 

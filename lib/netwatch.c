@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <linux/inet_diag.h>
@@ -7,6 +9,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -54,13 +57,65 @@ conn_line(char *l, void *arg)
 }
 
 /*
+ * Socket fd of the process of pidfd, if an established TCP connection,
+ * into c, through a copy of it (pidfd_getfd): 1 it is, 0 it is not, -1
+ * no copy to be had (kernels before 5.6; ptrace refused).
+ */
+static int
+conn_fd(int pidfd, int fd, struct nw_conn *c)
+{
+	struct sockaddr_storage l, r;
+	struct tcp_info ti;
+	struct stat sb;
+	socklen_t ll = sizeof(l), rl = sizeof(r), tl = sizeof(ti),
+	    pl = sizeof(int);
+	int s, proto, ok = 0;
+
+	if ((s = pidfd_getfd(pidfd, fd, 0)) == -1)
+		return errno == EBADF ? 0 : -1;
+	if (fstat(s, &sb) == 0 && S_ISSOCK(sb.st_mode) &&
+	    getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &pl) == 0 &&
+	    proto == IPPROTO_TCP &&
+	    getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0 &&
+	    ti.tcpi_state == TCP_ESTABLISHED &&
+	    getsockname(s, (struct sockaddr *)&l, &ll) == 0 &&
+	    getpeername(s, (struct sockaddr *)&r, &rl) == 0 &&
+	    l.ss_family == r.ss_family) {
+		memset(c, 0, sizeof(*c));
+		c->family = l.ss_family;
+		if (l.ss_family == AF_INET) {
+			c->src[0] = ((struct sockaddr_in *)&l)->sin_addr.s_addr;
+			c->dst[0] = ((struct sockaddr_in *)&r)->sin_addr.s_addr;
+			c->sport = ntohs(((struct sockaddr_in *)&l)->sin_port);
+			c->dport = ntohs(((struct sockaddr_in *)&r)->sin_port);
+		} else {
+			memcpy(c->src, &((struct sockaddr_in6 *)&l)->sin6_addr,
+			    sizeof(c->src));
+			memcpy(c->dst, &((struct sockaddr_in6 *)&r)->sin6_addr,
+			    sizeof(c->dst));
+			c->sport = ntohs(((struct sockaddr_in6 *)&l)->sin6_port);
+			c->dport = ntohs(((struct sockaddr_in6 *)&r)->sin6_port);
+		}
+		c->inode = (unsigned long)sb.st_ino;
+		ok = c->family == AF_INET || c->family == AF_INET6;
+		if (!ok)
+			c->family = 0;
+	}
+	close(s);
+	return ok;
+}
+
+/*
  * The established TCP connection of process pid (the first found) into
  * conn: 0, or -1 when it has none. Meant for ssh once its forwards are
  * confirmed: then that is its connection to the bastion (no channel is
- * open yet); through a ProxyJump there is none.
+ * open yet); through a ProxyJump there is none. Read off a copy of each
+ * of its sockets (copy); where no copy is to be had, found by inode in
+ * /proc/net/tcp{,6}, which the kernel formats whole for every read: with
+ * 500 tunnels on a host, 500 lines for each of 500 supervisors.
  */
-int
-netwatch_conn(pid_t pid, struct nw_conn *conn)
+static int
+conn_find(pid_t pid, struct nw_conn *conn, int copy)
 {
 	static const struct { const char *path; int family; } tabs[] = {
 		{ "/proc/net/tcp", AF_INET }, { "/proc/net/tcp6", AF_INET6 },
@@ -71,18 +126,27 @@ netwatch_conn(pid_t pid, struct nw_conn *conn)
 	struct dirent *d;
 	DIR *dir;
 	size_t i;
+	int pidfd, fd, rc;
 
 	conn->family = 0;
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
 	if ((dir = opendir(path)) == NULL)
 		return -1;
+	pidfd = copy ? pidfd_open(pid, 0) : -1;
 	while (conn->family == 0 && (d = readdir(dir)) != NULL) {
 		snprintf(path, sizeof(path), "/proc/%ld/fd/%.16s",
 		    (long)pid, d->d_name);
 		memset(link, 0, sizeof(link));
 		if (readlink(path, link, sizeof(link) - 1) == -1 ||
-		    sscanf(link, "socket:[%lu]", &ino) != 1)
+		    sscanf(link, "socket:[%lu]", &ino) != 1 ||
+		    sscanf(d->d_name, "%d", &fd) != 1)
 			continue;
+		if (pidfd != -1 && (rc = conn_fd(pidfd, fd, conn)) != -1) {
+			/* The same socket still: fd not closed and reused. */
+			if (rc == 1 && conn->inode != ino)
+				conn->family = 0;
+			continue;
+		}
 		for (i = 0; i < 2 && conn->family == 0; i++) {
 			w.family = tabs[i].family;
 			w.ino = ino;
@@ -90,8 +154,23 @@ netwatch_conn(pid_t pid, struct nw_conn *conn)
 			    conn_line, &w);
 		}
 	}
+	if (pidfd != -1)
+		close(pidfd);
 	closedir(dir);
 	return conn->family != 0 ? 0 : -1;
+}
+
+int
+netwatch_conn(pid_t pid, struct nw_conn *conn)
+{
+	return conn_find(pid, conn, 1);
+}
+
+/* The same, found in /proc/net/tcp{,6} only (the unit test compares). */
+int
+netwatch_conn_proc(pid_t pid, struct nw_conn *conn)
+{
+	return conn_find(pid, conn, 0);
 }
 
 /* A sock_diag request about the noted connection; the answer in buf. */

@@ -22,6 +22,7 @@ struct nw_conn {
 int	netwatch_open(void);
 int	netwatch_news(int);
 int	netwatch_conn(pid_t, struct nw_conn *);
+int	netwatch_conn_proc(pid_t, struct nw_conn *);
 int	netwatch_reset(const struct nw_conn *);
 
 #endif

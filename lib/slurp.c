@@ -6,8 +6,12 @@
 
 #include "slurp.h"
 
-int
-slurp_fd(int fd, char *buf, size_t sz, size_t *lenp)
+/*
+ * Read into buf until EOF or sz - 1 bytes; once: one read(2) only, its
+ * end taken for the file's. See slurp.h for the returns.
+ */
+static int
+fill(int fd, char *buf, size_t sz, size_t *lenp, int once)
 {
 	size_t len = 0;
 	ssize_t n;
@@ -23,11 +27,15 @@ slurp_fd(int fd, char *buf, size_t sz, size_t *lenp)
 			return -1;
 		}
 		len += (size_t)n;
+		if (once)
+			break;
 	}
 	buf[len] = '\0';
 	*lenp = len;
 	if (len + 1 < sz)
 		return 0;
+	if (once)
+		return 1;
 	/* Full: one byte more tells a file that fits from one that grew. */
 	while ((n = read(fd, &more, 1)) == -1 && errno == EINTR)
 		;
@@ -35,7 +43,14 @@ slurp_fd(int fd, char *buf, size_t sz, size_t *lenp)
 }
 
 int
-slurp(const char *path, int flags, char *buf, size_t sz, size_t *lenp)
+slurp_fd(int fd, char *buf, size_t sz, size_t *lenp)
+{
+	return fill(fd, buf, sz, lenp, 0);
+}
+
+static int
+open_fill(const char *path, int flags, char *buf, size_t sz, size_t *lenp,
+    int once)
 {
 	int fd, rc, saved;
 
@@ -44,11 +59,23 @@ slurp(const char *path, int flags, char *buf, size_t sz, size_t *lenp)
 		buf[0] = '\0';
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | flags)) == -1)
 		return -1;
-	rc = slurp_fd(fd, buf, sz, lenp);
+	rc = fill(fd, buf, sz, lenp, once);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+int
+slurp(const char *path, int flags, char *buf, size_t sz, size_t *lenp)
+{
+	return open_fill(path, flags, buf, sz, lenp, 0);
+}
+
+int
+slurp_once(const char *path, int flags, char *buf, size_t sz, size_t *lenp)
+{
+	return open_fill(path, flags, buf, sz, lenp, 1);
 }
 
 int

@@ -15,6 +15,15 @@ int	slurp(const char *path, int flags, char *buf, size_t sz,
 	    size_t *lenp);
 
 /*
+ * The same in one read(2), for files written whole and renamed into
+ * place, or made by the kernel in one go (/proc/PID/stat): a short read
+ * is their end, and the second read that would say so is saved. 1 when
+ * the read filled buf (the file may be longer).
+ */
+int	slurp_once(const char *path, int flags, char *buf, size_t sz,
+	    size_t *lenp);
+
+/*
  * Each line of path, its newline gone, to fn(line, arg), read with
  * read(2) through buf (sz bytes, the caller's, on its stack say): no
  * stdio, whose FILE and buffer, once freed, stay in malloc's per-thread

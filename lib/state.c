@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "slurp.h"
 #include "state.h"
 #include "xdg.h"
 
@@ -212,31 +213,19 @@ state_lock(const char *path, int *fd, struct sxerr *e)
 }
 
 /*
- * A small file whole, in one read(2): the files here are written whole
- * and renamed into place (state_write_file) or made by the kernel in one
- * go (/proc/PID/stat), so a short read is their end, and the second
- * read that would say so is saved, a fifth of what ssh-tunnel-ls spends
- * on each of a thousand tunnels. One that fills buf is refused as too
- * long.
+ * A small file whole, in one read (slurp_once): a fifth of what
+ * ssh-tunnel-ls spends on each of a thousand tunnels is saved. One that
+ * fills buf is refused as too long.
  */
 static int
 read_small(const char *path, char *buf, size_t sz)
 {
-	ssize_t n;
-	int fd, saved;
+	size_t len;
+	int rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return -1;
-	while ((n = read(fd, buf, sz - 1)) == -1 && errno == EINTR)
-		;
-	saved = errno;
-	close(fd);
-	if (n == -1)
-		return errno = saved, -1;
-	if ((size_t)n == sz - 1)
-		return errno = EFBIG, -1;
-	buf[n] = '\0';
-	return 0;
+	if ((rc = slurp_once(path, O_NOFOLLOW, buf, sz, &len)) == 1)
+		errno = EFBIG;
+	return rc == 0 ? 0 : -1;
 }
 
 static int

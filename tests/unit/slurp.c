@@ -69,6 +69,34 @@ t_more(void **st)
 	close(fd);
 }
 
+/* One read: what it gave is the file; a full buffer is said, not read on. */
+static void
+t_once(void **st)
+{
+	char buf[11], small[10], path[64];
+	size_t len;
+	int p[2];
+
+	assert_int_equal(slurp_once(file, O_NOFOLLOW, buf, sizeof(buf), &len),
+	    0);
+	assert_int_equal(len, 10);
+	assert_string_equal(buf, "0123456789");
+	assert_int_equal(slurp_once(file, 0, small, sizeof(small), &len), 1);
+	assert_int_equal(len, 9);
+	assert_int_equal(slurp_once(link_, O_NOFOLLOW, buf, sizeof(buf),
+	    &len), -1);
+	assert_int_equal(errno, ELOOP);
+	/* A pipe whose writer stays open: slurp() would wait for its end. */
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "ab", 2), 2);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	assert_int_equal(slurp_once(path, 0, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 2);
+	assert_string_equal(buf, "ab");
+	close(p[0]);
+	close(p[1]);
+}
+
 static void
 t_refused(void **st)
 {
@@ -149,6 +177,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_fits),
 		cmocka_unit_test(t_more),
+		cmocka_unit_test(t_once),
 		cmocka_unit_test(t_lines),
 		cmocka_unit_test(t_refused),
 	};
