@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "now.h"
 #include "relay.h"
 
@@ -496,34 +497,12 @@ relay_connect(const char *host, const char *port, int timeout_ms, int *fdp,
 int
 relay_sendfd(int unixsock, int fd, struct sxerr *e)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr msg;
-	struct cmsghdr *c;
-	struct iovec iov;
 	struct pollfd p;
-	char byte = '\0';
-	ssize_t n;
-
-	memset(&msg, 0, sizeof(msg));
-	memset(&cm, 0, sizeof(cm));
-	iov.iov_base = &byte;
-	iov.iov_len = 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	int n;
 
 	p.fd = unixsock;
 	p.events = POLLOUT;
-	while ((n = sendmsg(unixsock, &msg, MSG_NOSIGNAL)) == -1) {
+	while ((n = fdpass_send(unixsock, fd, 0)) == -1) {
 		switch (errno) {
 		case EAGAIN:
 			(void)poll(&p, 1, -1);

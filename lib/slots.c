@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "slots.h"
 
 /*
@@ -93,18 +94,85 @@ slot_take(unsigned long long key, unsigned start, int *fd)
 	return 1;
 }
 
-/* Let go of the slot in *fd: those waiting on it wake. */
+/* Whether the other end of c is a process of our uid. */
+static int
+ours(int c)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	return getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 &&
+	    cr.uid == getuid();
+}
+
+/* The slot fd sent down c: 0, or -1 (that waiter gone, or not ours). */
+static int
+hand(int c, int fd)
+{
+	return ours(c) && fdpass_send(c, fd, 0) == 1 ? 0 : -1;
+}
+
+/*
+ * Let go of the slot in *fd: to the first waiter of ours still there,
+ * else free.
+ */
 void
 slot_give(int *fd)
 {
-	if (*fd != -1)
-		close(*fd);
+	int c;
+
+	if (*fd == -1)
+		return;
+	while ((c = accept4(*fd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
+		if (hand(c, *fd) == 0) {
+			close(c);
+			break;
+		}
+		close(c);
+	}
+	close(*fd);
 	*fd = -1;
 }
 
 /*
- * A connection to the holder of slot k of bastion key, to poll: it hangs
- * up when the slot is let go. -1 with errno EAGAIN: none (the caller
+ * The slot handed down w (slot_wait's), into *fd: 0, the slot ours; 1,
+ * none (its holder gone: free to take, or taken meanwhile). w is closed
+ * either way. A socket that is not a listening one bound to one of our
+ * slot names is refused.
+ */
+int
+slot_handed(int *w, int *fd)
+{
+	struct sockaddr_un a;
+	socklen_t len = sizeof(a), pl = sizeof(int);
+	char prefix[64];
+	int got, listening = 0, n;
+
+	*fd = -1;
+	(void)fdpass_recv(*w, &got, MSG_DONTWAIT);
+	close(*w);
+	*w = -1;
+	if (got == -1)
+		return 1;
+	n = snprintf(prefix, sizeof(prefix), "scitex-ssh/slot/%lu/",
+	    (unsigned long)getuid());
+	if (getsockname(got, (struct sockaddr *)&a, &len) == -1 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n ||
+	    a.sun_family != AF_UNIX || a.sun_path[0] != '\0' ||
+	    memcmp(a.sun_path + 1, prefix, (size_t)n) != 0 ||
+	    getsockopt(got, SOL_SOCKET, SO_ACCEPTCONN, &listening, &pl) == -1 ||
+	    !listening) {
+		close(got);
+		return 1;
+	}
+	*fd = got;
+	return 0;
+}
+
+/*
+ * A connection to the holder of slot k of bastion key, to poll: readable
+ * when the slot is handed down it (slot_handed) or its holder is gone,
+ * in the order the waiters came. -1 with errno EAGAIN: none (the caller
  * waits for a while instead); -1 with errno EPERM: the holder is not
  * of our uid, or not listening (no pacing, then).
  */
@@ -112,8 +180,6 @@ int
 slot_wait(unsigned long long key, unsigned k)
 {
 	struct sockaddr_un a;
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
 	int s;
 
 	if ((s = unix_socket()) == -1)
@@ -129,8 +195,7 @@ slot_wait(unsigned long long key, unsigned k)
 		errno = errno == EAGAIN ? EAGAIN : EPERM;
 		return -1;
 	}
-	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
-	    cr.uid != getuid()) {
+	if (!ours(s)) {
 		close(s);
 		errno = EPERM;
 		return -1;

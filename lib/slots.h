@@ -13,5 +13,6 @@ unsigned long long slot_key(const char *);
 int	slot_take(unsigned long long, unsigned, int *);
 void	slot_give(int *);
 int	slot_wait(unsigned long long, unsigned);
+int	slot_handed(int *, int *);
 
 #endif

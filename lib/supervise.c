@@ -305,8 +305,8 @@ slot_unwatch(struct sv *s)
 
 /*
  * A connect slot for the bastion to try (lib/slots.c), or none to be had
- * here: go (1). All taken: wait (0) on one to be let go, or for
- * SLOT_WAIT_MS when that cannot be watched.
+ * here: go (1). All taken: wait (0) to be handed one, or for SLOT_WAIT_MS
+ * when that cannot be watched.
  */
 static int
 slot_ready(struct sv *s)
@@ -314,7 +314,9 @@ slot_ready(struct sv *s)
 	char b[sizeof(s->st.bastion)];
 	unsigned r = rnd();
 
-	slot_unwatch(s);
+	/* Handed one while waiting; else the watch ends here. */
+	if (s->slotw != -1 && slot_handed(&s->slotw, &s->slotfd) == 0)
+		return 1;
 	if (s->slotfd != -1)
 		return 1;
 	if (host_fmt_bastion(&s->t->bastion[s->bi], b, sizeof(b)) < 0)
@@ -415,8 +417,11 @@ start_ssh(struct sv *s, struct sxerr *e)
 	int p[2];
 
 	stop_nudge(s);
-	if (!discover(s))
+	if (!discover(s)) {
+		/* Not connecting for a while: the slot to another. */
+		slot_done(s);
 		return 0;
+	}
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return sxerr_errno(e, EX_OSERR, "malloc");
 	if (tunnel_argv(s->t, s->bi, s->ssh, s->patient ? PATIENT_S : 0, a,
@@ -828,7 +833,7 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 			rc = sxerr_errno(e, EX_OSERR, "ppoll");
 			break;
 		}
-		/* The slot waited on let go: try for one now. */
+		/* The slot waited on handed to us, or let go: now. */
 		if (pfd[4].fd != -1 && pfd[4].revents != 0 &&
 		    s.ssh_pid == 0 && s.retry_at >= 0)
 			s.retry_at = now_ms();

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "fdpass.h"
 #include "slots.h"
 
 static void
@@ -55,6 +56,135 @@ test_take_give(void **state)
 	assert_int_equal(errno, EPERM);
 	assert_int_equal(slot_take(key, 5, &one), 0);
 	slot_give(&one);
+}
+
+/* w readable within ms. */
+static int
+woken(int w, int ms)
+{
+	struct pollfd p = { .fd = w, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+/*
+ * Handed on: to the first waiter alone, the others asleep and in its
+ * queue; past a waiter gone; free once none waits.
+ */
+static void
+test_hand_on(void **state)
+{
+	unsigned long long key = slot_key("u@hand.example:22") ^
+	    (unsigned long long)getpid();
+	int fd, w1, w2, w3, got, again, other;
+
+	assert_int_equal(slot_take(key, 3, &fd), 0);
+	assert_true((w1 = slot_wait(key, 3)) >= 0);
+	assert_true((w2 = slot_wait(key, 3)) >= 0);
+	assert_true((w3 = slot_wait(key, 3)) >= 0);
+	/* Nothing handed yet: nothing to receive, the watch ends. */
+	other = dup(w3);
+	assert_int_equal(slot_handed(&other, &got), 1);
+	assert_int_equal(got, -1);
+	assert_int_equal(other, -1);
+
+	slot_give(&fd);
+	assert_int_equal(fd, -1);
+	assert_true(woken(w1, 1000));
+	assert_false(woken(w2, 50));
+	assert_int_equal(slot_handed(&w1, &got), 0);
+	assert_int_equal(w1, -1);
+	assert_true(got >= 0);
+	/* Held by us still: a holder there to wait on. */
+	assert_true((again = slot_wait(key, 3)) >= 0);
+	close(again);
+
+	/* w2 gone while waiting: w3 is next. */
+	close(w2);
+	slot_give(&got);
+	assert_true(woken(w3, 1000));
+	assert_int_equal(slot_handed(&w3, &got), 0);
+	slot_give(&got);
+	/* None waits: free. */
+	assert_int_equal(slot_take(key, 3, &fd), 0);
+	slot_give(&fd);
+}
+
+/* A waiter of another uid is passed over; it sees the slot go. */
+static void
+test_foreign_waiter(void **state)
+{
+	unsigned long long key = slot_key("u@foreign.example:22") ^
+	    (unsigned long long)getpid();
+	uid_t me = getuid();
+	int fd, w, got, pfd[2], st;
+	pid_t c;
+	char b;
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(slot_take(key, 1, &fd), 0);
+	assert_int_equal(pipe(pfd), 0);
+	if ((c = fork()) == 0) {
+		struct sockaddr_un a;
+		char one;
+		int s, n;
+
+		close(pfd[0]);
+		if (setuid(65534) == -1)
+			_exit(1);
+		memset(&a, 0, sizeof(a));
+		a.sun_family = AF_UNIX;
+		n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
+		    "scitex-ssh/slot/%lu/%016llx/%u", (unsigned long)me, key,
+		    1U);
+		if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+		    connect(s, (struct sockaddr *)&a,
+		    offsetof(struct sockaddr_un, sun_path) + 1 + n) == -1 ||
+		    write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		/* The slot goes to the next: we are hung up, nothing sent. */
+		_exit(read(s, &one, 1) <= 0 ? 0 : 2);
+	}
+	assert_true(c > 0);
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &b, 1), 1);
+	close(pfd[0]);
+	assert_true((w = slot_wait(key, 1)) >= 0);
+	slot_give(&fd);
+	assert_true(woken(w, 1000));
+	assert_int_equal(slot_handed(&w, &got), 0);
+	slot_give(&got);
+	assert_int_equal(waitpid(c, &st, 0), c);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/*
+ * Handed something that is not one of our slots (a holder of our uid
+ * gone wrong): refused, nothing kept.
+ */
+static void
+test_handed_junk(void **state)
+{
+	unsigned long long key = slot_key("u@junk.example:22") ^
+	    (unsigned long long)getpid();
+	int fd, w, c, p[2], got;
+
+	assert_int_equal(slot_take(key, 0, &fd), 0);
+	assert_true((w = slot_wait(key, 0)) >= 0);
+	assert_true((c = accept(fd, NULL, NULL)) >= 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fdpass_send(c, p[0], 0), 1);
+	assert_int_equal(slot_handed(&w, &got), 1);
+	assert_int_equal(got, -1);
+	close(p[0]);
+	/* The pipe's only reader was the one refused: it was closed. */
+	assert_int_equal(write(p[1], "x", 1), -1);
+	assert_int_equal(errno, EPIPE);
+	close(p[1]);
+	close(c);
+	slot_give(&fd);
 }
 
 /*
@@ -121,6 +251,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_take_give),
+		cmocka_unit_test(test_hand_on),
+		cmocka_unit_test(test_handed_junk),
+		cmocka_unit_test(test_foreign_waiter),
 		cmocka_unit_test(test_squatter),
 	};
 
