@@ -406,7 +406,7 @@ onehost() {
 	defs "$N"
 	up "$tool" "$N" host || return 1
 	sleep 3
-	herd "$tool" "$N" || { down "$tool"; return 1; }
+	herd "$tool" "$N" "${tool/autossh/}" || { down "$tool"; return 1; }
 	down "$tool"
 	for m in "${!R[@]}"; do
 		V[$tool.h_$m]=${R[$m]}
@@ -499,6 +499,7 @@ for N in $FLEET_N; do
 	row "  the ssh-tunnel-up -a call (s)" h_call
 	row "  calls that did not exit 0" h_upfail
 	row "herd: all back after the bastion's return (s)" h_back
+	row "  ssh-tunnel-ls -j, worst during it (ms)" h_lsherd
 	row "  connection attempts (sshd)" h_attempts
 	row "  MaxStartups drops" h_drops
 	row "  CPU, keepers + ssh + sshd (s)" h_hcpu
