@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/inotify.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ struct one {
 	struct bstart	 bs;
 	int		 fd;		/* our lock until handed on; -1 */
 	int		 st;		/* ONE_* */
+	int		 dirty;		/* its state file changed */
 	struct sxerr	 e;		/* why, when ONE_FAILED */
 };
 
@@ -192,22 +195,110 @@ say_failed(const struct lc_ctx *c, const struct one *o)
 }
 
 /*
+ * An inotify descriptor on the state directories of those started: a
+ * state table is renamed into place whenever it changes. -1 when there
+ * is none to be had (every one is then looked at every round).
+ */
+static int
+watch_states(const struct one *v, size_t n)
+{
+	size_t i, j;
+	int fd;
+
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (v[i].st != ONE_STARTED)
+			continue;
+		for (j = 0; j < i; j++)
+			if (v[j].st == ONE_STARTED &&
+			    strcmp(v[j].pl.state, v[i].pl.state) == 0)
+				break;
+		if (j == i && inotify_add_watch(fd, v[i].pl.state,
+		    IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Those of name marked: v is in name order (backend_list's). */
+static void
+mark(struct one *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid].r.name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && strcmp(v[lo].r.name, name) == 0; lo++)
+		v[lo].dirty = 1;
+}
+
+/* The state tables that changed, marked; all of them when events were
+ * lost. */
+static void
+changed(int fd, struct one *v, size_t n)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	char name[NAME_MAX_LEN + 1];
+	ssize_t len;
+	size_t i, k;
+	char *p;
+
+	while ((len = read(fd, buf, sizeof(buf))) > 0)
+		for (p = buf; p < buf + len; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->mask & IN_Q_OVERFLOW)
+				for (i = 0; i < n; i++)
+					v[i].dirty = 1;
+			if (ev->len == 0 || (k = strlen(ev->name)) <= 6 ||
+			    strcmp(ev->name + k - 6, ".state") != 0 ||
+			    k - 6 >= sizeof(name))
+				continue;
+			memcpy(name, ev->name, k - 6);
+			name[k - 6] = '\0';
+			mark(v, n, name);
+		}
+}
+
+/*
  * Every started one looked at in rounds, while the fleet makes progress:
  * until LC_WAIT_UP_MS after the last one seen up (a host's tunnels
- * connect 8 at a time, lib/slots.c: 500 take a minute and more here),
- * each one's end said in the tunnels' order; the worst status.
+ * connect 8 at a time, lib/slots.c: 500 take a minute here), each one's
+ * end said in the tunnels' order; the worst status. A round looks at
+ * those whose state table changed, and every one each SWEEP rounds (a
+ * supervisor that died writes nothing): 500 tables read ten times a
+ * second were a second of CPU in a minute that the handshakes need.
  */
+#define SWEEP	10
+
 static int
 wait_all(const struct lc_ctx *c, struct one *v, size_t n)
 {
 	long long until = now_ms() + LC_WAIT_UP_MS;
 	size_t i, left;
-	int worst = 0, rc;
+	int worst = 0, rc, fd, round = 0, all;
 
+	fd = watch_states(v, n);
 	do {
+		all = fd == -1 || round++ % SWEEP == 0;
+		if (fd != -1)
+			changed(fd, v, n);
 		for (i = left = 0; i < n; i++) {
 			if (v[i].st != ONE_STARTED)
 				continue;
+			if (!all && !v[i].dirty) {
+				left++;
+				continue;
+			}
+			v[i].dirty = 0;
 			if ((rc = lc_look_up(&v[i].s, v[i].bs.pid, 0,
 			    &v[i].e)) == 0) {
 				v[i].st = ONE_UP;
@@ -218,6 +309,8 @@ wait_all(const struct lc_ctx *c, struct one *v, size_t n)
 				left++;
 		}
 	} while (left > 0 && now_ms() < until && lc_pause(c, 100) == 0);
+	if (fd != -1)
+		close(fd);
 	for (i = 0; i < n; i++) {
 		if (v[i].st == ONE_STARTED) {
 			lc_not_confirmed(&v[i].s, &v[i].e);
