@@ -58,10 +58,11 @@
  * hundred startups in flight sends its banner after more than the usual
  * 5 s, and a client that gives up then has cost it the fork and exec of
  * a session for nothing, which kept a herd of 500 from ever getting
- * through (bench/fleet.md). A dead path loses nothing: the kernel
- * retransmits the SYN within the 20 s.
+ * through (bench/fleet.md); at 20 s, 245 of a herd of 500 labs still
+ * gave up so. A path that died meanwhile is met again within it: the
+ * kernel retransmits the SYN at 1, 3, 7, 15 and 31 s.
  */
-#define PATIENT_S	(4 * TUN_CONNECT_TIMEOUT)
+#define PATIENT_S	(8 * TUN_CONNECT_TIMEOUT)
 
 /*
  * The discovery file: read again this long after the last event on it
@@ -633,14 +634,16 @@ ssh_gone(struct sv *s, int status)
 		 * A connection that timed out after seconds: a dead path, or
 		 * a bastion too busy to take it (its listen queue full, a
 		 * herd on one machine). The first is retried at once, so a
-		 * short cut is met within a SYN retransmission; from the
-		 * second in a row the waits are random and grow, as after a
+		 * short cut is met within a SYN retransmission, unless the
+		 * bastion was found there and busy or restarting already
+		 * (patient); from the second in a row the waits are random and grow, as after a
 		 * throttle: retrying each at once kept a saturated bastion
 		 * saturated (500 tunnels, one 2-core machine, bench/fleet.md).
 		 */
-		delay = ++s->throttles == 1 ? 0 :
-		    supervise_throttle_ms(s->throttles - 1, TIMEOUT_MS,
-		    s->t->retry_max, rnd());
+		delay = ++s->throttles == 1 ? (s->patient ?
+		    supervise_throttle_ms(1, TIMEOUT_MS, s->t->retry_max,
+		    rnd()) : 0) : supervise_throttle_ms(s->throttles - 1,
+		    TIMEOUT_MS, s->t->retry_max, rnd());
 		busy_wait(s, reason, delay, s->throttles <= 2);
 		return;
 	}

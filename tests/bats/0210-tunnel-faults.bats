@@ -122,7 +122,7 @@ time.sleep(120)' >"$BATS_TEST_TMPDIR/port" &
 	[ "$(ssh-tunnel-ls labbox | cut -f9)" = timeout ]
 }
 
-@test "refused, then a bastion slow to answer: ssh is given 20 s, not 5" {
+@test "refused, then a bastion slow to answer: ssh is given 40 s, not 5" {
 	P=$(free_port)
 	run ssh-tunnel-up -b "$ME@127.0.0.1:$P" -s "$KEY" -p "$RPORT" \
 	    -l "127.0.0.1:$BPORT" -o "UserKnownHostsFile=$B/known_hosts" labbox
@@ -144,7 +144,7 @@ time.sleep(120)' >"$BATS_TEST_TMPDIR/port" &
 		sleep 0.05
 	done
 	[ -n "$argv" ]
-	grep -qx 'ConnectTimeout=20' <<<"$argv"
+	grep -qx 'ConnectTimeout=40' <<<"$argv"
 	# Still waiting past the 5 s an impatient ssh would have given it.
 	sleep 6
 	[ "$(ps -o ppid= -p "$found" | tr -d ' ')" = "$sup" ]
