@@ -4,6 +4,7 @@
 
 load ../lib/common
 load ../lib/sshd
+load ../lib/userssh
 
 setup() {
 	common_setup
@@ -42,4 +43,28 @@ teardown() {
 	run ssh -F "$SSHD_DIR/ssh_config" fixture id
 	[ "$status" -eq 0 ]
 	[ "$output" = "forced" ]
+}
+
+@test "fixture: in_home calls may overlap; the clone stays bound for the one still running" {
+	# The clone on a fresh machine is /root/scitex-ssh, inside the home
+	# in_home hides: this stands a made-up home in for root's.
+	userssh_skip
+	local pw=$BATS_TEST_TMPDIR/pw f=$BATS_TEST_TMPDIR/f a before
+	mkdir -p "$pw/src/clone" && : >"$pw/src/clone/marker"
+	mkfifo "$f"
+	before=$(tree_sum "$HOME")
+	export USERSSH_PWHOME=$pw
+	# A starts first and ends first, while B still runs.
+	# shellcheck disable=SC2016 # expanded by the inner sh, on purpose
+	TOP=$pw/src/clone in_home sh -c 'read x <"$0"' "$f" &
+	a=$!
+	while [ ! -d "$HOME/src/clone" ]; do sleep 0.1; done
+	# shellcheck disable=SC2016
+	TOP=$pw/src/clone in_home sh -c 'echo go >"$1"
+		while kill -0 "$2" 2>/dev/null; do sleep 0.1; done
+		test -e "$0/src/clone/marker"' "$pw" "$f" "$a"
+	wait "$a"
+	# The last one out removed the mount point: $HOME is as it was.
+	[ ! -e "$HOME/src" ]
+	[ "$(tree_sum "$HOME")" = "$before" ]
 }
