@@ -180,51 +180,41 @@ backend_signal(const struct tref *r)
 	return kill(pid, SIGTERM) == 0;
 }
 
+/* The supervisor proven by its start time (*arg) has ended. */
+static int
+supervisor_gone(pid_t pid, void *arg)
+{
+	return state_proc_gone(pid, *(unsigned long long *)arg);
+}
+
 /*
  * SIGTERM to the supervisor only once it is proven ours; it stops ssh and
- * exits within 5 s. Returns 1 when one was running, 0 when none was.
+ * exits within 5 s, and is waited for until it has ended, not merely
+ * removed its pid file (its ssh dies with it). Returns 1 when one was
+ * running, 0 when none was.
  */
 static int
 daemon_stop(const struct backend *b, const struct places *pl, const char *name,
     struct sxerr *e)
 {
-	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	unsigned long long start;
 	pid_t pid;
-	int i, fd;
+	int fd, rc;
 
 	if (!backend_supervisor(pl, name, &pid))
 		return 0;
 	/* Opened before the proof: the proof then holds for the pidfd. */
 	fd = spawn_pidfd(pid);
-	if (state_proc(pid, NULL, 0, &start) == -1) {
-		if (fd != -1)
-			close(fd);
-		return 0;
-	}
-	if ((fd != -1 ? spawn_pidfd_kill(fd, SIGTERM) : kill(pid, SIGTERM)) ==
-	    -1) {
-		if (fd != -1)
-			close(fd);
-		return errno == ESRCH ? 0 :
+	if (state_proc(pid, NULL, 0, &start) == -1)
+		rc = 0;
+	else if (spawn_end(pid, fd, 8000, supervisor_gone, &start) == -1)
+		rc = errno == ESRCH ? 0 :
 		    sxerr_errno(e, EX_NOPERM, "kill %ld", (long)pid);
-	}
-	/* Until it has ended, not merely removed its pid file. */
-	if (fd != -1) {
-		if (!spawn_pidfd_wait(fd, 8000))
-			(void)spawn_pidfd_kill(fd, SIGKILL);
+	else
+		rc = 1;
+	if (fd != -1)
 		close(fd);
-		return 1;
-	}
-	for (i = 0; i < 160; i++) {
-		if (state_proc_gone(pid, start))
-			return 1;
-		nanosleep(&ts, NULL);
-	}
-	/* The same process still (start time): its ssh dies with it. */
-	if (!state_proc_gone(pid, start))
-		kill(pid, SIGKILL);
-	return 1;
+	return rc;
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dirwatch.h"
 #include "discovery.h"
 #include "slurp.h"
 
@@ -134,43 +135,40 @@ int
 discovery_watch(const struct tunnel *t)
 {
 	char path[TUN_PATH_MAX], *slash;
+	const char *dirs[1] = { path };
 	struct sxerr e;
-	int fd;
 
 	if (t->disc.file[0] == '\0' ||
 	    tunnel_home_path(t->disc.file, path, sizeof(path), &e) == -1 ||
 	    (slash = strrchr(path, '/')) == NULL)
 		return -1;
 	*(slash == path ? slash + 1 : slash) = '\0';
-	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
-		return -1;
-	if (inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_MOVED_TO |
-	    IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return dirwatch_open(dirs, 1, IN_CLOSE_WRITE | IN_MOVED_TO |
+	    IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB);
 }
 
-/* Drain fd; 1 when an event named t's file. */
+struct named {
+	const char	*base;
+	int		 hit;
+};
+
+static void
+named(const char *name, void *arg)
+{
+	struct named *n = arg;
+
+	if (strcmp(name, n->base) == 0)
+		n->hit = 1;
+}
+
+/* Drain fd; 1 when an event named t's file, or events were lost. */
 int
 discovery_news(int fd, const struct tunnel *t)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	const char *base;
-	ssize_t n, i;
-	int hit = 0;
+	struct named n;
 
-	base = strrchr(t->disc.file, '/');
-	base = base != NULL ? base + 1 : t->disc.file;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		for (i = 0; i < n; i += (ssize_t)sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)(buf + i);
-			if ((ev->mask & IN_Q_OVERFLOW) ||
-			    (ev->len > 0 && strcmp(ev->name, base) == 0))
-				hit = 1;
-		}
-	}
-	return hit;
+	n.base = strrchr(t->disc.file, '/');
+	n.base = n.base != NULL ? n.base + 1 : t->disc.file;
+	n.hit = 0;
+	return dirwatch_drain(fd, named, &n) || n.hit;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dirwatch.h"
 #include "lifecycle.h"
 #include "lifecycle-priv.h"
 #include "now.h"
@@ -202,24 +203,17 @@ say_failed(const struct lc_ctx *c, const struct one *o)
 static int
 watch_states(const struct one *v, size_t n)
 {
-	size_t i, j;
+	const char **dirs;
+	size_t i, k = 0;
 	int fd;
 
-	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+	if ((dirs = calloc(n + 1, sizeof(*dirs))) == NULL)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (v[i].st != ONE_STARTED)
-			continue;
-		for (j = 0; j < i; j++)
-			if (v[j].st == ONE_STARTED &&
-			    strcmp(v[j].pl.state, v[i].pl.state) == 0)
-				break;
-		if (j == i && inotify_add_watch(fd, v[i].pl.state,
-		    IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
-			close(fd);
-			return -1;
-		}
-	}
+	for (i = 0; i < n; i++)
+		if (v[i].st == ONE_STARTED)
+			dirs[k++] = v[i].pl.state;
+	fd = dirwatch_open(dirs, k, IN_MOVED_TO | IN_CLOSE_WRITE);
+	free(dirs);
 	return fd;
 }
 
@@ -240,32 +234,38 @@ mark(struct one *v, size_t n, const char *name)
 		v[lo].dirty = 1;
 }
 
+struct marks {
+	struct one	*v;
+	size_t		 n;
+};
+
+/* The tunnel of a state table that changed (NAME.state), marked. */
+static void
+marked(const char *file, void *arg)
+{
+	struct marks *m = arg;
+	char name[NAME_MAX_LEN + 1];
+	size_t k = strlen(file);
+
+	if (k <= 6 || strcmp(file + k - 6, ".state") != 0 ||
+	    k - 6 >= sizeof(name))
+		return;
+	memcpy(name, file, k - 6);
+	name[k - 6] = '\0';
+	mark(m->v, m->n, name);
+}
+
 /* The state tables that changed, marked; all of them when events were
  * lost. */
 static void
 changed(int fd, struct one *v, size_t n)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ev;
-	char name[NAME_MAX_LEN + 1];
-	ssize_t len;
-	size_t i, k;
-	char *p;
+	struct marks m = { v, n };
+	size_t i;
 
-	while ((len = read(fd, buf, sizeof(buf))) > 0)
-		for (p = buf; p < buf + len; p += sizeof(*ev) + ev->len) {
-			ev = (const struct inotify_event *)p;
-			if (ev->mask & IN_Q_OVERFLOW)
-				for (i = 0; i < n; i++)
-					v[i].dirty = 1;
-			if (ev->len == 0 || (k = strlen(ev->name)) <= 6 ||
-			    strcmp(ev->name + k - 6, ".state") != 0 ||
-			    k - 6 >= sizeof(name))
-				continue;
-			memcpy(name, ev->name, k - 6);
-			name[k - 6] = '\0';
-			mark(v, n, name);
-		}
+	if (dirwatch_drain(fd, marked, &m))
+		for (i = 0; i < n; i++)
+			v[i].dirty = 1;
 }
 
 /*

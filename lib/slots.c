@@ -30,9 +30,12 @@
  * cannot hold our tunnels back by squatting the names.
  */
 
-/* The address of slot k of bastion key; its length. */
-static socklen_t
-slot_addr(unsigned long long key, unsigned k, struct sockaddr_un *a)
+/* Every slot name of a uid begins so (slot_handed checks it). */
+#define SLOT_PREFIX	"scitex-ssh/slot/%lu/"
+
+/* The address of slot k of bastion key of uid; its length. */
+socklen_t
+slot_name(uid_t uid, unsigned long long key, unsigned k, struct sockaddr_un *a)
 {
 	int n;
 
@@ -40,8 +43,15 @@ slot_addr(unsigned long long key, unsigned k, struct sockaddr_un *a)
 	a->sun_family = AF_UNIX;
 	/* sun_path[0] stays '\0': the abstract namespace. */
 	n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1,
-	    "scitex-ssh/slot/%lu/%016llx/%u", (unsigned long)getuid(), key, k);
+	    SLOT_PREFIX "%016llx/%u", (unsigned long)uid, key, k);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+/* Ours. */
+static socklen_t
+slot_addr(unsigned long long key, unsigned k, struct sockaddr_un *a)
+{
+	return slot_name(getuid(), key, k, a);
 }
 
 /*
@@ -154,7 +164,7 @@ slot_handed(int *w, int *fd)
 	*w = -1;
 	if (got == -1)
 		return 1;
-	n = snprintf(prefix, sizeof(prefix), "scitex-ssh/slot/%lu/",
+	n = snprintf(prefix, sizeof(prefix), SLOT_PREFIX,
 	    (unsigned long)getuid());
 	if (getsockname(got, (struct sockaddr *)&a, &len) == -1 ||
 	    len <= offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n ||

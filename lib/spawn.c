@@ -297,6 +297,47 @@ spawn_pidfd_wait(int pidfd, int ms)
 }
 
 /*
+ * SIGTERM to pid, and SIGKILL when it has not ended within ms. Woken by
+ * its end through pidfd (signalled through it too, never a process that
+ * took the pid); without one (-1), gone(pid, arg) is asked every 10 ms.
+ * -1 with errno when the SIGTERM could not be sent.
+ */
+int
+spawn_end(pid_t pid, int pidfd, int ms, int (*gone)(pid_t, void *),
+    void *arg)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	long long deadline = now_ms() + ms;
+
+	if ((pidfd != -1 ? spawn_pidfd_kill(pidfd, SIGTERM) :
+	    kill(pid, SIGTERM)) == -1)
+		return -1;
+	if (pidfd != -1) {
+		if (!spawn_pidfd_wait(pidfd, ms))
+			(void)spawn_pidfd_kill(pidfd, SIGKILL);
+		return 0;
+	}
+	while (!gone(pid, arg)) {
+		if (now_ms() >= deadline) {
+			(void)kill(pid, SIGKILL);
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/* A child ended, and reaped (*arg set): it is not to be killed now. */
+static int
+reaped(pid_t pid, void *arg)
+{
+	if (waitpid(pid, NULL, WNOHANG) == 0)
+		return 0;
+	*(int *)arg = 1;
+	return 1;
+}
+
+/*
  * Stop a child of ours: SIGTERM, then SIGKILL after wait_ms, and reap it.
  * Only ever called with the pid of a child we started and have not reaped.
  * Woken by its end (a pidfd): 500 supervisors stopping their ssh together
@@ -306,27 +347,14 @@ spawn_pidfd_wait(int pidfd, int ms)
 void
 spawn_stop(pid_t pid, int wait_ms)
 {
-	long long deadline = now_ms() + wait_ms;
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	int st, fd;
+	int fd, done = 0;
 
 	if (pid <= 0)
 		return;
 	fd = spawn_pidfd(pid);
-	kill(pid, SIGTERM);
-	if (fd != -1) {
-		if (!spawn_pidfd_wait(fd, wait_ms))
-			(void)spawn_pidfd_kill(fd, SIGKILL);
+	(void)spawn_end(pid, fd, wait_ms, reaped, &done);
+	if (fd != -1)
 		close(fd);
-		waitpid(pid, &st, 0);
-		return;
-	}
-	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (now_ms() >= deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return;
-		}
-		nanosleep(&ts, NULL);
-	}
+	if (!done)
+		waitpid(pid, NULL, 0);
 }

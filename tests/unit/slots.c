@@ -133,14 +133,9 @@ test_foreign_waiter(void **state)
 		close(pfd[0]);
 		if (setuid(65534) == -1)
 			_exit(1);
-		memset(&a, 0, sizeof(a));
-		a.sun_family = AF_UNIX;
-		n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
-		    "scitex-ssh/slot/%lu/%016llx/%u", (unsigned long)me, key,
-		    1U);
+		n = slot_name(me, key, 1, &a);
 		if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
-		    connect(s, (struct sockaddr *)&a,
-		    offsetof(struct sockaddr_un, sun_path) + 1 + n) == -1 ||
+		    connect(s, (struct sockaddr *)&a, n) == -1 ||
 		    write(pfd[1], "x", 1) != 1)
 			_exit(1);
 		/* The slot goes to the next: we are hung up, nothing sent. */
@@ -213,16 +208,11 @@ test_squatter(void **state)
 		if (setuid(65534) == -1)
 			_exit(1);
 		for (k = 0; k < SLOT_MAX; k++) {
-			memset(&a, 0, sizeof(a));
-			a.sun_family = AF_UNIX;
-			n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
-			    "scitex-ssh/slot/%lu/%016llx/%u",
-			    (unsigned long)me, key, k);
+			n = slot_name(me, key, k, &a);
 			/* Odd ones bound only, never listening. */
 			if ((s = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
-			    bind(s, (struct sockaddr *)&a,
-			    offsetof(struct sockaddr_un, sun_path) + 1 + n) ==
-			    -1 || (k % 2 == 0 && listen(s, 8) == -1))
+			    bind(s, (struct sockaddr *)&a, n) == -1 ||
+			    (k % 2 == 0 && listen(s, 8) == -1))
 				_exit(1);
 		}
 		if (write(pfd[1], "x", 1) != 1)

@@ -205,6 +205,67 @@ t_tied_stop(void **st)
 	spawn_stop(0, 10);	/* nothing to stop */
 }
 
+static int
+reaped(pid_t pid, void *arg)
+{
+	int *st = arg;
+
+	return waitpid(pid, st, WNOHANG) == pid;
+}
+
+/* A tied child, started with SIGTERM ignored (ign) or not, exec'ed. */
+static pid_t
+sleeper(int ign)
+{
+	char *hard[] = { "sh", "-c", "trap '' TERM; exec sleep 30", NULL };
+	char *soft[] = { "sleep", "30", NULL };
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct sxerr e;
+	pid_t pid;
+	int i;
+
+	assert_int_equal(spawn_tied(ign ? hard : soft, -1, &pid, &e), 0);
+	for (i = 0; i < 1000 && !comm_is(pid, "sleep"); i++)
+		nanosleep(&ts, NULL);
+	return pid;
+}
+
+/*
+ * spawn_end, with a pidfd and without (the poll of gone()): SIGTERM
+ * obeyed at once; SIGKILL after the wait when it is ignored; the reaped
+ * one not signalled again.
+ */
+static void
+t_end(void **st)
+{
+	long long t0;
+	pid_t pid;
+	int ws, fd, pidfd;
+
+	for (pidfd = 0; pidfd < 2; pidfd++) {
+		pid = sleeper(0);
+		fd = pidfd ? spawn_pidfd(pid) : -1;
+		ws = -1;
+		t0 = now_ms();
+		assert_int_equal(spawn_end(pid, fd, 5000, reaped, &ws), 0);
+		assert_true(now_ms() - t0 < 2500);
+		if (ws == -1)
+			assert_int_equal(waitpid(pid, &ws, 0), pid);
+		assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM);
+
+		pid = sleeper(1);
+		fd = pidfd ? spawn_pidfd(pid) : -1;
+		ws = -1;
+		t0 = now_ms();
+		assert_int_equal(spawn_end(pid, fd, 300, reaped, &ws), 0);
+		assert_true(now_ms() - t0 >= 250);
+		assert_int_equal(waitpid(pid, &ws, 0), pid);
+		assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+		if (fd != -1)
+			close(fd);
+	}
+}
+
 int
 main(void)
 {
@@ -216,6 +277,7 @@ main(void)
 		cmocka_unit_test(t_missing),
 		cmocka_unit_test(t_detached),
 		cmocka_unit_test(t_tied_stop),
+		cmocka_unit_test(t_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
