@@ -15,15 +15,26 @@
 
 SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
 
-# free_port: print a loopback TCP port nobody listens on.
+# free_port: print a loopback TCP port nobody listens on, and none that
+# this test had from it before (a test taking 60 at random from 30,000
+# drew the same one twice about once in twenty runs). Taken below the
+# kernel's ephemeral range: a port in it can become the source port of
+# a connection made meanwhile (ssh's own, to the bastion), and the
+# forward that was to listen there then finds it busy.
 free_port() {
-	local p
+	local p lo base=20000 span=40000 seen
+	seen=${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/.free_ports
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=0
+	if [ "$lo" -gt 12000 ]; then
+		base=10000 span=$((lo - 10000))
+	fi
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Hltn "sport = :$p" | grep -q .; then
-			echo "$p"
-			return 0
-		fi
+		p=$((base + (RANDOM * 32768 + RANDOM) % span))
+		grep -qx "$p" "$seen" 2>/dev/null && continue
+		ss -Hltn "sport = :$p" | grep -q . && continue
+		echo "$p" >>"$seen"
+		echo "$p"
+		return 0
 	done
 	return 1
 }
