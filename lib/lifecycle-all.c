@@ -271,7 +271,8 @@ changed(int fd, struct one *v, size_t n)
 /*
  * Every started one looked at in rounds, while the fleet makes progress:
  * until LC_WAIT_UP_MS after the last one seen up (a host's tunnels
- * connect 8 at a time, lib/slots.c: 500 take a minute here), each one's
+ * connect 8 at a time, lib/slots.c: 500 take a minute here), or
+ * LC_WAIT_BUSY_MS while one left finds its bastion busy, each one's
  * end said in the tunnels' order; the worst status. A round looks at
  * those whose state table changed, and every one each SWEEP rounds (a
  * supervisor that died writes nothing): 500 tables read ten times a
@@ -282,8 +283,9 @@ changed(int fd, struct one *v, size_t n)
 static int
 wait_all(const struct lc_ctx *c, struct one *v, size_t n)
 {
-	long long until = now_ms() + LC_WAIT_UP_MS;
-	size_t i, left;
+	long long t0 = now_ms(), until = t0 + LC_WAIT_UP_MS;
+	long long busy_until = t0 + LC_WAIT_BUSY_MS;
+	size_t i, left, busy;
 	int worst = 0, rc, fd, round = 0, all;
 
 	fd = watch_states(v, n);
@@ -291,11 +293,12 @@ wait_all(const struct lc_ctx *c, struct one *v, size_t n)
 		all = fd == -1 || round++ % SWEEP == 0;
 		if (fd != -1)
 			changed(fd, v, n);
-		for (i = left = 0; i < n; i++) {
+		for (i = left = busy = 0; i < n; i++) {
 			if (v[i].st != ONE_STARTED)
 				continue;
 			if (!all && !v[i].dirty) {
 				left++;
+				busy += v[i].s.busy;
 				continue;
 			}
 			v[i].dirty = 0;
@@ -303,17 +306,21 @@ wait_all(const struct lc_ctx *c, struct one *v, size_t n)
 			    &v[i].e)) == 0) {
 				v[i].st = ONE_UP;
 				until = now_ms() + LC_WAIT_UP_MS;
+				busy_until = now_ms() + LC_WAIT_BUSY_MS;
 			} else if (rc != 2)
 				v[i].st = ONE_FAILED;
-			else
+			else {
 				left++;
+				busy += v[i].s.busy;
+			}
 		}
-	} while (left > 0 && now_ms() < until && lc_pause(c, 100) == 0);
+	} while (left > 0 && (now_ms() < until ||
+	    (busy > 0 && now_ms() < busy_until)) && lc_pause(c, 100) == 0);
 	if (fd != -1)
 		close(fd);
 	for (i = 0; i < n; i++) {
 		if (v[i].st == ONE_STARTED) {
-			lc_not_confirmed(&v[i].s, &v[i].e);
+			lc_not_confirmed(&v[i].s, t0, &v[i].e);
 			v[i].st = ONE_FAILED;
 		}
 		if (v[i].st == ONE_UP)

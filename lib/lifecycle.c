@@ -511,8 +511,13 @@ lc_look_up(struct lc_start *s, pid_t child, unsigned min_restarts,
 			    "%s/%s.log", t->name, pl->state, t->name);
 		return -1;
 	}
+	s->busy = 0;
 	if (state_read(path, &st, &ignore) == -1 || st.restarts < min_restarts)
 		return 2;
+	/* Throttled, or connected and still in the handshake (a dead path
+	 * times out within TUN_CONNECT_TIMEOUT, and says so). */
+	s->busy = strcmp(st.reason, "throttled") == 0 ||
+	    (strcmp(st.state, "connecting") == 0 && st.reason[0] == '\0');
 	if (strcmp(st.state, "up") == 0) {
 		strlcpy(s->bastion, st.bastion, sizeof(s->bastion));
 		return 0;
@@ -534,41 +539,45 @@ lc_look_up(struct lc_start *s, pid_t child, unsigned min_restarts,
 	return 2;
 }
 
-/* Why a tunnel is not up when the wait for it ends. Always 1. */
+/* Why a tunnel is not up when the wait for it ends, since t0 (now_ms()).
+ * Always 1. */
 int
-lc_not_confirmed(const struct lc_start *s, struct sxerr *e)
+lc_not_confirmed(const struct lc_start *s, long long t0, struct sxerr *e)
 {
 	char path[STATE_PATH];
 	struct tstate st;
 	struct sxerr ignore;
+	int secs = (int)((now_ms() - t0 + 500) / 1000);
 
 	if (state_path(path, sizeof(path), s->pl->state, s->t->name,
 	    ".state") == 0 && state_read(path, &st, &ignore) == 0 &&
 	    st.reason[0] != '\0')
 		sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d s "
 		    "(%s via %s); the supervisor keeps trying", s->t->name,
-		    (int)(LC_WAIT_UP_MS / 1000), st.reason, st.bastion);
+		    secs, st.reason, st.bastion);
 	else
 		sxerr_set(e, EX_UNAVAILABLE, "%s: not confirmed up after %d "
-		    "s; the supervisor keeps trying", s->t->name,
-		    LC_WAIT_UP_MS / 1000);
+		    "s; the supervisor keeps trying", s->t->name, secs);
 	return 1;
 }
 
 /*
  * Wait until lc_look_up says up (0) or a first failure (1), or an exited
- * supervisor (-1); until s->until when set, else for LC_WAIT_UP_MS (1).
+ * supervisor (-1); until s->until when set, else for LC_WAIT_UP_MS, and
+ * on while the bastion is busy up to LC_WAIT_BUSY_MS (1).
  */
 int
 lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
     unsigned min_restarts, struct sxerr *e)
 {
-	long long end = s->until != 0 ? s->until : now_ms() + LC_WAIT_UP_MS;
+	long long t0 = now_ms(), t;
+	long long end = s->until != 0 ? s->until : t0 + LC_WAIT_UP_MS;
+	long long busy_end = s->until != 0 ? end : t0 + LC_WAIT_BUSY_MS;
 	int rc;
 
 	while ((rc = lc_look_up(s, child, min_restarts, e)) == 2) {
-		if (now_ms() >= end)
-			return lc_not_confirmed(s, e);
+		if ((t = now_ms()) >= end && !(s->busy && t < busy_end))
+			return lc_not_confirmed(s, t0, e);
 		if (lc_pause(c, 50) == -1)
 			return sxerr_set(e, EX_TEMPFAIL, "%s: stopped waiting "
 			    "for the forward; the supervisor keeps trying "

@@ -110,6 +110,8 @@ struct lc_start {
 	long long		 until;		/* now_ms() the wait ends; 0: its
 						   own time from now */
 	char			 bastion[300];	/* out */
+	int			 busy;		/* out: the last look found the
+						   bastion there and busy */
 };
 
 /* ssh-tunnel-up and the MCP server: define, gate, start; adopt. */

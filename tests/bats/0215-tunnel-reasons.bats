@@ -144,22 +144,27 @@ busy_sshd() {
 	sleep 0.5
 }
 
-@test "sshd past MaxStartups: throttled, and up once it has room" {
+@test "sshd past MaxStartups: throttled, waited out past 10 s, and up once it has room" {
 	busy_sshd
+	# sshd's room back after the 10 s a call waits for a timeout: a
+	# busy bastion is waited out longer (60 s), as a lab booting
+	# together meets it.
+	(sleep 13; kill "$hold") &
+	free=$!
+	t0=$SECONDS
 	run ssh-tunnel-up -b "$ME@127.0.0.1:$P" -s "$D/id_ed25519" -p "$RPORT" \
 	    -l "127.0.0.1:$P" -o "UserKnownHostsFile=$D/known_hosts" labbox
-	kill "$hold"
-	wait "$hold" || :
-	[ "$status" -eq 69 ]
-	[[ $output == *"(throttled via"* ]]
+	kill "$hold" 2>/dev/null || :
+	wait "$free" || :
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ $((SECONDS - t0)) -ge 12 ]
 	grep -q 'past MaxStartups' "$D/sshd.log"
 	grep -q 'not up (throttled), retrying in' \
 	    "$XDG_RUNTIME_DIR/scitex-ssh/labbox.log"
-	# A throttle is waited out, to the call's deadline, not reported at
-	# once: a busy bastion says nothing of the tunnel.
-	[[ $output == *"not confirmed up after"* ]]
-	# The first throttled wait is at most 4 s (then 8 s).
-	wait_state labbox up 20
+	[ "$(state_of labbox)" = up ]
+	# The forward listens on the bastion.
+	wait_port "$RPORT" 5
 }
 
 @test "a throttle that ends within the call's wait: the call says up" {
