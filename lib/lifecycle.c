@@ -511,8 +511,14 @@ lc_look_up(struct lc_start *s, pid_t child, unsigned min_restarts,
 			    "%s/%s.log", t->name, pl->state, t->name);
 		return -1;
 	}
+	/* No word yet from a supervisor of ours that runs (a unit's is
+	 * not ours to see): a machine too busy to start it (5 of 500 lab
+	 * machines booting together, after 10 s). */
+	s->busy = child > 0;
+	if (state_read(path, &st, &ignore) == -1)
+		return 2;
 	s->busy = 0;
-	if (state_read(path, &st, &ignore) == -1 || st.restarts < min_restarts)
+	if (st.restarts < min_restarts)
 		return 2;
 	/* Throttled, or connected and still in the handshake (a dead path
 	 * times out within TUN_CONNECT_TIMEOUT, and says so). */
