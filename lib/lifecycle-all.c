@@ -209,8 +209,12 @@ watch_states(const struct one *v, size_t n)
 
 	if ((dirs = calloc(n + 1, sizeof(*dirs))) == NULL)
 		return -1;
+	/* Neighbours share one mostly (v is in name order, and there are
+	 * two directories at most, the user's and the system's); the
+	 * kernel makes one watch of the rest. */
 	for (i = 0; i < n; i++)
-		if (v[i].st == ONE_STARTED)
+		if (v[i].st == ONE_STARTED && (k == 0 ||
+		    strcmp(dirs[k - 1], v[i].pl.state) != 0))
 			dirs[k++] = v[i].pl.state;
 	fd = dirwatch_open(dirs, k, IN_MOVED_TO | IN_CLOSE_WRITE);
 	free(dirs);

@@ -273,7 +273,7 @@ spawn_pidfd(pid_t pid)
 }
 
 /* sig to the process of pidfd (never to another that took its pid). */
-int
+static int
 spawn_pidfd_kill(int pidfd, int sig)
 {
 	return pidfd_send_signal(pidfd, sig, NULL, 0);
@@ -283,7 +283,7 @@ spawn_pidfd_kill(int pidfd, int sig)
  * Wait at most ms for the process of pidfd to end: 1 when it has (a
  * child of ours is left to reap), 0 when it still runs.
  */
-int
+static int
 spawn_pidfd_wait(int pidfd, int ms)
 {
 	long long deadline = now_ms() + ms, left;

@@ -39,8 +39,6 @@ int	spawn_tied(char *const [], int, pid_t *, struct sxerr *);
 void	spawn_stop(pid_t, int);
 int	spawn_end(pid_t, int, int, int (*)(pid_t, void *), void *);
 int	spawn_pidfd(pid_t);
-int	spawn_pidfd_wait(int, int);
-int	spawn_pidfd_kill(int, int);
 void	spawn_attr_init(posix_spawnattr_t *, short);
 int	spawn_pipe_set(int (*)[2], size_t, struct sxerr *);
 

@@ -636,14 +636,15 @@ ssh_gone(struct sv *s, int status)
 		 * herd on one machine). The first is retried at once, so a
 		 * short cut is met within a SYN retransmission, unless the
 		 * bastion was found there and busy or restarting already
-		 * (patient); from the second in a row the waits are random and grow, as after a
-		 * throttle: retrying each at once kept a saturated bastion
-		 * saturated (500 tunnels, one 2-core machine, bench/fleet.md).
+		 * (patient); from the second in a row the waits are random
+		 * and grow, as after a throttle: retrying each at once kept a
+		 * saturated bastion saturated (500 tunnels, one 2-core
+		 * machine, bench/fleet.md).
 		 */
-		delay = ++s->throttles == 1 ? (s->patient ?
-		    supervise_throttle_ms(1, TIMEOUT_MS, s->t->retry_max,
-		    rnd()) : 0) : supervise_throttle_ms(s->throttles - 1,
-		    TIMEOUT_MS, s->t->retry_max, rnd());
+		s->throttles++;
+		delay = s->throttles == 1 && !s->patient ? 0 :
+		    supervise_throttle_ms(s->throttles > 1 ? s->throttles - 1 :
+		    1, TIMEOUT_MS, s->t->retry_max, rnd());
 		busy_wait(s, reason, delay, s->throttles <= 2);
 		return;
 	}
