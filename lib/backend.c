@@ -429,9 +429,11 @@ sysd_status(const struct tref *r, struct tstate *st)
  * saying so).
  */
 static void
-supervised_state(const struct tref *r, struct tstate *st)
+supervised_state(const struct tref *r, const struct held *held,
+    struct tstate *st)
 {
 	char path[STATE_PATH];
+	struct stat lk;
 	struct sxerr e;
 	pid_t pid;
 	int alive, rc;
@@ -450,7 +452,19 @@ supervised_state(const struct tref *r, struct tstate *st)
 	if (rc == 0 && strcmp(st->state, "up") == 0 && st->ssh_start != 0 &&
 	    state_child_proven(st->ssh_pid, st->pid, st->ssh_start))
 		return;
-	if (rc == 0 && st->start != 0 &&
+	if (rc == 0 && st->pid > 0 && held != NULL &&
+	    state_path(path, sizeof(path), r->pl->state, r->name,
+	    ".lock") == 0 && stat(path, &lk) == 0 && held_has(held, &lk)) {
+		/*
+		 * Its lock held: the supervisor runs, or ssh-tunnel-up or
+		 * -down is at work on the tunnel (starting one, or after it
+		 * ended). A look at what /proc/locks listed once for every
+		 * row, where a herd's many rows that are not up each cost a
+		 * read of /proc/PID/stat.
+		 */
+		alive = 1;
+		pid = st->pid;
+	} else if (rc == 0 && st->start != 0 &&
 	    state_proven(st->pid, SUPERVISOR_COMM, st->start)) {
 		alive = 1;
 		pid = st->pid;
@@ -587,11 +601,12 @@ as_load(const struct config *cf, const struct tref *r, struct tunnel *t,
 }
 
 static void
-as_state(const struct tref *r, struct tstate *st)
+as_state(const struct tref *r, const struct held *held, struct tstate *st)
 {
 	struct legacy l;
 	struct sxerr e;
 
+	(void)held;	/* systemd's units, no lock of ours */
 	memset(st, 0, sizeof(*st));
 	if (as_unit(r, &l, &e) == -1)
 		strlcpy(st->state, "stopped", sizeof(st->state));
@@ -849,9 +864,13 @@ backend_load(const struct config *cf, const struct tref *r, struct tunnel *t,
 	return r->b->load(cf, r, t, e);
 }
 
-/* The state as ssh-tunnel-ls shows it. */
+/*
+ * The state as ssh-tunnel-ls shows it; held: the locks listed in
+ * /proc/locks for every row, or NULL.
+ */
 void
-backend_status(const struct tref *r, struct tstate *st)
+backend_status(const struct tref *r, const struct held *held,
+    struct tstate *st)
 {
-	r->b->state(r, st);
+	r->b->state(r, held, st);
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "held.h"
 #include "state.h"
 #include "sxerr.h"
 #include "tunnel.h"
@@ -50,7 +51,8 @@ struct backend {
 			    size_t, struct sxerr *);
 	int		(*load)(const struct config *, const struct tref *,
 			    struct tunnel *, struct sxerr *);
-	void		(*state)(const struct tref *, struct tstate *);
+	void		(*state)(const struct tref *, const struct held *,
+			    struct tstate *);
 	/* Its tunnels, appended; NULL: found in tunnels.d and the config. */
 	int		(*list)(struct tref **, size_t *, struct sxerr *);
 	/* NULL: the caller removes the files of places under the lock. */
@@ -97,7 +99,8 @@ int	backend_lookup(const struct config *, const char *, struct tref *,
 int	backend_autossh(int, struct tref *, struct sxerr *);
 int	backend_load(const struct config *, const struct tref *,
 	    struct tunnel *, struct sxerr *);
-void	backend_status(const struct tref *, struct tstate *);
+void	backend_status(const struct tref *, const struct held *,
+	    struct tstate *);
 int	backend_supervisor(const struct places *, const char *, pid_t *);
 int	backend_signal(const struct tref *);
 

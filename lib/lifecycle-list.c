@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "lifecycle-priv.h"
+#include "pcache.h"
 #include "sshbin.h"
 #include "spawn.h"
 #include "text.h"
@@ -43,6 +47,73 @@ lc_row_set(struct lc_row *r, const struct tunnel *t)
 	if (host_fmt_bastion(&t->bastion[0], r->bastion,
 	    sizeof(r->bastion)) == -1)
 		r->bastion[0] = '\0';
+}
+
+/*
+ * What a row needs of a definition, as ssh-tunnel-ls keeps it in its
+ * cache: "PORT\nBASTION\n..." (the port lc_row_set shows, every bastion
+ * as shown), malloc'd into *out; -1 out of memory.
+ */
+int
+lc_row_blob(const struct lc_row *r, const struct tunnel *t, char **out,
+    size_t *len)
+{
+	char b[sizeof(r->bastion)], *buf;
+	size_t i, n, room;
+
+	room = 16 + t->nbastion * sizeof(b);
+	if ((buf = malloc(room)) == NULL)
+		return -1;
+	n = (size_t)snprintf(buf, room, "%d\n", r->port);
+	for (i = 0; i < t->nbastion; i++) {
+		if (host_fmt_bastion(&t->bastion[i], b, sizeof(b)) == -1)
+			b[0] = '\0';
+		n += (size_t)snprintf(buf + n, room - n, "%s\n", b);
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/*
+ * The columns of r from a cached blob (lc_row_blob's), as lc_row_set would
+ * set them from the definition: 0, or -1 when the blob is not one.
+ */
+int
+lc_row_from_blob(struct lc_row *r, const char *blob, size_t len)
+{
+	const char *p = blob, *end = blob + len, *nl, *first = NULL;
+	size_t i, n, firstn = 0;
+	long port = 0;
+
+	for (; p < end && *p >= '0' && *p <= '9' && port <= 65535; p++)
+		port = port * 10 + (*p - '0');
+	if (p == blob || p == end || *p++ != '\n' || port > 65535)
+		return -1;
+	for (i = 0; p < end; i++, p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL ||
+		    (n = (size_t)(nl - p)) >= sizeof(r->bastion) ||
+		    memchr(p, '\0', n) != NULL)
+			return -1;
+		if (first == NULL) {
+			first = p;
+			firstn = n;
+		}
+		if (n > 0 && n == strlen(r->st.bastion) &&
+		    memcmp(p, r->st.bastion, n) == 0) {
+			first = p;
+			firstn = n;
+			break;
+		}
+	}
+	if (first == NULL)
+		return -1;
+	memcpy(r->bastion, first, firstn);
+	r->bastion[firstn] = '\0';
+	r->bi = p < end ? i : 0;
+	r->port = (int)port;
+	r->loaded = 1;
+	return 0;
 }
 
 int
@@ -107,6 +178,27 @@ struct pend {
 	int		 drop;		/* not on sel->port */
 	int		 failed;	/* the definition did not load: */
 	char		*why;		/* said after, in the rows' order */
+	int		 set;		/* its defset; -1: none */
+	struct stat	 st;		/* its definition's file, when set */
+	const char	*blob;		/* lc_row_blob's, of st; NULL: none */
+	size_t		 bloblen;
+	int		 made;		/* blob is the row's own (malloc'd) */
+};
+
+/*
+ * The rows' columns of a tunnels.d directory, cached: a definition that
+ * has not changed since a listing read it is not read and parsed again,
+ * a third of what a row cost (bench/fleet.md). Only when the rows need
+ * no more of their definitions than the columns (no sel->defs, no
+ * sel->port).
+ */
+#define LC_DEFSETS	4		/* tunnels.d directories at most */
+#define LC_CACHE_KIND	"defs1"
+
+struct defset {
+	const char	*dir;		/* places' defs */
+	int		 dfd;		/* it, O_PATH; -1: not open */
+	struct pcset	 old;		/* as cached */
 };
 
 /* What lc_list works with: the rows named first, then read. */
@@ -123,7 +215,111 @@ struct listing {
 	size_t			 added;	/* pend's, each freed at the end */
 	size_t			 next;	/* the next row a reader takes */
 	pthread_mutex_t		 mu;
+	struct held		 held;	/* /proc/locks, read once */
+	const struct held	*hp;	/* &held, or NULL: not read */
+	struct defset		 sets[LC_DEFSETS];
+	size_t			 nsets;
 };
+
+/* The defset of ref's directory (made if new), or -1: not cached. */
+static int
+defset_of(struct listing *l, const struct tref *ref)
+{
+	size_t i;
+
+	if (l->sel->defs || l->sel->port != 0 || ref->in_config ||
+	    !ref->b->defines)
+		return -1;
+	for (i = 0; i < l->nsets; i++)
+		if (strcmp(l->sets[i].dir, ref->pl->defs) == 0)
+			return (int)i;
+	if (l->nsets == LC_DEFSETS)
+		return -1;
+	l->sets[i].dir = ref->pl->defs;
+	l->sets[i].dfd = -1;
+	return (int)l->nsets++;
+}
+
+/* Each defset's directory opened and its cache read, before the rows. */
+static void
+defsets_open(struct listing *l)
+{
+	struct defset *d;
+	size_t i;
+
+	for (i = 0; i < l->nsets; i++) {
+		d = &l->sets[i];
+		d->dfd = open(d->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		(void)pcset_load(LC_CACHE_KIND, d->dir, &d->old);
+	}
+}
+
+/*
+ * Row i through the cache of its defset: its columns from there if its
+ * definition is the file they were made from (1), else 0, its file's
+ * stat(2) in p->st when there is one.
+ */
+static int
+row_cached(struct listing *l, size_t i)
+{
+	struct lc_row *r = &l->rows->v[i];
+	struct pend *p = &l->pend[i];
+	const struct defset *d = &l->sets[p->set];
+	const char *base, *blob;
+	size_t len;
+
+	/* st_nlink 0: no file of its own to cache it by. */
+	if (d->dfd == -1 || (base = strrchr(p->path, '/')) == NULL ||
+	    fstatat(d->dfd, base + 1, &p->st, 0) == -1 ||
+	    !S_ISREG(p->st.st_mode)) {
+		p->st.st_nlink = 0;
+		return 0;
+	}
+	if ((blob = pcset_find(&d->old, r->ref.name, &p->st, &len)) == NULL ||
+	    lc_row_from_blob(r, blob, len) == -1)
+		return 0;
+	p->blob = blob;
+	p->bloblen = len;
+	return 1;
+}
+
+/*
+ * Each defset closed; with write, written anew if rows were read from
+ * their definitions that can be cached, from every row of it: only after
+ * a listing of all, so that a listing of some does not drop the others.
+ */
+static void
+defsets_close(struct listing *l, int write)
+{
+	struct pcset made;
+	struct defset *d;
+	struct pend *p;
+	size_t i, k;
+	int put, rc;
+
+	for (i = 0; i < l->nsets; i++) {
+		d = &l->sets[i];
+		memset(&made, 0, sizeof(made));
+		put = write && l->sel->nnames == 0 ? 0 : -1;
+		for (k = 0; put != -1 && k < l->rows->n; k++) {
+			p = &l->pend[k];
+			if (p->set != (int)i || p->blob == NULL)
+				continue;
+			if ((rc = pcset_add(&made, l->rows->v[k].ref.name,
+			    &p->st, p->blob, p->bloblen)) == -1)
+				put = -1;
+			else if (rc == 0 && p->made)
+				put = 1;
+		}
+		if (put == 1)
+			pcset_put(LC_CACHE_KIND, d->dir, &made);
+		pcset_free(&made);
+		pcset_free(&d->old);
+		if (d->dfd != -1)
+			close(d->dfd);
+	}
+	l->nsets = 0;
+}
 
 /* Room for one more row, its pend, with sel->defs its definition. */
 static int
@@ -210,6 +406,7 @@ add_row(void *arg, const struct tref *ref, struct sxerr *e)
 	r->ref.port = ref->port;
 	p->in_config = ref->in_config;
 	p->line = ref->line;
+	p->set = defset_of(l, ref);
 	l->added = l->rows->n + 1;
 	lc_say(l->c, LC_DEBUG, "%s: backend %s, %s%s", ref->name, ref->b->name,
 	    ref->in_config ? "in " : "", ref->in_config ? "the config file's "
@@ -230,6 +427,7 @@ read_row(struct listing *l, size_t i, struct tunnel *t, struct tref *ref)
 	struct lc_row *r = &l->rows->v[i];
 	struct pend *p = &l->pend[i];
 	struct sxerr le;
+	char *blob;
 
 	if (sel->defs)
 		t = &l->defs[i];
@@ -241,6 +439,12 @@ read_row(struct listing *l, size_t i, struct tunnel *t, struct tref *ref)
 	ref->port = r->ref.port;
 	ref->b = r->ref.b;
 	ref->pl = r->ref.pl;
+	if (p->set != -1) {
+		/* Its state first: the cached columns need its bastion. */
+		backend_status(ref, l->hp, &r->st);
+		if (row_cached(l, i))
+			return;
+	}
 	if (backend_load(l->cf, ref, t, &le) == 0)
 		r->loaded = 1;
 	else if (ref->b->defines) {
@@ -252,9 +456,16 @@ read_row(struct listing *l, size_t i, struct tunnel *t, struct tref *ref)
 		p->drop = 1;
 		return;
 	}
-	backend_status(ref, &r->st);
-	if (r->loaded)
-		lc_row_set(r, t);
+	if (p->set == -1)
+		backend_status(ref, l->hp, &r->st);
+	if (!r->loaded)
+		return;
+	lc_row_set(r, t);
+	if (p->set != -1 && p->st.st_nlink != 0 &&
+	    lc_row_blob(r, t, &blob, &p->bloblen) == 0) {
+		p->blob = blob;
+		p->made = 1;
+	}
 }
 
 /* A reader: the next row not yet taken, until none is left. */
@@ -377,20 +588,30 @@ lc_list(const struct lc_ctx *c, const struct config *cf,
 	l.rows = rows;
 	memset(rows, 0, sizeof(*rows));
 	pthread_mutex_init(&l.mu, NULL);
+	if (held_load("/proc/locks", &l.held) == 0)
+		l.hp = &l.held;
 	if ((l.seen = calloc(sel->nnames + 1, 1)) == NULL)
 		rc = sxerr_errno(&le, EX_OSERR, "malloc");
 	else if ((rc = rows_grow(&l, &le)) == 0 &&
 	    (rc = backend_each(cf, BL_DEFINED | BL_OTHERS, add_row, &l,
-	    &le)) != -1 && (rc = read_rows(&l, &le)) != -1) {
-		rows_settle(&l);
-		rc = rows_join(&l, &le);
+	    &le)) != -1) {
+		defsets_open(&l);
+		if ((rc = read_rows(&l, &le)) != -1) {
+			defsets_close(&l, 1);	/* before the rows move */
+			rows_settle(&l);
+			rc = rows_join(&l, &le);
+		}
 	}
+	defsets_close(&l, 0);
 	for (i = 0; i < l.added; i++) {
 		free(l.pend[i].path);
 		free(l.pend[i].why);
+		if (l.pend[i].made)
+			free((char *)l.pend[i].blob);
 	}
 	free(l.pend);
 	free(l.defs);
+	held_free(&l.held);
 	pthread_mutex_destroy(&l.mu);
 	if (rc == -1) {
 		free(l.seen);

@@ -140,6 +140,10 @@ int	lc_supervise(const struct lc_ctx *, const char *, struct sxerr *);
 int	lc_list(const struct lc_ctx *, const struct config *,
 	    const struct lc_sel *, struct lc_rows *, struct sxerr *);
 void	lc_row_set(struct lc_row *, const struct tunnel *);
+/* The columns lc_row_set sets, as ssh-tunnel-ls caches them, and back. */
+int	lc_row_blob(const struct lc_row *, const struct tunnel *, char **,
+	    size_t *);
+int	lc_row_from_blob(struct lc_row *, const char *, size_t);
 int	lc_row_port(const struct lc_row *);
 size_t	lc_row_bastion(const struct lc_row *, char *, size_t);
 long long lc_row_uptime(const struct lc_row *);

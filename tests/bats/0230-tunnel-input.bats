@@ -144,6 +144,100 @@ ok_args() {
 	[[ $stderr == *"not valid YAML"* ]]
 }
 
+# ls_cache: the one file of ssh-tunnel-ls's cache of definitions.
+ls_cache() {
+	local f
+	for f in "$XDG_CACHE_HOME"/scitex-ssh/defs1-*; do
+		[ -e "$f" ] && echo "$f"
+	done
+}
+
+@test "ls's cache of definitions: an edit shows at once, a cache not ours or not whole is not believed" {
+	d=$XDG_CONFIG_HOME/scitex-ssh/tunnels.d
+	mkdir -p "$d"
+	for i in 1 2 3; do
+		printf 'bastion: [u@gw%d.example.org, v@gw.example.net:2200]\n' \
+		    "$i" >"$d/t$i.yaml"
+		printf 'forwards: [R 220%d:localhost:22]\n' "$i" >>"$d/t$i.yaml"
+	done
+	run -1 ssh-tunnel-ls
+	want=$output
+	[[ $want == *"t2	daemon	stopped	2202	u@gw2.example.org"* ]]
+	# changed in the last 2 s: not cached yet
+	[ -z "$(ls_cache)" ]
+	sleep 2.1
+	run -1 ssh-tunnel-ls
+	[ "$output" = "$want" ]
+	c=$(ls_cache)
+	[ -n "$c" ]
+	[ "$(stat -c %a "$c")" = 600 ]
+	[ "$(stat -c %a "$(dirname "$c")")" = 700 ]
+	[ ! -L "$c" ]
+	# a listing of some leaves it as it was; one from it says the same
+	sum=$(sha256sum <"$c")
+	run -1 ssh-tunnel-ls t1 t3
+	[ "$(sha256sum <"$c")" = "$sum" ]
+	run -1 ssh-tunnel-ls
+	[ "$output" = "$want" ]
+	[ "$(sha256sum <"$c")" = "$sum" ]
+
+	# edited in place, the same size, within a second of the cache:
+	# the new port at once, in every listing
+	ino=$(stat -c %i "$d/t2.yaml")
+	printf 'bastion: [u@gw2.example.org, v@gw.example.net:2200]\n' >"$d/t2.yaml"
+	printf 'forwards: [R 2209:localhost:22]\n' >>"$d/t2.yaml"
+	[ "$(stat -c %i "$d/t2.yaml")" = "$ino" ]
+	run -1 ssh-tunnel-ls
+	[[ $output == *"t2	daemon	stopped	2209	u@gw2.example.org"* ]]
+	run -1 ssh-tunnel-ls -j
+	[[ $output == *'"name":"t2","backend":"daemon","state":"stopped","port":2209,'* ]]
+	# broken in place: said, as without a cache
+	printf 'bastion: [\n' >"$d/t1.yaml"
+	run --separate-stderr ssh-tunnel-ls
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"t1.yaml:"*"not valid YAML"* ]]
+	[[ $output == *"t1	daemon	stopped	-	-	"* ]]
+	printf 'bastion: u@gw1.example.org\nforwards: [R 2201:localhost:22]\n' \
+	    >"$d/t1.yaml"
+	sleep 2.1
+	run -1 ssh-tunnel-ls
+	want=$output
+	[[ $want == *"t1	daemon	stopped	2201	u@gw1.example.org"* ]]
+	c=$(ls_cache)
+
+	# a port changed in the cache (its sum not): not believed, made anew
+	sed -i 's/2203/2299/' "$c"
+	grep -q 2299 "$c"
+	run -1 ssh-tunnel-ls
+	[ "$output" = "$want" ]
+	! grep -q 2299 "$c"
+	# writable by the group: not believed, made anew (ours, 0600)
+	chmod 620 "$c"
+	ino=$(stat -c %i "$c")
+	run -1 ssh-tunnel-ls
+	[ "$output" = "$want" ]
+	[ "$(stat -c %a "$c")" = 600 ]
+	[ "$(stat -c %i "$c")" != "$ino" ]
+	# believed: left as it is
+	ino=$(stat -c %i "$c")
+	run -1 ssh-tunnel-ls
+	[ "$(stat -c %i "$c")" = "$ino" ]
+	# a symlink planted in its place: not followed, and replaced
+	rm -f "$c"
+	printf 'x' >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" "$c"
+	run -1 ssh-tunnel-ls
+	[ "$output" = "$want" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/target")" = x ]
+	c2=$(ls_cache)
+	[ "$c2" = "$c" ]
+	[ ! -L "$c" ]
+	[ -f "$c" ]
+	# the definitions hold nothing of it
+	[ -z "$(find "$d" -newer "$c" -print)" ]
+	[ "$(find "$d" -type f | wc -l)" -eq 3 ]
+}
+
 @test "the policy denies tunnels: 77, naming the file and the line to add" {
 	write_config <<EOC
 default: {tunnels: deny}

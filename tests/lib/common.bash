@@ -15,6 +15,7 @@ common_setup() {
 	export HOME="$BATS_TEST_TMPDIR/home"
 	export XDG_CONFIG_HOME="$HOME/.config"
 	export XDG_STATE_HOME="$HOME/.local/state"
+	export XDG_CACHE_HOME="$HOME/.cache"
 	export XDG_RUNTIME_DIR="$BATS_TEST_TMPDIR/run"
 	mkdir -p "$HOME/.ssh" "$XDG_CONFIG_HOME/scitex-ssh" "$XDG_STATE_HOME" \
 	    "$XDG_RUNTIME_DIR"

@@ -2,9 +2,12 @@
 /*
  * The backend seam without a manager: which backends -m may name, the
  * tunnels each lists (tunnels.d, the config file, scitex-ssh 1.0's units)
- * in their order, lookups, loads and the state of a tunnel never started.
+ * in their order, lookups, loads and the state of a tunnel never started;
+ * a supervisor proven alive by its lock in /proc/locks.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
 #include <setjmp.h>
@@ -175,7 +178,7 @@ t_lookup_load(void **state)
 	assert_int_equal(backend_lookup(cf, "zzz", &r, &e), 1);
 	/* never started: stopped, no pid, no reason */
 	assert_int_equal(backend_lookup(cf, "b", &r, &e), 0);
-	backend_status(&r, &st);
+	backend_status(&r, NULL, &st);
 	assert_string_equal(st.state, "stopped");
 	assert_int_equal(st.pid, 0);
 	assert_string_equal(st.reason, "");
@@ -204,12 +207,64 @@ t_autossh(void **state)
 	strlcpy(r.name, "labbox", sizeof(r.name));
 	assert_int_equal(backend_load(NULL, &r, &t, &e), 0);
 	assert_string_equal(t.name, "labbox");
-	backend_status(&r, &st);
+	backend_status(&r, NULL, &st);
 	assert_true(strcmp(st.state, "stopped") == 0 ||
 	    strcmp(st.state, "failed") == 0);
 	/* its own unit, not one of ours: there is nothing of it to start */
 	assert_int_equal(r.b->available(r.b, &e), -1);
 	assert_int_equal(e.ex, EX_USAGE);
+}
+
+/*
+ * A table whose writer is gone (a pid reaped): failed, unless its lock is
+ * listed as held (an ssh-tunnel-up at work on it holds it so) when the
+ * list is given; a lock let go, or no list, proves nothing.
+ */
+static void
+t_held(void **state)
+{
+	struct config *cf;
+	struct tstate st;
+	struct held h;
+	struct tref r;
+	struct sxerr e;
+	char text[128], lock[256];
+	pid_t dead;
+	int fd;
+
+	if ((dead = fork()) == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	snprintf(text, sizeof(text), "state connecting\npid %ld\nstart 1\n"
+	    "reason throttled\n", (long)dead);
+	put("scitex-ssh/b.state", text);
+	put("scitex-ssh/b.lock", "");
+	snprintf(lock, sizeof(lock), "%s/scitex-ssh/b.lock", top);
+	assert_true((fd = open(lock, O_RDWR)) != -1);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+
+	assert_int_equal(config_open(conf, &cf, &e), 0);
+	assert_int_equal(backend_lookup(cf, "b", &r, &e), 0);
+	assert_int_equal(held_load("/proc/locks", &h), 0);
+	backend_status(&r, &h, &st);
+	assert_string_equal(st.state, "connecting");
+	assert_string_equal(st.reason, "throttled");
+	assert_int_equal(st.pid, dead);
+	held_free(&h);
+	backend_status(&r, NULL, &st);
+	assert_string_equal(st.state, "failed");
+	assert_int_equal(st.pid, 0);
+
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(held_load("/proc/locks", &h), 0);
+	backend_status(&r, &h, &st);
+	assert_string_equal(st.state, "failed");
+	assert_string_equal(st.reason, "throttled");
+	held_free(&h);
+	unlink(made[--nmade]);
+	unlink(made[--nmade]);
+	config_free(cf);
 }
 
 int
@@ -220,6 +275,7 @@ main(void)
 		cmocka_unit_test(t_list),
 		cmocka_unit_test(t_lookup_load),
 		cmocka_unit_test(t_autossh),
+		cmocka_unit_test(t_held),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
