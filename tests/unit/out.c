@@ -63,6 +63,17 @@ test_json(void **state)
 	fclose(fp);
 	assert_string_equal(buf, "\"a\\\"b\\\\c\\n\\t\\u0001\\u007fd\" null");
 	free(buf);
+	/* empty, plain, escapes first and last, UTF-8 as it is */
+	buf = NULL;
+	fp = open_memstream(&buf, &len);
+	out_json_str(fp, "");
+	out_json_str(fp, "plain-run.of chars");
+	out_json_str(fp, "\"x\n");
+	out_json_str(fp, "gr\xc3\xbc\xc3\x9f");
+	fclose(fp);
+	assert_string_equal(buf, "\"\"\"plain-run.of chars\"\"\\\"x\\n\""
+	    "\"gr\xc3\xbc\xc3\x9f\"");
+	free(buf);
 }
 
 static void
