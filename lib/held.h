@@ -10,9 +10,10 @@
  * The files some process holds a flock(2) lock on, as /proc/locks lists
  * them: one read for all of them, where proving each holder alive costs
  * a read of its /proc/PID/stat, which the kernel formats whole. A lock
- * listed is held right now; one not listed proves nothing (the kernel
- * leaves out a lock whose taker has exited or lives in a pid namespace
- * the reader cannot see, though the lock is still held).
+ * listed is held right now; one not listed proves nothing: outside the
+ * initial pid namespace the kernel leaves out a lock whose taker has
+ * exited (as ssh-tunnel-up has, which takes a supervisor's lock and
+ * hands it down) or lives in a namespace the reader cannot see.
  */
 struct heldlock;
 
