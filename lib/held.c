@@ -17,6 +17,13 @@ struct heldlock {
 	unsigned		maj, min;
 };
 
+/*
+ * At most this many: another user's million locks would otherwise cost
+ * every listing a second and megabytes. The rest are simply not listed,
+ * which proves nothing either way (their rows are proven as before).
+ */
+#define HELD_MAX	65536
+
 struct loading {
 	struct held	*h;
 	size_t		 room;
@@ -39,6 +46,8 @@ add(char *line, void *arg)
 	if (sscanf(line, "%*u: %15s %*s %*s %*d %x:%x:%llu", type, &k.maj,
 	    &k.min, &k.ino) != 4 || strcmp(type, "FLOCK") != 0)
 		return 0;
+	if (l->h->n == HELD_MAX)
+		return 1;	/* enough: stop reading */
 	if (l->h->n == l->room) {
 		n = l->room == 0 ? 256 : l->room * 2;
 		if ((v = reallocarray(l->h->v, n, sizeof(*v))) == NULL) {
@@ -74,11 +83,12 @@ held_load(const char *path, struct held *h)
 	memset(h, 0, sizeof(*h));
 	memset(&l, 0, sizeof(l));
 	l.h = h;
-	if (slurp_lines(path, buf, sizeof(buf), add, &l) != 0 || l.nomem) {
+	if (slurp_lines(path, buf, sizeof(buf), add, &l) == -1 || l.nomem) {
 		held_free(h);
 		return -1;
 	}
-	qsort(h->v, h->n, sizeof(*h->v), cmp);
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), cmp);
 	return 0;
 }
 

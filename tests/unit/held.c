@@ -2,7 +2,8 @@
 /*
  * The flock(2) locks /proc/locks lists: which lines hold a file (not a
  * waiter's, not POSIX, OFD or lease locks), lists past one read and past
- * the first allocation, and a real lock seen taken and let go.
+ * the first allocation, no more than a bound, and a real lock seen taken
+ * and let go.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -115,6 +116,18 @@ t_many(void **state)
 		assert_false(has(&h, 0, (i + 1) % 3, 7 * i));
 	}
 	assert_false(has(&h, 0, 0, 7 * 3000 + 7));
+	held_free(&h);
+
+	/* another user's hundred thousand: the first 65536, then no more */
+	assert_non_null(fp = fopen(locks, "w"));
+	for (i = 1; i <= 100000; i++)
+		fprintf(fp, "%u: FLOCK  ADVISORY  WRITE 1 00:01:%u 0 EOF\n", i,
+		    i);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(held_load(locks, &h), 0);
+	assert_int_equal(h.n, 65536);
+	assert_true(has(&h, 0, 1, 65536));
+	assert_false(has(&h, 0, 1, 65537));
 	held_free(&h);
 
 	write_locks("");
