@@ -10,6 +10,7 @@
 
 #include "held.h"
 #include "slurp.h"
+#include "vec.h"
 
 /* A file as /proc/locks names it: its device's major and minor, inode. */
 struct heldlock {
@@ -39,23 +40,17 @@ static int
 add(char *line, void *arg)
 {
 	struct loading *l = arg;
-	struct heldlock k, *v;
+	struct heldlock k;
 	char type[16];
-	size_t n;
 
 	if (sscanf(line, "%*u: %15s %*s %*s %*d %x:%x:%llu", type, &k.maj,
 	    &k.min, &k.ino) != 4 || strcmp(type, "FLOCK") != 0)
 		return 0;
 	if (l->h->n == HELD_MAX)
 		return 1;	/* enough: stop reading */
-	if (l->h->n == l->room) {
-		n = l->room == 0 ? 256 : l->room * 2;
-		if ((v = reallocarray(l->h->v, n, sizeof(*v))) == NULL) {
-			l->nomem = 1;
-			return 1;
-		}
-		l->h->v = v;
-		l->room = n;
+	if (vec_room(&l->h->v, &l->room, l->h->n, sizeof(k)) == -1) {
+		l->nomem = 1;
+		return 1;
 	}
 	l->h->v[l->h->n++] = k;
 	return 0;

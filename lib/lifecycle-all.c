@@ -318,8 +318,9 @@ wait_all(const struct lc_ctx *c, struct one *v, size_t n)
 				busy += v[i].s.busy;
 			}
 		}
-	} while (left > 0 && (now_ms() < until ||
-	    (busy > 0 && now_ms() < busy_until)) && lc_pause(c, 100) == 0);
+	} while (left > 0 &&
+	    lc_wait_on(now_ms(), until, busy_until, busy > 0) &&
+	    lc_pause(c, 100) == 0);
 	if (fd != -1)
 		close(fd);
 	for (i = 0; i < n; i++) {

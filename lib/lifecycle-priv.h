@@ -28,6 +28,7 @@ void	lc_bstart(const struct lc_ctx *, const struct lc_start *, int,
 int	lc_pause(const struct lc_ctx *, int);
 int	lc_look_up(struct lc_start *, pid_t, unsigned, struct sxerr *);
 int	lc_not_confirmed(const struct lc_start *, long long, struct sxerr *);
+int	lc_wait_on(long long, long long, long long, int);
 int	lc_wait_up(const struct lc_ctx *, struct lc_start *, pid_t, unsigned,
 	    struct sxerr *);
 int	lc_prefixed(struct sxerr *, const char *, ...)

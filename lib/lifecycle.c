@@ -568,6 +568,16 @@ lc_not_confirmed(const struct lc_start *s, long long t0, struct sxerr *e)
 }
 
 /*
+ * Whether a wait for forwards goes on at now (now_ms()): before until,
+ * or while the bastion is busy before busy_until.
+ */
+int
+lc_wait_on(long long now, long long until, long long busy_until, int busy)
+{
+	return now < until || (busy && now < busy_until);
+}
+
+/*
  * Wait until lc_look_up says up (0) or a first failure (1), or an exited
  * supervisor (-1); until s->until when set, else for LC_WAIT_UP_MS, and
  * on while the bastion is busy up to LC_WAIT_BUSY_MS (1).
@@ -576,13 +586,13 @@ int
 lc_wait_up(const struct lc_ctx *c, struct lc_start *s, pid_t child,
     unsigned min_restarts, struct sxerr *e)
 {
-	long long t0 = now_ms(), t;
+	long long t0 = now_ms();
 	long long end = s->until != 0 ? s->until : t0 + LC_WAIT_UP_MS;
 	long long busy_end = s->until != 0 ? end : t0 + LC_WAIT_BUSY_MS;
 	int rc;
 
 	while ((rc = lc_look_up(s, child, min_restarts, e)) == 2) {
-		if ((t = now_ms()) >= end && !(s->busy && t < busy_end))
+		if (!lc_wait_on(now_ms(), end, busy_end, s->busy))
 			return lc_not_confirmed(s, t0, e);
 		if (lc_pause(c, 50) == -1)
 			return sxerr_set(e, EX_TEMPFAIL, "%s: stopped waiting "

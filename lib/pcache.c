@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pcache.h"
+#include "vec.h"
 #include "xdg.h"
 
 #define PCACHE_MAX	(64 * 1024 * 1024)
@@ -21,12 +22,37 @@
  */
 #define PCACHE_SETTLE	2
 
-struct phdr {
-	char		magic[8];
+/* A file as it was when its form was made: all of it must still agree. */
+struct fid {
 	uint64_t	dev, ino, size;
 	int64_t		msec, mnsec, csec, cnsec;
+};
+
+struct phdr {
+	char		magic[8];
+	struct fid	id;
 	uint64_t	len, sum;
 };
+
+static void
+fid_set(struct fid *f, const struct stat *st)
+{
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->size = (uint64_t)st->st_size;
+	f->msec = st->st_mtim.tv_sec;
+	f->mnsec = st->st_mtim.tv_nsec;
+	f->csec = st->st_ctim.tv_sec;
+	f->cnsec = st->st_ctim.tv_nsec;
+}
+
+/* "SX" and the kind: what a cache file of that kind begins with. */
+static void
+magic_set(char m[8], const char *kind)
+{
+	memset(m, 0, 8);
+	snprintf(m, 8, "SX%s", kind);
+}
 
 static uint64_t
 fnv1a(const void *p, size_t n, uint64_t h)
@@ -58,14 +84,8 @@ fill_hdr(struct phdr *h, const char *kind, const struct stat *st,
     const void *blob, size_t len)
 {
 	memset(h, 0, sizeof(*h));
-	snprintf(h->magic, sizeof(h->magic), "SX%s", kind);
-	h->dev = st->st_dev;
-	h->ino = st->st_ino;
-	h->size = st->st_size;
-	h->msec = st->st_mtim.tv_sec;
-	h->mnsec = st->st_mtim.tv_nsec;
-	h->csec = st->st_ctim.tv_sec;
-	h->cnsec = st->st_ctim.tv_nsec;
+	magic_set(h->magic, kind);
+	fid_set(&h->id, st);
 	h->len = len;
 	h->sum = sum64(blob, len);
 }
@@ -211,8 +231,7 @@ struct shdr {
 };
 
 struct prec {
-	uint64_t	dev, ino, size;
-	int64_t		msec, mnsec, csec, cnsec;
+	struct fid	id;
 	uint32_t	namelen, bloblen;
 };
 
@@ -223,18 +242,6 @@ static size_t
 rec_size(size_t namelen, size_t bloblen)
 {
 	return (sizeof(struct prec) + namelen + bloblen + 7) & ~(size_t)7;
-}
-
-static void
-rec_id(struct prec *r, const struct stat *st)
-{
-	r->dev = st->st_dev;
-	r->ino = st->st_ino;
-	r->size = (uint64_t)st->st_size;
-	r->msec = st->st_mtim.tv_sec;
-	r->mnsec = st->st_mtim.tv_nsec;
-	r->csec = st->st_ctim.tv_sec;
-	r->cnsec = st->st_ctim.tv_nsec;
 }
 
 static int
@@ -257,7 +264,6 @@ int
 pcset_parse(struct pcset *s, char *buf, size_t len)
 {
 	struct prec r;
-	struct pcent *v;
 	size_t off, n = 0, room = 0, sz;
 
 	memset(s, 0, sizeof(*s));
@@ -271,12 +277,8 @@ pcset_parse(struct pcset *s, char *buf, size_t len)
 		    r.bloblen > PCSET_BLOB ||
 		    (sz = rec_size(r.namelen, r.bloblen)) > len - off)
 			goto bad;
-		if (n == room) {
-			room = room == 0 ? 64 : room * 2;
-			if ((v = reallocarray(s->v, room, sizeof(*v))) == NULL)
-				goto bad;
-			s->v = v;
-		}
+		if (vec_room(&s->v, &room, n, sizeof(*s->v)) == -1)
+			goto bad;
 		s->v[n].name = buf + off + sizeof(r);
 		s->v[n].namelen = r.namelen;
 		s->v[n].off = off;
@@ -304,16 +306,16 @@ int
 pcset_load(const char *kind, const char *src, struct pcset *s)
 {
 	struct shdr h;
-	char *buf = NULL;
+	char *buf = NULL, want[8];
 	off_t size;
 	int fd;
 
 	memset(s, 0, sizeof(*s));
 	if ((fd = cache_open(kind, src, &size)) == -1)
 		return -1;
+	magic_set(want, kind);
 	if (read(fd, &h, sizeof(h)) != sizeof(h) ||
-	    strncmp(h.magic, "SX", 2) != 0 ||
-	    strncmp(h.magic + 2, kind, sizeof(h.magic) - 2) != 0 ||
+	    memcmp(h.magic, want, sizeof(want)) != 0 ||
 	    h.len > PCACHE_MAX || (size_t)size != sizeof(h) + h.len ||
 	    (buf = malloc(h.len + 1)) == NULL ||
 	    read(fd, buf, h.len) != (ssize_t)h.len ||
@@ -332,7 +334,8 @@ pcset_find(const struct pcset *s, const char *name, const struct stat *st,
     size_t *lenp)
 {
 	struct pcent k, *hit;
-	struct prec r, want;
+	struct prec r;
+	struct fid want;
 
 	k.name = name;
 	k.namelen = strlen(name);
@@ -340,11 +343,8 @@ pcset_find(const struct pcset *s, const char *name, const struct stat *st,
 	    by_name)) == NULL)
 		return NULL;
 	memcpy(&r, s->buf + hit->off, sizeof(r));
-	memset(&want, 0, sizeof(want));
-	rec_id(&want, st);
-	want.namelen = r.namelen;
-	want.bloblen = r.bloblen;
-	if (memcmp(&r, &want, sizeof(r)) != 0)
+	fid_set(&want, st);
+	if (memcmp(&r.id, &want, sizeof(want)) != 0)
 		return NULL;
 	*lenp = r.bloblen;
 	return s->buf + hit->off + sizeof(r) + r.namelen;
@@ -376,7 +376,7 @@ pcset_add(struct pcset *s, const char *name, const struct stat *st,
 		s->room = room;
 	}
 	memset(&r, 0, sizeof(r));
-	rec_id(&r, st);
+	fid_set(&r.id, st);
 	r.namelen = (uint32_t)namelen;
 	r.bloblen = (uint32_t)len;
 	memset(s->buf + s->len, 0, sz);
@@ -394,7 +394,7 @@ pcset_put(const char *kind, const char *src, const struct pcset *s)
 	struct shdr h;
 
 	memset(&h, 0, sizeof(h));
-	snprintf(h.magic, sizeof(h.magic), "SX%s", kind);
+	magic_set(h.magic, kind);
 	h.len = s->len;
 	h.sum = sum64(s->buf, s->len);
 	cache_write(kind, src, &h, sizeof(h), s->buf, s->len);

@@ -21,6 +21,7 @@
 #include "state.h"
 #include "sysd.h"
 #include "userns.h"
+#include "vec.h"
 
 #define SYSTEMCTL_MS	30000	/* enable --now waits for the start job */
 
@@ -382,7 +383,7 @@ by_str(const void *a, const void *b)
 int
 sysd_wants_read(enum unit_kind k, struct sysd_wants *w)
 {
-	char dir[UNIT_PATH + 32], **v;
+	char dir[UNIT_PATH + 32];
 	struct dirent *de;
 	size_t room = 0;
 	DIR *d;
@@ -394,13 +395,8 @@ sysd_wants_read(enum unit_kind k, struct sysd_wants *w)
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "ssh-tunnel@", 11) != 0)
 			continue;
-		if (w->n == room) {
-			room = room == 0 ? 16 : room * 2;
-			if ((v = reallocarray(w->v, room, sizeof(*v))) ==
-			    NULL)
-				break;
-			w->v = v;
-		}
+		if (vec_room(&w->v, &room, w->n, sizeof(*w->v)) == -1)
+			break;
 		if ((w->v[w->n] = strdup(de->d_name)) == NULL)
 			break;
 		w->n++;

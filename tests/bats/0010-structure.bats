@@ -10,7 +10,7 @@ load ../lib/common
 # module may include its own layer and those below. A new module must be
 # placed here.
 LAYERS='
-0 sxerr now slurp text xdg memtrim units fdpass dirwatch held
+0 sxerr now slurp text xdg memtrim units fdpass dirwatch held vec
 1 host match state spawn out job sshbin userns landlock slots
 2 relay config netwatch
 3 tunnel policy pcache guard sftp sftprelay sshopt discovery remote
