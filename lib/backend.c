@@ -433,35 +433,39 @@ supervised_state(const struct tref *r, const struct held *held,
     struct tstate *st)
 {
 	char path[STATE_PATH];
-	struct stat lk;
 	struct sxerr e;
 	pid_t pid;
-	int alive, rc;
+	int alive, listed, rc, up;
 
 	rc = state_path(path, sizeof(path), r->pl->state, r->name,
 	    ".state") == -1 ? -1 : state_read(path, st, &e);
+	up = rc == 0 && strcmp(st->state, "up") == 0;
 	/*
-	 * The table names its writer and its ssh, and when each started:
-	 * an ssh that still runs, started then, as the writer's child
-	 * proves both (a process whose parent ends is given another), one
-	 * read of /proc for an up tunnel of a thousand. The writer alone
-	 * for a tunnel without ssh. The pid file for the rest: a supervisor
-	 * that has not yet written its table, one that wrote it without the
-	 * start times, none.
+	 * The lock its writer took on the tunnel (NAME.lock) held: the
+	 * supervisor runs, or ssh-tunnel-up or -down is at work on the
+	 * tunnel (starting one, or after it ended). A look at what
+	 * /proc/locks listed once for every row, where each proof of a
+	 * process costs a read of its /proc/PID/stat.
 	 */
-	if (rc == 0 && strcmp(st->state, "up") == 0 && st->ssh_start != 0 &&
+	listed = rc == 0 && st->pid > 0 && st->lock_ino != 0 &&
+	    held_has(held, (dev_t)st->lock_dev, (ino_t)st->lock_ino);
+	/*
+	 * The table names its writer and its ssh: the lock its ssh holds
+	 * (its stdin) listed as well as the tunnel's proves an up row (the
+	 * one lock alone could be another boot's); else an ssh that still
+	 * runs, started when the table says, as the writer's child proves
+	 * both (a process whose parent ends is given another). The writer
+	 * alone for a tunnel without ssh. The pid file for the rest: a
+	 * supervisor that has not yet written its table, one that wrote it
+	 * without the start times, none.
+	 */
+	if (up && listed && st->ssh_ino != 0 &&
+	    held_has(held, (dev_t)st->ssh_dev, (ino_t)st->ssh_ino))
+		return;
+	if (up && st->ssh_start != 0 &&
 	    state_child_proven(st->ssh_pid, st->pid, st->ssh_start))
 		return;
-	if (rc == 0 && st->pid > 0 && held != NULL &&
-	    state_path(path, sizeof(path), r->pl->state, r->name,
-	    ".lock") == 0 && stat(path, &lk) == 0 && held_has(held, &lk)) {
-		/*
-		 * Its lock held: the supervisor runs, or ssh-tunnel-up or
-		 * -down is at work on the tunnel (starting one, or after it
-		 * ended). A look at what /proc/locks listed once for every
-		 * row, where a herd's many rows that are not up each cost a
-		 * read of /proc/PID/stat.
-		 */
+	if (listed) {
 		alive = 1;
 		pid = st->pid;
 	} else if (rc == 0 && st->start != 0 &&

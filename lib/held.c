@@ -87,17 +87,17 @@ held_load(const char *path, struct held *h)
 	return 0;
 }
 
-/* Whether the file st is of is listed as locked. */
+/* Whether the file on device dev with inode ino is listed as locked. */
 int
-held_has(const struct held *h, const struct stat *st)
+held_has(const struct held *h, dev_t dev, ino_t ino)
 {
 	struct heldlock k;
 
 	if (h == NULL || h->n == 0)
 		return 0;
-	k.ino = st->st_ino;
-	k.maj = major(st->st_dev);
-	k.min = minor(st->st_dev);
+	k.ino = ino;
+	k.maj = major(dev);
+	k.min = minor(dev);
 	return bsearch(&k, h->v, h->n, sizeof(*h->v), cmp) != NULL;
 }
 

@@ -23,7 +23,7 @@ struct held {
 };
 
 int	held_load(const char *, struct held *);
-int	held_has(const struct held *, const struct stat *);
+int	held_has(const struct held *, dev_t, ino_t);
 void	held_free(struct held *);
 
 #endif

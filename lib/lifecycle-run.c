@@ -221,7 +221,7 @@ lc_supervise(const struct lc_ctx *c, const char *name, struct sxerr *e)
 		 * of a host.
 		 */
 		mem_trim();
-		if ((rc = supervise_run(t, ssh_bin(), f.state, &h, e)) == 0)
+		if ((rc = supervise_run(t, ssh_bin(), f.state, f.lockfd, &h, e)) == 0)
 			sv_log(&v, 0, "stopped");
 		(void)unlink(f.pid);
 	}

@@ -191,11 +191,13 @@ spawn_detached(char *const argv[], const char *errpath, int passfd,
  * Start argv as a child that cannot outlive us, even when we are killed
  * with SIGKILL: the kernel sends it SIGTERM when we die (PR_SET_PDEATHSIG).
  * That must be set in the child between fork and exec, which posix_spawn
- * offers no hook for; hence this one plain fork+exec. stdin and stdout go
- * to /dev/null, stderr to errfd (or /dev/null when -1), and no other fd.
+ * offers no hook for; hence this one plain fork+exec. stdin is infd (or
+ * /dev/null when -1), stdout /dev/null, stderr errfd (or /dev/null when
+ * -1), and no other fd.
  */
 int
-spawn_tied(char *const argv[], int errfd, pid_t *pid, struct sxerr *e)
+spawn_tied(char *const argv[], int infd, int errfd, pid_t *pid,
+    struct sxerr *e)
 {
 	sigset_t none;
 	pid_t parent = getpid(), p;
@@ -215,7 +217,8 @@ spawn_tied(char *const argv[], int errfd, pid_t *pid, struct sxerr *e)
 			signal(sig, SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(null, 0) == -1 || dup2(null, 1) == -1 ||
+		if (dup2(infd != -1 ? infd : null, 0) == -1 ||
+		    dup2(null, 1) == -1 ||
 		    dup2(errfd != -1 ? errfd : null, 2) == -1)
 			_exit(127);
 		closefrom(3);	/* whatever our caller left open */

@@ -35,7 +35,7 @@ int	spawn_detached(char *const [], const char *, int, pid_t *,
 	    struct sxerr *);
 int	spawn_pipes(const char *, char *const [], char *const [],
 	    struct piped *, struct sxerr *);
-int	spawn_tied(char *const [], int, pid_t *, struct sxerr *);
+int	spawn_tied(char *const [], int, int, pid_t *, struct sxerr *);
 void	spawn_stop(pid_t, int);
 int	spawn_end(pid_t, int, int, int (*)(pid_t, void *), void *);
 int	spawn_pidfd(pid_t);

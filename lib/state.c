@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,29 @@ num(const char *s, long long max, long long *v)
 	    -1 : 0;
 }
 
+/* The field of t a proof's key names (start times, locks), or NULL. */
+static unsigned long long *
+proof(struct tstate *t, const char *key)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+	} f[] = {
+		{ "start", offsetof(struct tstate, start) },
+		{ "ssh_start", offsetof(struct tstate, ssh_start) },
+		{ "lock_dev", offsetof(struct tstate, lock_dev) },
+		{ "lock_ino", offsetof(struct tstate, lock_ino) },
+		{ "ssh_dev", offsetof(struct tstate, ssh_dev) },
+		{ "ssh_ino", offsetof(struct tstate, ssh_ino) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcmp(key, f[i].key) == 0)
+			return (unsigned long long *)((char *)t + f[i].off);
+	return NULL;
+}
+
 /*
  * The state table: "key value" lines, one per field, in the order
  * state_write() writes them. Unknown keys are skipped so that a newer
@@ -248,6 +272,7 @@ int
 state_read(const char *path, struct tstate *t, struct sxerr *e)
 {
 	char buf[4096], *line, *next, *val;
+	unsigned long long *u;
 	long long v;
 
 	memset(t, 0, sizeof(*t));
@@ -280,10 +305,8 @@ state_read(const char *path, struct tstate *t, struct sxerr *e)
 			t->up_since = (time_t)v;
 		else if (strcmp(line, "restarts") == 0 && v <= UINT_MAX)
 			t->restarts = (unsigned)v;
-		else if (strcmp(line, "start") == 0)
-			t->start = (unsigned long long)v;
-		else if (strcmp(line, "ssh_start") == 0)
-			t->ssh_start = (unsigned long long)v;
+		else if ((u = proof(t, line)) != NULL)
+			*u = (unsigned long long)v;
 	}
 	if (t->state[0] == '\0')
 		return sxerr_set(e, EX_DATAERR, "%s: no state", path);
@@ -298,12 +321,13 @@ state_write(const char *path, const struct tstate *t, struct sxerr *e)
 
 	n = snprintf(buf, sizeof(buf),
 	    "state %s\npid %ld\nssh_pid %ld\nsince %lld\nup_since %lld\n"
-	    "restarts %u\nreason %s\nbastion %s\nstart %llu\nssh_start %llu\n",
+	    "restarts %u\nreason %s\nbastion %s\nstart %llu\nssh_start %llu\n"
+	    "lock_dev %llu\nlock_ino %llu\nssh_dev %llu\nssh_ino %llu\n",
 	    t->state, (long)t->pid, (long)t->ssh_pid, (long long)t->since,
 	    (long long)t->up_since, t->restarts,
 	    t->reason[0] != '\0' ? t->reason : "-",
 	    t->bastion[0] != '\0' ? t->bastion : "-", t->start,
-	    t->ssh_start);
+	    t->ssh_start, t->lock_dev, t->lock_ino, t->ssh_dev, t->ssh_ino);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return sxerr_set(e, EX_OSERR, "%s: state too long", path);
 	return state_write_file(path, buf, (size_t)n, 0644, 0, e);

@@ -44,6 +44,10 @@ struct tstate {
 	unsigned long long start;	/* the supervisor's start time (clock
 					   ticks since boot); 0: not said */
 	unsigned long long ssh_start;	/* its ssh's, the same way */
+	unsigned long long lock_dev;	/* the supervisor's NAME.lock, */
+	unsigned long long lock_ino;	/* held as it runs; 0: not said */
+	unsigned long long ssh_dev;	/* the file its ssh holds locked */
+	unsigned long long ssh_ino;	/* (its stdin); 0: none */
 };
 
 /* What /proc/PID/stat says of a process. */

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-only */
+#include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -274,7 +277,7 @@ put_state(struct sv *s, const char *state, const char *reason)
 	s->st.pid = getpid();
 	s->st.ssh_pid = s->ssh_pid;
 	if (s->ssh_pid == 0)
-		s->st.ssh_start = 0;
+		s->st.ssh_start = s->st.ssh_dev = s->st.ssh_ino = 0;
 	s->st.up_since = s->up ? s->st.up_since : 0;
 	if (host_fmt_bastion(&s->t->bastion[s->bi], s->st.bastion,
 	    sizeof(s->st.bastion)) < 0)
@@ -413,11 +416,40 @@ rediscover(struct sv *s)
 	s->retry_at = now_ms();
 }
 
+/*
+ * A file ssh holds locked for as long as it runs, its identity in the
+ * table: ssh's stdin, an empty memfd locked here and handed down.
+ * ssh-tunnel-ls finds the lock in /proc/locks, read once for all rows,
+ * and so proves an up row's ssh running without a read of its
+ * /proc/PID/stat (for a thousand rows, half of its time). The kernel
+ * drops the lock as ssh exits, before it is reaped, and nothing else
+ * holds the file: ssh gives its helpers (ProxyJump's ssh and the like)
+ * a stdin of their own, and LocalCommand, which would inherit it, is
+ * off (tunnel_argv). -1, the table without it, when it cannot be made.
+ */
+static int
+ssh_lock(struct tstate *st)
+{
+	struct stat sb;
+	int fd;
+
+	st->ssh_dev = st->ssh_ino = 0;
+	if ((fd = memfd_create("scitex-ssh", MFD_CLOEXEC)) == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &sb) == -1) {
+		close(fd);
+		return -1;
+	}
+	st->ssh_dev = sb.st_dev;
+	st->ssh_ino = sb.st_ino;
+	return fd;
+}
+
 static int
 start_ssh(struct sv *s, struct sxerr *e)
 {
 	struct sshargv *a;
-	int p[2];
+	int lk, p[2], rc;
 
 	stop_nudge(s);
 	if (!discover(s)) {
@@ -436,12 +468,15 @@ start_ssh(struct sv *s, struct sxerr *e)
 		free(a);
 		return sxerr_errno(e, EX_OSERR, "pipe");
 	}
-	if (spawn_tied(a->argv, p[1], &s->ssh_pid, e) == -1) {
-		free(a);
+	lk = ssh_lock(&s->st);
+	rc = spawn_tied(a->argv, lk, p[1], &s->ssh_pid, e);
+	if (lk != -1)
+		close(lk);	/* ssh's alone now */
+	free(a);
+	if (rc == -1) {
 		close(p[0]), close(p[1]);
 		return -1;
 	}
-	free(a);
 	/* With its pid, what proves in the table that it is still ours. */
 	if (state_proc(s->ssh_pid, NULL, 0, &s->st.ssh_start) == -1)
 		s->st.ssh_start = 0;
@@ -543,7 +578,7 @@ nudge(struct sv *s, int wake)
 		return;
 	s->nudge_wake = wake;
 	if (tunnel_probe_argv(s->t, s->bi, f, s->ssh, a, &e) == 0 &&
-	    spawn_tied(a->argv, -1, &s->nudge_pid, &e) == 0)
+	    spawn_tied(a->argv, -1, -1, &s->nudge_pid, &e) == 0)
 		logf_(s, 1, "port %d busy: nudging a stale session (pid %ld)",
 		    f->port, (long)s->nudge_pid);
 	free(a);
@@ -764,12 +799,14 @@ on_signals(struct sv *s, int sfd)
 /*
  * Run until SIGTERM or SIGINT. All waiting is one ppoll on a signalfd,
  * ssh's stderr and a netlink socket, with a timeout only while a retry is
- * pending: an idle supervisor uses no CPU.
+ * pending: an idle supervisor uses no CPU. lockfd: the tunnel's lock we
+ * hold (-1: none), named in the table as ssh's is.
  */
 int
 supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
-    const struct sv_hooks *h, struct sxerr *e)
+    int lockfd, const struct sv_hooks *h, struct sxerr *e)
 {
+	struct stat lk;
 	struct sv s;
 	struct pollfd pfd[5];
 	struct timespec ts;
@@ -787,9 +824,13 @@ supervise_run(struct tunnel *t, const char *ssh, const char *statepath,
 	s.check_at = -1;
 	s.settle_at = -1;
 	s.slotfd = s.slotw = -1;
-	/* With the pid, the proof ssh-tunnel-ls needs in the state table. */
+	/* With the pid, the proofs ssh-tunnel-ls needs in the state table. */
 	if (state_proc(getpid(), NULL, 0, &s.st.start) == -1)
 		s.st.start = 0;
+	if (lockfd != -1 && fstat(lockfd, &lk) == 0) {
+		s.st.lock_dev = lk.st_dev;
+		s.st.lock_ino = lk.st_ino;
+	}
 	s.wfd = discovery_watch(t);
 	if (t->disc.file[0] != '\0' && s.wfd == -1)
 		logf_(&s, 1, "inotify: %s; the discovery file is read at "

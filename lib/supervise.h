@@ -19,7 +19,7 @@ struct sv_hooks {
 	void	 *arg;
 };
 
-int	supervise_run(struct tunnel *, const char *, const char *,
+int	supervise_run(struct tunnel *, const char *, const char *, int,
 	    const struct sv_hooks *, struct sxerr *);
 const char *supervise_classify(const char *);
 long	supervise_delay_ms(unsigned, int, unsigned);

@@ -738,8 +738,9 @@ dest_args(const struct tunnel *t, size_t bi, struct sshargv *a,
 }
 
 /* The supervisor's ssh through bastion bi; "-v" is how it sees forwards
- * confirmed (see supervise.c). wait: ConnectTimeout in seconds, 0 for
- * TUN_CONNECT_TIMEOUT (a user's ssh_options win over both). */
+ * confirmed (see supervise.c). No LocalCommand, which would inherit the
+ * stdin whose lock proves ssh running. wait: ConnectTimeout in seconds,
+ * 0 for TUN_CONNECT_TIMEOUT (a user's ssh_options win over both). */
 int
 tunnel_argv(const struct tunnel *t, size_t bi, const char *ssh, int wait,
     struct sshargv *a, struct sxerr *e)
@@ -748,7 +749,8 @@ tunnel_argv(const struct tunnel *t, size_t bi, const char *ssh, int wait,
 		"-N", "-T", "-v",
 		"-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
 		"-o", "ControlMaster=no", "-o", "ControlPath=none",
-		"-o", "ForkAfterAuthentication=no", NULL
+		"-o", "ForkAfterAuthentication=no",
+		"-o", "PermitLocalCommand=no", NULL
 	};
 	char spec[HOST_MAX * 2 + 32];
 	size_t i;

@@ -83,20 +83,28 @@ teardown() {
 	sshpid=$(ps -o pid= --ppid "$pid" | tr -d ' ')
 	[ -n "$sshpid" ]
 	# the file held open by the caller's fd 7 (and bats' own files) are
-	# nowhere; a path is the log, the lock handed on as fd 3, /dev/null
+	# nowhere; a path is the log, the lock handed on as fd 3, /dev/null,
+	# and ssh's stdin the memfd whose lock proves it running
 	for p in "$pid" "$sshpid"; do
 		for f in "/proc/$p/fd/"*; do
 			l=$(readlink "$f")
 			echo "$f -> $l"
-			case $l in
-			/dev/null | "$run_dir/labbox.log" | \
-			    "$run_dir/labbox.lock" | pipe:* | socket:* | \
-			    anon_inode:*) ;;
+			case $p:$l in
+			*:/dev/null | *:"$run_dir/labbox.log" | \
+			    *:"$run_dir/labbox.lock" | *:pipe:* | *:socket:* | \
+			    *:anon_inode:*) ;;
+			"$sshpid:/memfd:scitex-ssh (deleted)")
+				[ "$f" = "/proc/$sshpid/fd/0" ] ;;
 			*) false ;;
 			esac
 		done
 	done
 	[ "$(readlink "/proc/$pid/fd/3")" = "$run_dir/labbox.lock" ]
+	# that memfd is locked, and it is the one the table names
+	wait_state labbox up 10
+	ino=$(stat -L -c %i "/proc/$sshpid/fd/0")
+	grep -qx "ssh_ino $ino" "$run_dir/labbox.state"
+	grep -q "FLOCK .* [0-9a-f]*:[0-9a-f]*:$ino " /proc/locks
 	[ ! -e "/proc/$pid/fd/7" ] || [ "$(readlink "/proc/$pid/fd/7")" != "$held" ]
 }
 

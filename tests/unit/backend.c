@@ -6,6 +6,7 @@
  * a supervisor proven alive by its lock in /proc/locks.
  */
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -215,53 +216,136 @@ t_autossh(void **state)
 	assert_int_equal(e.ex, EX_USAGE);
 }
 
+/* A pid that was a process's, reaped. */
+static pid_t
+reaped(void)
+{
+	pid_t p;
+
+	if ((p = fork()) == 0)
+		_exit(0);
+	assert_true(p > 0);
+	assert_int_equal(waitpid(p, NULL, 0), p);
+	return p;
+}
+
+/* b's lock file made, open (not locked), its identity in sb. */
+static int
+lock_file(struct stat *sb)
+{
+	char lock[256];
+	int fd;
+
+	put("scitex-ssh/b.lock", "");
+	snprintf(lock, sizeof(lock), "%s/scitex-ssh/b.lock", top);
+	assert_true((fd = open(lock, O_RDWR)) != -1);
+	assert_int_equal(fstat(fd, sb), 0);
+	return fd;
+}
+
+/* r's row with the locks held right now. */
+static void
+status_now(const struct tref *r, struct tstate *st)
+{
+	struct held h;
+
+	assert_int_equal(held_load("/proc/locks", &h), 0);
+	backend_status(r, &h, st);
+	held_free(&h);
+}
+
 /*
- * A table whose writer is gone (a pid reaped): failed, unless its lock is
- * listed as held (an ssh-tunnel-up at work on it holds it so) when the
- * list is given; a lock let go, or no list, proves nothing.
+ * A table whose writer is gone (a pid reaped): failed, unless the lock it
+ * names is listed as held (an ssh-tunnel-up at work on it holds it so)
+ * when the list is given; a lock let go, or no list, proves nothing.
  */
 static void
 t_held(void **state)
 {
 	struct config *cf;
 	struct tstate st;
-	struct held h;
+	struct stat sb;
 	struct tref r;
 	struct sxerr e;
-	char text[128], lock[256];
-	pid_t dead;
+	char text[256];
+	pid_t dead = reaped();
 	int fd;
 
-	if ((dead = fork()) == 0)
-		_exit(0);
-	assert_true(dead > 0);
-	assert_int_equal(waitpid(dead, NULL, 0), dead);
-	snprintf(text, sizeof(text), "state connecting\npid %ld\nstart 1\n"
-	    "reason throttled\n", (long)dead);
-	put("scitex-ssh/b.state", text);
-	put("scitex-ssh/b.lock", "");
-	snprintf(lock, sizeof(lock), "%s/scitex-ssh/b.lock", top);
-	assert_true((fd = open(lock, O_RDWR)) != -1);
+	fd = lock_file(&sb);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
+	snprintf(text, sizeof(text), "state connecting\npid %ld\nstart 1\n"
+	    "reason throttled\nlock_dev %llu\nlock_ino %llu\n", (long)dead,
+	    (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino);
+	put("scitex-ssh/b.state", text);
 
 	assert_int_equal(config_open(conf, &cf, &e), 0);
 	assert_int_equal(backend_lookup(cf, "b", &r, &e), 0);
-	assert_int_equal(held_load("/proc/locks", &h), 0);
-	backend_status(&r, &h, &st);
+	status_now(&r, &st);
 	assert_string_equal(st.state, "connecting");
 	assert_string_equal(st.reason, "throttled");
 	assert_int_equal(st.pid, dead);
-	held_free(&h);
 	backend_status(&r, NULL, &st);
 	assert_string_equal(st.state, "failed");
 	assert_int_equal(st.pid, 0);
 
 	assert_int_equal(close(fd), 0);
-	assert_int_equal(held_load("/proc/locks", &h), 0);
-	backend_status(&r, &h, &st);
+	status_now(&r, &st);
 	assert_string_equal(st.state, "failed");
 	assert_string_equal(st.reason, "throttled");
-	held_free(&h);
+	unlink(made[--nmade]);
+	unlink(made[--nmade]);
+	config_free(cf);
+}
+
+/*
+ * An up table proven by locks alone: its ssh's (a memfd here) and the
+ * tunnel's both listed. Either let go, and the row is proven as before:
+ * its ssh reaped, the table's writer too, so not up.
+ */
+static void
+t_ssh_lock(void **state)
+{
+	struct config *cf;
+	struct tstate st;
+	struct stat sb, lb;
+	struct tref r;
+	struct sxerr e;
+	char text[256];
+	pid_t dead = reaped();
+	int fd, mfd;
+
+	assert_true((mfd = memfd_create("t", MFD_CLOEXEC)) != -1);
+	assert_int_equal(flock(mfd, LOCK_EX), 0);
+	assert_int_equal(fstat(mfd, &sb), 0);
+	fd = lock_file(&lb);
+	snprintf(text, sizeof(text), "state up\npid %ld\nssh_pid %ld\n"
+	    "start 1\nssh_start 1\nssh_dev %llu\nssh_ino %llu\n"
+	    "lock_dev %llu\nlock_ino %llu\n", (long)dead, (long)dead,
+	    (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
+	    (unsigned long long)lb.st_dev, (unsigned long long)lb.st_ino);
+	put("scitex-ssh/b.state", text);
+	assert_int_equal(config_open(conf, &cf, &e), 0);
+	assert_int_equal(backend_lookup(cf, "b", &r, &e), 0);
+
+	/* ssh's lock without the tunnel's: a table of another time */
+	status_now(&r, &st);
+	assert_string_equal(st.state, "failed");
+
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	status_now(&r, &st);
+	assert_string_equal(st.state, "up");
+	assert_int_equal(st.ssh_pid, dead);
+	/* no list: the processes, which are gone */
+	backend_status(&r, NULL, &st);
+	assert_string_equal(st.state, "failed");
+
+	/* ssh's lock let go (it exited): not up, at once */
+	assert_int_equal(close(mfd), 0);
+	status_now(&r, &st);
+	assert_string_equal(st.state, "connecting");
+	assert_int_equal(st.ssh_pid, 0);
+
+	assert_int_equal(close(fd), 0);
 	unlink(made[--nmade]);
 	unlink(made[--nmade]);
 	config_free(cf);
@@ -276,6 +360,7 @@ main(void)
 		cmocka_unit_test(t_lookup_load),
 		cmocka_unit_test(t_autossh),
 		cmocka_unit_test(t_held),
+		cmocka_unit_test(t_ssh_lock),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -193,7 +193,7 @@ t_tied_stop(void **st)
 	pid_t pid;
 	int i;
 
-	assert_int_equal(spawn_tied(argv, -1, &pid, &e), 0);
+	assert_int_equal(spawn_tied(argv, -1, -1, &pid, &e), 0);
 	/* the trap set and the exec done: comm is "sleep" (up to 10 s) */
 	for (i = 0; i < 1000 && !comm_is(pid, "sleep"); i++)
 		nanosleep(&ts, NULL);
@@ -224,7 +224,7 @@ sleeper(int ign)
 	pid_t pid;
 	int i;
 
-	assert_int_equal(spawn_tied(ign ? hard : soft, -1, &pid, &e), 0);
+	assert_int_equal(spawn_tied(ign ? hard : soft, -1, -1, &pid, &e), 0);
 	for (i = 0; i < 1000 && !comm_is(pid, "sleep"); i++)
 		nanosleep(&ts, NULL);
 	return pid;

@@ -79,6 +79,10 @@ test_roundtrip(void **state)
 	strlcpy(a.bastion, "u@[::1]:2200", sizeof(a.bastion));
 	a.start = 123456789;
 	a.ssh_start = 123456790;
+	a.lock_dev = 2049;
+	a.lock_ino = 77;
+	a.ssh_dev = 1;
+	a.ssh_ino = 4294967297ULL;
 	assert_int_equal(state_write(path, &a, &e), 0);
 	assert_int_equal(state_read(path, &b, &e), 0);
 	assert_memory_equal(&a, &b, sizeof(a));

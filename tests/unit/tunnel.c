@@ -207,8 +207,8 @@ test_argv(void **state)
 	assert_null(a.argv[a.argc]);
 	snprintf(want, sizeof(want), "ssh -N -T -v -o ExitOnForwardFailure=yes "
 	    "-o BatchMode=yes -o ControlMaster=no -o ControlPath=none "
-	    "-o ForkAfterAuthentication=no -o StrictHostKeyChecking=yes "
-	    "-o ConnectTimeout=%d -i /home/u/.ssh/id -o IdentitiesOnly=yes "
+	    "-o ForkAfterAuthentication=no -o PermitLocalCommand=no "
+	    "-o StrictHostKeyChecking=yes -o ConnectTimeout=%d -i /home/u/.ssh/id -o IdentitiesOnly=yes "
 	    "-o ServerAliveInterval=5 -o ServerAliveCountMax=3 "
 	    "-R 2222:localhost:22 -l u -p 2200 -- gw", TUN_CONNECT_TIMEOUT);
 	assert_string_equal(got, want);
