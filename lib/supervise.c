@@ -45,12 +45,13 @@
 #define NUDGE_MS	(TUN_CONNECT_TIMEOUT * 1000)
 #define RESET_MS	200
 
-/* The first window of random waits after sshd throttled us (2 s: a lab
- * of 200 booting together was up in 14.0 s against 20.7 s with 4 s, the
- * median of five runs each, a herd of 500 as fast; bench/fleet.md), the
- * one after the second connection timeout in a row, and the spread of
- * the retries that a network change triggers. */
-#define THROTTLE_MS	2000
+/* The first window of random waits after sshd throttled us (1 s: labs
+ * of 200 and 500 booting together were up in 13.0 and 33.2 s against
+ * 15.9 and 36.8 s with 2 s, and 20.7 and 41.0 s with 4 s, medians of
+ * five runs each, with as many attempts; bench/fleet.md), the one after
+ * the second connection timeout in a row, and the spread of the retries
+ * that a network change triggers. */
+#define THROTTLE_MS	1000
 #define TIMEOUT_MS	2000
 #define NETCHANGE_MS	500
 /* The wait for a connect slot that cannot be watched (a tenth of the
