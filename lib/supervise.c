@@ -417,6 +417,10 @@ rediscover(struct sv *s)
 	s->retry_at = now_ms();
 }
 
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL	0x0008U
+#endif
+
 /*
  * A file ssh holds locked for as long as it runs, its identity in the
  * table: ssh's stdin, an empty memfd locked here and handed down.
@@ -435,7 +439,11 @@ ssh_lock(struct tstate *st)
 	int fd;
 
 	st->ssh_dev = st->ssh_ino = 0;
-	if ((fd = memfd_create("scitex-ssh", MFD_CLOEXEC)) == -1)
+	/* Never to be run: said so where the kernel can (Linux 6.3). */
+	fd = memfd_create("scitex-ssh", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+	if (fd == -1 && errno == EINVAL)
+		fd = memfd_create("scitex-ssh", MFD_CLOEXEC);
+	if (fd == -1)
 		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &sb) == -1) {
 		close(fd);
