@@ -63,6 +63,14 @@ up() {
 	[ -f "$CT_DIR/root/etc/systemd/system/ssh-tunnel@.service" ]
 	[ -f "$CT_DIR/root/etc/scitex-ssh/tunnels.d/labbox.yaml" ]
 	ct test -f "/run/scitex-ssh/labbox.state"
+	# the table's proof by locks holds in here: ssh's (its stdin, a
+	# memfd) and the supervisor's, taken inside, listed in /proc/locks
+	ino=$(ct sed -n 's/^ssh_ino //p' /run/scitex-ssh/labbox.state)
+	lino=$(ct sed -n 's/^lock_ino //p' /run/scitex-ssh/labbox.state)
+	echo "ssh_ino $ino lock_ino $lino"
+	[ "${ino:-0}" != 0 ] && [ "${lino:-0}" != 0 ]
+	ct grep -q "FLOCK .*:$ino " /proc/locks
+	ct grep -q "FLOCK .*:$lino " /proc/locks
 	run ct ssh-tunnel-ls --probe labbox
 	echo "$output"
 	[[ $output == "labbox	verified	SSH-2.0-"* ]]
